@@ -1,0 +1,112 @@
+//! The claims of an Authify token: the registered claims of RFC 7519 §4.1 plus the original
+//! Authify's `scopes` and `user` (kept because relying apps read them).
+//!
+//! One definition serves the signer (server) and the verifier (relying apps).
+
+use serde::{Deserialize, Serialize};
+
+/// Scope every signed-in user has.
+pub const SCOPE_USER: &str = "user_access";
+/// Scope of global administrators.
+pub const SCOPE_ADMIN: &str = "admin_access";
+
+/// The payload of an Authify JWT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Issuer, `AUTHIFY_JWT_ISSUER` (RFC 7519 §4.1.1).
+    pub iss: String,
+    /// Stable, opaque user id (RFC 7519 §4.1.2); unlike the e-mail it never changes.
+    pub sub: String,
+    /// The application the token was issued to (RFC 7519 §4.1.3).
+    pub aud: String,
+    /// Issued at, seconds since the epoch (RFC 7519 §4.1.6).
+    pub iat: i64,
+    /// Not before, seconds since the epoch (RFC 7519 §4.1.5).
+    pub nbf: i64,
+    /// Expiry, seconds since the epoch (RFC 7519 §4.1.4).
+    pub exp: i64,
+    /// Unique token id (RFC 7519 §4.1.7).
+    pub jti: String,
+    /// `user_access`, plus `admin_access` for global administrators.
+    pub scopes: Vec<String>,
+    /// The user as the original Authify described them.
+    pub user: UserClaim,
+}
+
+/// The `user` claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserClaim {
+    /// The user's e-mail address, as in the original Authify.
+    pub username: String,
+    /// The user's stable public id (the same value as `sub`).
+    pub uid: String,
+    /// Organizations the user belongs to.
+    pub organizations: Vec<OrganizationClaim>,
+}
+
+/// One organization of the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationClaim {
+    /// Display name.
+    pub name: String,
+    /// Stable organization id.
+    pub oid: String,
+    /// Whether the user administers this organization.
+    pub admin: bool,
+    /// The groups of this organization the user is in.
+    pub memberships: Vec<GroupClaim>,
+}
+
+/// One group membership inside an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupClaim {
+    /// Display name.
+    pub name: String,
+    /// Stable group id.
+    pub gid: String,
+}
+
+impl Claims {
+    /// Whether the token carries `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_serialize_with_the_original_authify_shape() {
+        let claims = Claims {
+            iss: "https://id.example.com".into(),
+            sub: "u1".into(),
+            aud: "app1".into(),
+            iat: 1,
+            nbf: 1,
+            exp: 901,
+            jti: "j".into(),
+            scopes: vec![SCOPE_USER.into()],
+            user: UserClaim {
+                username: "a@example.com".into(),
+                uid: "u1".into(),
+                organizations: vec![OrganizationClaim {
+                    name: "Acme".into(),
+                    oid: "o1".into(),
+                    admin: true,
+                    memberships: vec![GroupClaim {
+                        name: "ops".into(),
+                        gid: "g1".into(),
+                    }],
+                }],
+            },
+        };
+        let v = serde_json::to_value(&claims).unwrap();
+        assert_eq!(v["user"]["organizations"][0]["memberships"][0]["gid"], "g1");
+        assert_eq!(v["scopes"][0], "user_access");
+        assert!(claims.has_scope(SCOPE_USER) && !claims.has_scope(SCOPE_ADMIN));
+        let back: Claims = serde_json::from_value(v).unwrap();
+        assert_eq!(back, claims);
+    }
+}

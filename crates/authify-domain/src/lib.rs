@@ -1,0 +1,10 @@
+//! Authify's domain vocabulary: the signing algorithms and the claims a token carries.
+//!
+//! Nothing here does I/O. Types are parsed at the edge (settings, HTTP, token headers) into these
+//! and the rest of the code only sees valid values.
+
+mod algorithm;
+mod claims;
+
+pub use algorithm::{Algorithm, UnknownAlgorithm};
+pub use claims::{Claims, GroupClaim, OrganizationClaim, SCOPE_ADMIN, SCOPE_USER, UserClaim};
