@@ -4,15 +4,18 @@
 //! - [`jwk`]: JSON Web Keys and key sets (RFC 7517, RFC 7518 §6.2).
 //! - [`sign`]: one [`Signer`] for the three algorithms (jsonwebtoken for ES256/ES384, p521 for
 //!   ES512, which jsonwebtoken lacks) and the [`TokenIssuer`] that fills in the claims.
+//! - [`keyring`]: which key signs, which are published.
 //! - [`verify`]: explicit, allow-listed verification of a compact JWS and its claims.
 
 pub mod jwk;
+pub mod keyring;
 pub mod keys;
 pub mod sign;
 pub mod verify;
 
 pub use authify_domain::{Algorithm, Claims};
 pub use jwk::{Jwk, JwkSet};
+pub use keyring::{KeySummary, Keyring, KeyringEntry, KeyringError};
 pub use keys::{KeyError, PrivateKey, PublicKey};
 pub use sign::{SignError, Signer, TokenIssuer, TokenSubject};
 pub use verify::{KeySet, Validation, VerifyError, verify};

@@ -1,1 +1,10 @@
-//! placeholder
+//! The `authify` binary's library half: settings, key files, start-up and the command line.
+//! This is the only crate that reads files or the environment; lower crates get typed values.
+
+pub mod cli;
+pub mod keystore;
+pub mod settings;
+pub mod startup;
+
+pub use settings::{KeySource, Settings, SettingsError};
+pub use startup::{Application, StartupError};

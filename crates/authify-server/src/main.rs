@@ -1,1 +1,69 @@
-fn main() {}
+//! `authify`: parse the command line and settings, then serve or manage keys.
+
+use std::collections::HashMap;
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use authify_server::cli::{Cli, Command, run_keys};
+use authify_server::settings::CONFIG_FILE_ENV;
+use authify_server::{Application, Settings};
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Non-UTF-8 variables cannot be Authify settings; skipping them beats panicking in env::vars().
+    let mut env: HashMap<String, String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    if let Some(path) = &cli.config {
+        env.insert(CONFIG_FILE_ENV.into(), path.clone());
+    }
+    let settings = match Settings::load(&env) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("authify: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = match tracing_subscriber::EnvFilter::try_new(&settings.log) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "authify: invalid setting AUTHIFY_LOG (log) = {:?}: {e}",
+                settings.log
+            );
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+
+    let result = match &cli.command {
+        Command::Serve => serve(&settings),
+        Command::Keys(command) => run_keys(
+            command,
+            &settings,
+            chrono::Utc::now(),
+            &mut std::io::stdout(),
+        )
+        .map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("authify: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: &Settings) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async {
+        let app = Application::build(settings, chrono::Utc::now()).map_err(|e| e.to_string())?;
+        tracing::info!(url = %settings.public_url, bind = %settings.bind, port = app.port(), "authify is listening");
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}

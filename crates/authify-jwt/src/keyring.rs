@@ -1,0 +1,165 @@
+//! The keyring: every key the server holds, which one signs, and what is published.
+//!
+//! Rule: every key is published (so tokens signed by a rotated-out key keep verifying until they
+//! expire); the newest key of the configured algorithm signs.
+
+use authify_domain::Algorithm;
+
+use crate::jwk::{Jwk, JwkSet};
+use crate::keys::{KeyError, PrivateKey, PublicKey};
+use crate::sign::Signer;
+use crate::verify::KeySet;
+
+/// A private key with its id and creation time (seconds since the epoch).
+#[derive(Debug, Clone)]
+pub struct KeyringEntry {
+    /// The key id, also the file name in the keys directory.
+    pub kid: String,
+    /// The private key.
+    pub key: PrivateKey,
+    /// When the key was created.
+    pub created: i64,
+}
+
+/// What `authify keys list` and the admin console show of a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySummary {
+    /// The key id.
+    pub kid: String,
+    /// Its algorithm.
+    pub algorithm: Algorithm,
+    /// Creation time, seconds since the epoch.
+    pub created: i64,
+    /// Whether it signs new tokens.
+    pub active: bool,
+}
+
+/// Why no keyring could be formed.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    /// There is no key for the configured algorithm.
+    #[error("no {0} key: generate one with `authify keys generate --alg {0}`")]
+    NoKeyFor(Algorithm),
+    /// Preparing a key failed.
+    #[error("key {kid}: {source}")]
+    Key {
+        /// The key.
+        kid: String,
+        /// What failed.
+        source: KeyError,
+    },
+}
+
+/// The active signer and every published public key.
+#[derive(Debug)]
+pub struct Keyring {
+    signer: Signer,
+    published: Vec<(String, PublicKey)>,
+    summaries: Vec<KeySummary>,
+}
+
+impl Keyring {
+    /// Picks the newest key of `algorithm` to sign (ties broken by kid, so the choice never
+    /// depends on directory order) and publishes all of them.
+    pub fn new(entries: &[KeyringEntry], algorithm: Algorithm) -> Result<Self, KeyringError> {
+        let active = entries
+            .iter()
+            .filter(|e| e.key.algorithm() == algorithm)
+            .max_by(|a, b| (a.created, &a.kid).cmp(&(b.created, &b.kid)))
+            .ok_or(KeyringError::NoKeyFor(algorithm))?;
+        let signer =
+            Signer::new(active.kid.clone(), &active.key).map_err(|source| KeyringError::Key {
+                kid: active.kid.clone(),
+                source,
+            })?;
+        let mut sorted: Vec<&KeyringEntry> = entries.iter().collect();
+        sorted.sort_by(|a, b| (b.created, &b.kid).cmp(&(a.created, &a.kid)));
+        Ok(Keyring {
+            published: sorted
+                .iter()
+                .map(|e| (e.kid.clone(), e.key.public_key()))
+                .collect(),
+            summaries: sorted
+                .iter()
+                .map(|e| KeySummary {
+                    kid: e.kid.clone(),
+                    algorithm: e.key.algorithm(),
+                    created: e.created,
+                    active: e.kid == active.kid,
+                })
+                .collect(),
+            signer,
+        })
+    }
+
+    /// The key that signs new tokens.
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    /// Every key, newest first.
+    pub fn summaries(&self) -> &[KeySummary] {
+        &self.summaries
+    }
+
+    /// The JWKS of every published key, newest first.
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: self
+                .published
+                .iter()
+                .map(|(kid, key)| Jwk::from_public_key(key, kid))
+                .collect(),
+        }
+    }
+
+    /// The published keys as a verification set (for tokens this server must check itself).
+    pub fn key_set(&self) -> KeySet {
+        let mut set = KeySet::new();
+        for (kid, key) in &self.published {
+            set.insert(Some(kid.clone()), key.clone());
+        }
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(kid: &str, alg: Algorithm, created: i64) -> KeyringEntry {
+        KeyringEntry {
+            kid: kid.into(),
+            key: PrivateKey::generate(alg).unwrap(),
+            created,
+        }
+    }
+
+    #[test]
+    fn the_newest_key_of_the_configured_algorithm_signs_and_all_are_published() {
+        let entries = vec![
+            entry("old512", Algorithm::ES512, 100),
+            entry("new256", Algorithm::ES256, 300),
+            entry("new512", Algorithm::ES512, 200),
+        ];
+        let ring = Keyring::new(&entries, Algorithm::ES512).unwrap();
+        assert_eq!(ring.signer().kid(), "new512");
+        let kids: Vec<_> = ring.jwks().keys.into_iter().filter_map(|k| k.kid).collect();
+        assert_eq!(kids, ["new256", "new512", "old512"]);
+        let active: Vec<_> = ring
+            .summaries()
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| s.kid.as_str())
+            .collect();
+        assert_eq!(active, ["new512"]);
+        assert_eq!(ring.key_set().len(), 3);
+    }
+
+    #[test]
+    fn no_key_for_the_algorithm_is_an_error_naming_it() {
+        let entries = vec![entry("a", Algorithm::ES256, 1)];
+        let err = Keyring::new(&entries, Algorithm::ES384).unwrap_err();
+        assert!(err.to_string().contains("ES384"));
+    }
+}

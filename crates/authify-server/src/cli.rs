@@ -1,0 +1,128 @@
+//! The command line: `serve` and `keys generate|list`. Output is for people and scripts alike:
+//! results on stdout, one-line errors on stderr, non-zero exit codes on failure.
+
+use authify_domain::Algorithm;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::keystore;
+use crate::settings::{KeySource, Settings};
+use crate::startup::StartupError;
+
+/// Authify, an identity provider: sign-in, signed JWTs, public keys for relying apps.
+#[derive(Debug, Parser)]
+#[command(name = "authify", version)]
+pub struct Cli {
+    /// Settings file (default: $AUTHIFY_CONFIG, else ./authify.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (generates a signing key on first start).
+    Serve,
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `authify keys ...`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a key; the newest key of the configured algorithm signs after the next start.
+    Generate {
+        /// Algorithm of the new key (default: AUTHIFY_JWT_ALGORITHM).
+        #[arg(long, value_parser = parse_algorithm)]
+        alg: Option<Algorithm>,
+    },
+    /// Show every key: kid, algorithm, created, active.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+    s.to_ascii_uppercase()
+        .parse::<Algorithm>()
+        .map_err(|e| e.to_string())
+}
+
+/// Runs a `keys` subcommand, writing its result to `out`.
+pub fn run_keys(
+    command: &KeysCommand,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    out: &mut impl std::io::Write,
+) -> Result<(), StartupError> {
+    match command {
+        KeysCommand::Generate { alg } => {
+            let KeySource::Directory(dir) = &settings.keys else {
+                return Err(StartupError::Keyring(
+                    "keys come from AUTHIFY_PRIVKEY_PATH; unset it to manage keys in AUTHIFY_KEYS_DIR".into(),
+                ));
+            };
+            let alg = alg.unwrap_or(settings.jwt_algorithm);
+            let entry = keystore::generate(dir, alg, now)?;
+            let note = if alg == settings.jwt_algorithm {
+                "it signs new tokens after the next start"
+            } else {
+                "it is published; it signs only when AUTHIFY_JWT_ALGORITHM matches"
+            };
+            let _ = writeln!(out, "{}", entry.kid);
+            tracing::info!(kid = %entry.kid, algorithm = %alg, dir = %dir.display(), "generated a signing key; {note}");
+            Ok(())
+        }
+        KeysCommand::List { json } => {
+            let entries = keystore::load(&settings.keys)?;
+            // The kid that would sign, without generating anything.
+            let active = authify_jwt::Keyring::new(&entries, settings.jwt_algorithm)
+                .map(|k| k.signer().kid().to_owned())
+                .unwrap_or_default();
+            let mut rows: Vec<_> = entries.iter().collect();
+            rows.sort_by(|a, b| (b.created, &b.kid).cmp(&(a.created, &a.kid)));
+            if *json {
+                let list: Vec<_> = rows
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({
+                            "kid": e.kid, "algorithm": e.key.algorithm(), "created": created(e.created), "active": e.kid == active,
+                        })
+                    })
+                    .collect();
+                let _ = writeln!(out, "{}", serde_json::Value::Array(list));
+            } else {
+                let width = rows.iter().map(|e| e.kid.len()).max().unwrap_or(3).max(3);
+                let _ = writeln!(
+                    out,
+                    "{:width$}  ALGORITHM  CREATED               ACTIVE",
+                    "KID"
+                );
+                for e in rows {
+                    let mark = if e.kid == active { "yes" } else { "no" };
+                    let _ = writeln!(
+                        out,
+                        "{:width$}  {:9}  {:20}  {mark}",
+                        e.kid,
+                        e.key.algorithm(),
+                        created(e.created)
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn created(secs: i64) -> String {
+    DateTime::<Utc>::from_timestamp(secs, 0).map_or_else(
+        || secs.to_string(),
+        |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
+}

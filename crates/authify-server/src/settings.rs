@@ -1,0 +1,327 @@
+//! Settings: an optional `authify.toml`, then `AUTHIFY_*` environment variables (the original
+//! Authify's names stay valid). Every value is parsed here into a typed [`Settings`]; anything
+//! unknown or invalid stops start-up with one line naming the setting, the value and what is allowed.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use authify_domain::Algorithm;
+use serde::Deserialize;
+
+/// One documented setting. `docs/CONFIGURATION.md` must list exactly these (a test checks).
+#[derive(Debug, Clone, Copy)]
+pub struct SettingDoc {
+    /// Key in `authify.toml`.
+    pub key: &'static str,
+    /// Environment variable.
+    pub env: &'static str,
+    /// Default, as documented.
+    pub default: &'static str,
+    /// What it does.
+    pub description: &'static str,
+}
+
+/// Every setting, in documentation order.
+pub const SETTINGS: &[SettingDoc] = &[
+    SettingDoc {
+        key: "public_url",
+        env: "AUTHIFY_PUBLIC_URL",
+        default: "http://localhost:3000",
+        description: "Base URL users and apps reach Authify at (http or https, no path query or fragment).",
+    },
+    SettingDoc {
+        key: "bind",
+        env: "AUTHIFY_BIND",
+        default: "127.0.0.1:3000",
+        description: "Address and port to listen on.",
+    },
+    SettingDoc {
+        key: "workers",
+        env: "AUTHIFY_WORKERS",
+        default: "number of CPU cores",
+        description: "HTTP worker threads, 1 to 1024.",
+    },
+    SettingDoc {
+        key: "keys_dir",
+        env: "AUTHIFY_KEYS_DIR",
+        default: "./keys",
+        description: "Directory of PKCS#8 PEM signing keys, one file per key named by its kid.",
+    },
+    SettingDoc {
+        key: "privkey_path",
+        env: "AUTHIFY_PRIVKEY_PATH",
+        default: "(unset)",
+        description: "Original Authify compatibility: one private key file (PKCS#8 or SEC1 PEM) used instead of the keys directory.",
+    },
+    SettingDoc {
+        key: "pubkey_path",
+        env: "AUTHIFY_PUBKEY_PATH",
+        default: "(unset)",
+        description: "Original Authify compatibility: the public key matching `privkey_path`; checked against it at start-up.",
+    },
+    SettingDoc {
+        key: "jwt_algorithm",
+        env: "AUTHIFY_JWT_ALGORITHM",
+        default: "ES512",
+        description: "Signing algorithm: ES256, ES384 or ES512.",
+    },
+    SettingDoc {
+        key: "jwt_issuer",
+        env: "AUTHIFY_JWT_ISSUER",
+        default: "the public URL",
+        description: "The `iss` claim of every token.",
+    },
+    SettingDoc {
+        key: "jwt_expiration",
+        env: "AUTHIFY_JWT_EXPIRATION",
+        default: "15",
+        description: "Token lifetime in minutes, 1 to 1440.",
+    },
+    SettingDoc {
+        key: "log",
+        env: "AUTHIFY_LOG",
+        default: "info",
+        description: "Log filter (tracing `EnvFilter` syntax, e.g. `info,authify_web=debug`).",
+    },
+];
+
+/// Environment variable naming the settings file; read before the others.
+pub const CONFIG_FILE_ENV: &str = "AUTHIFY_CONFIG";
+/// Settings file read when [`CONFIG_FILE_ENV`] is unset (optional).
+pub const DEFAULT_CONFIG_FILE: &str = "authify.toml";
+
+/// Where signing keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A directory of `<kid>.pem` files (the default).
+    Directory(PathBuf),
+    /// The original Authify's single key pair.
+    Files {
+        /// `AUTHIFY_PRIVKEY_PATH`.
+        private: PathBuf,
+        /// `AUTHIFY_PUBKEY_PATH`, checked against the private key when given.
+        public: Option<PathBuf>,
+    },
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base URL, without a trailing slash.
+    pub public_url: String,
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// HTTP workers.
+    pub workers: usize,
+    /// Signing keys.
+    pub keys: KeySource,
+    /// Signing algorithm.
+    pub jwt_algorithm: Algorithm,
+    /// `iss`.
+    pub jwt_issuer: String,
+    /// Token lifetime, minutes.
+    pub jwt_expiration: u32,
+    /// Log filter.
+    pub log: String,
+}
+
+/// A setting that stopped start-up. Displays as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A value that does not parse.
+    #[error("invalid setting {env} ({key}) = {value:?}: {allowed}")]
+    Invalid {
+        /// Environment variable name.
+        env: &'static str,
+        /// File key.
+        key: &'static str,
+        /// The offending value.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// The file is unreadable, not TOML, or has unknown keys; or an unknown `AUTHIFY_*` variable is set.
+    #[error("settings: {0} (known settings: {known})", known = known_names())]
+    Source(String),
+}
+
+fn known_names() -> String {
+    SETTINGS
+        .iter()
+        .map(|s| s.env)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    public_url: Option<String>,
+    bind: Option<String>,
+    workers: Option<String>,
+    keys_dir: Option<String>,
+    privkey_path: Option<String>,
+    pubkey_path: Option<String>,
+    jwt_algorithm: Option<String>,
+    jwt_issuer: Option<String>,
+    jwt_expiration: Option<String>,
+    log: Option<String>,
+}
+
+impl Settings {
+    /// Reads the settings file named by `AUTHIFY_CONFIG` in `env` (default `authify.toml`,
+    /// optional), then the `AUTHIFY_*` variables of `env`, and validates everything.
+    pub fn load(env: &HashMap<String, String>) -> Result<Settings, SettingsError> {
+        let (file, required) = match env.get(CONFIG_FILE_ENV).filter(|v| !v.is_empty()) {
+            Some(path) => (PathBuf::from(path), true),
+            None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+        };
+        let vars: config::Map<String, String> = env
+            .iter()
+            .filter(|(k, v)| {
+                k.starts_with("AUTHIFY_") && k.as_str() != CONFIG_FILE_ENV && !v.is_empty()
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let raw: RawSettings = config::Config::builder()
+            .add_source(
+                config::File::from(file.as_path())
+                    .format(config::FileFormat::Toml)
+                    .required(required),
+            )
+            .add_source(
+                config::Environment::with_prefix("AUTHIFY")
+                    .prefix_separator("_")
+                    .source(Some(vars)),
+            )
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| SettingsError::Source(e.to_string()))?;
+        Self::parse(raw, available_cores())
+    }
+
+    fn parse(raw: RawSettings, cores: usize) -> Result<Settings, SettingsError> {
+        let public_url =
+            parse_public_url(raw.public_url.as_deref().unwrap_or("http://localhost:3000"))?;
+        let bind = raw.bind.as_deref().unwrap_or("127.0.0.1:3000");
+        let bind = bind.trim().parse::<SocketAddr>().map_err(|_| {
+            invalid(
+                "bind",
+                bind,
+                "an IP address and port, e.g. 127.0.0.1:3000 or [::]:8080",
+            )
+        })?;
+        let workers = match raw.workers.as_deref() {
+            None => cores,
+            Some(w) => w
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1024).contains(n))
+                .ok_or_else(|| invalid("workers", w, "a whole number from 1 to 1024"))?,
+        };
+        let jwt_algorithm = match raw.jwt_algorithm.as_deref() {
+            None => Algorithm::ES512,
+            Some(a) => a
+                .trim()
+                .to_ascii_uppercase()
+                .parse::<Algorithm>()
+                .map_err(|_| invalid("jwt_algorithm", a, "one of ES256, ES384, ES512"))?,
+        };
+        let jwt_expiration = match raw.jwt_expiration.as_deref() {
+            None => 15,
+            Some(m) => m
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1440).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "jwt_expiration",
+                        m,
+                        "a whole number of minutes from 1 to 1440",
+                    )
+                })?,
+        };
+        let jwt_issuer = match raw.jwt_issuer {
+            None => public_url.clone(),
+            Some(i) if i.trim().is_empty() || i.chars().any(char::is_control) => {
+                return Err(invalid(
+                    "jwt_issuer",
+                    &i,
+                    "a non-empty string without control characters",
+                ));
+            }
+            Some(i) => i,
+        };
+        let keys = match (raw.privkey_path, raw.pubkey_path) {
+            (Some(private), public) => KeySource::Files {
+                private: private.into(),
+                public: public.map(Into::into),
+            },
+            (None, Some(public)) => {
+                return Err(invalid(
+                    "pubkey_path",
+                    &public,
+                    "only together with AUTHIFY_PRIVKEY_PATH",
+                ));
+            }
+            (None, None) => {
+                KeySource::Directory(raw.keys_dir.unwrap_or_else(|| "./keys".into()).into())
+            }
+        };
+        Ok(Settings {
+            public_url,
+            bind,
+            workers,
+            keys,
+            jwt_algorithm,
+            jwt_issuer,
+            jwt_expiration,
+            log: raw.log.unwrap_or_else(|| "info".into()),
+        })
+    }
+
+    /// The keys directory, when keys come from one.
+    pub fn keys_dir(&self) -> Option<&Path> {
+        match &self.keys {
+            KeySource::Directory(dir) => Some(dir),
+            KeySource::Files { .. } => None,
+        }
+    }
+}
+
+fn available_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+fn invalid(key: &'static str, value: &str, allowed: &str) -> SettingsError {
+    let doc = SETTINGS.iter().find(|s| s.key == key);
+    SettingsError::Invalid {
+        env: doc.map_or("AUTHIFY_?", |d| d.env),
+        key: doc.map_or("?", |d| d.key),
+        value: value.to_owned(),
+        allowed: allowed.to_owned(),
+    }
+}
+
+fn parse_public_url(raw: &str) -> Result<String, SettingsError> {
+    let allowed = "an absolute http or https URL with a host and no query or fragment, e.g. https://id.example.com";
+    let url = url::Url::parse(raw.trim()).map_err(|_| invalid("public_url", raw, allowed))?;
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !ok {
+        return Err(invalid("public_url", raw, allowed));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests;

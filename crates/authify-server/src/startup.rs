@@ -1,0 +1,152 @@
+//! Building and running the server: keys, state, listener, workers.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, middleware, web};
+use authify_jwt::{Keyring, KeyringError};
+use authify_web::{AppState, WebConfig};
+use chrono::{DateTime, Utc};
+
+use crate::keystore::{self, KeyFileError};
+use crate::settings::{KeySource, Settings};
+
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A key file or the keys directory.
+    #[error("{0}")]
+    KeyFile(#[from] KeyFileError),
+    /// No usable key for the algorithm.
+    #[error("{0}")]
+    Keyring(String),
+    /// Binding the listener.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Loads the keyring for `settings`. In directory mode a key for the configured algorithm is
+/// generated when none exists (first start); the returned kid says so. The compatibility key pair
+/// is never generated.
+pub fn prepare_keyring(
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<(Keyring, Option<String>), StartupError> {
+    let alg = settings.jwt_algorithm;
+    let mut entries = keystore::load(&settings.keys)?;
+    let mut generated = None;
+    match &settings.keys {
+        KeySource::Directory(dir) if !entries.iter().any(|e| e.key.algorithm() == alg) => {
+            let entry = keystore::generate(dir, alg, now)?;
+            generated = Some(entry.kid.clone());
+            entries.push(entry);
+        }
+        KeySource::Files { private, .. } => {
+            if let Some(entry) = entries.first()
+                && entry.key.algorithm() != alg
+            {
+                return Err(StartupError::Keyring(format!(
+                    "{}: wrong curve: the key is on {} but AUTHIFY_JWT_ALGORITHM is {alg} (needs {})",
+                    private.display(),
+                    entry.key.algorithm().curve(),
+                    alg.curve()
+                )));
+            }
+        }
+        KeySource::Directory(_) => {}
+    }
+    let keyring = Keyring::new(&entries, alg)
+        .map_err(|e: KeyringError| StartupError::Keyring(e.to_string()))?;
+    Ok((keyring, generated))
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Loads keys, binds `settings.bind` (port 0 picks a free port) and prepares the workers.
+    /// Must be called inside an async runtime.
+    pub fn build(settings: &Settings, now: DateTime<Utc>) -> Result<Self, StartupError> {
+        let (keyring, generated) = prepare_keyring(settings, now)?;
+        if let Some(kid) = &generated {
+            tracing::info!(kid = %kid, algorithm = %settings.jwt_algorithm, "generated a signing key");
+        }
+        tracing::info!(kid = %keyring.signer().kid(), algorithm = %settings.jwt_algorithm, "signing key");
+        let config = WebConfig {
+            issuer: settings.jwt_issuer.clone(),
+            expiration_minutes: settings.jwt_expiration,
+        };
+        let state = web::Data::new(
+            AppState::new(config, keyring).map_err(|e| StartupError::Keyring(e.to_string()))?,
+        );
+        let bind_err = |source| StartupError::Bind {
+            addr: settings.bind.to_string(),
+            source,
+        };
+        let listener = TcpListener::bind(settings.bind).map_err(bind_err)?;
+        let port = listener.local_addr().map_err(bind_err)?.port();
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .wrap(authify_web::headers::security_headers())
+                .wrap(middleware::from_fn(authify_web::headers::access_log))
+                .configure(authify_web::configure)
+        })
+        .workers(settings.workers)
+        .shutdown_timeout(10)
+        .listen(listener)
+        .map_err(bind_err)?
+        .run();
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (keys), e.g. to publish a newly generated key.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Generates a key for the configured algorithm, makes it the signer and publishes it next to
+/// the others. Directory mode only.
+pub fn rotate_signing_key(
+    settings: &Settings,
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> Result<String, StartupError> {
+    let KeySource::Directory(dir) = &settings.keys else {
+        return Err(StartupError::Keyring(
+            "keys come from AUTHIFY_PRIVKEY_PATH; unset it to manage keys in AUTHIFY_KEYS_DIR"
+                .into(),
+        ));
+    };
+    let entry = keystore::generate(dir, settings.jwt_algorithm, now)?;
+    let (keyring, _) = prepare_keyring(settings, now)?;
+    state
+        .replace_keyring(keyring)
+        .map_err(|e| StartupError::Keyring(e.to_string()))?;
+    Ok(entry.kid)
+}

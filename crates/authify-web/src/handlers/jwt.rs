@@ -1,0 +1,74 @@
+//! The public-key endpoints relying apps use to verify tokens: `/jwt/key` and `/jwt/meta`
+//! (the original Authify's interface), the raw PEM download, and the standard JWKS.
+//!
+//! Bodies are precomputed; these handlers pick one and apply HTTP caching (RFC 9111) and
+//! conditional requests (RFC 9110 §13.1.2).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::state::{AppState, Document};
+
+/// Keys change only on rotation, and verifiers refetch on an unknown `kid`; five minutes of
+/// caching keeps load off the server without delaying rotation much.
+const CACHE_CONTROL: &str = "public, max-age=300";
+
+/// `GET /jwt/key`: `{"data": "<SubjectPublicKeyInfo PEM of the active key>"}`.
+pub async fn get_key(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    respond(&req, &state.keys().key)
+}
+
+/// `GET /jwt/meta`: `{"algorithm", "issuer", "expiration"}` (minutes, always an integer).
+pub async fn get_meta(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    respond(&req, &state.keys().meta)
+}
+
+/// `GET /about/jwt/download_key`: the active public key as a PEM file download.
+pub async fn get_download_key(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let mut res = respond(&req, &state.keys().pem);
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        header::HeaderValue::from_static("attachment; filename=\"authify-public-key.pem\""),
+    );
+    res
+}
+
+/// `GET /.well-known/jwks.json`: every published key (RFC 7517 §5).
+pub async fn get_jwks(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    respond(&req, &state.keys().jwks)
+}
+
+fn respond(req: &HttpRequest, doc: &Document) -> HttpResponse {
+    let not_modified = etag_matches(req, &doc.etag);
+    let mut builder = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    builder
+        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        .insert_header((header::ETAG, doc.etag.as_str()))
+        // Public keys are meant to be read from anywhere, browsers included.
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
+    if not_modified {
+        return builder.finish();
+    }
+    builder
+        .content_type(doc.content_type)
+        .body(doc.body.clone())
+}
+
+/// `If-None-Match` uses weak comparison (RFC 9110 §13.1.2).
+fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    value
+        .split(',')
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+}

@@ -1,0 +1,125 @@
+//! Shared application state. The public-key documents are rendered once per keyring (at start-up
+//! and on rotation), so serving them is a pointer copy: no signing, encoding or allocation per request.
+
+use std::sync::{Arc, RwLock};
+
+use actix_web::web::Bytes;
+use authify_jwt::{KeyError, Keyring};
+use base64::Engine as _;
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+
+/// The settings the HTTP layer needs.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// `iss` of every token (`AUTHIFY_JWT_ISSUER`).
+    pub issuer: String,
+    /// Token lifetime in minutes (`AUTHIFY_JWT_EXPIRATION`).
+    pub expiration_minutes: u32,
+}
+
+/// A response body with its entity tag.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The body.
+    pub body: Bytes,
+    /// Strong ETag, quoted (RFC 9110 §8.8.3).
+    pub etag: String,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+}
+
+impl Document {
+    fn new(body: impl Into<Bytes>, content_type: &'static str) -> Self {
+        let body = body.into();
+        let digest = Sha256::digest(&body);
+        let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
+        Document {
+            body,
+            etag: format!("\"{tag}\""),
+            content_type,
+        }
+    }
+}
+
+/// One keyring and the four documents that publish it.
+#[derive(Debug)]
+pub struct PublishedKeys {
+    /// The keys themselves, for signing and for checking our own tokens.
+    pub keyring: Keyring,
+    /// `GET /jwt/key`: `{"data": PEM}` of the active key.
+    pub key: Document,
+    /// `GET /about/jwt/download_key`: the same PEM, raw.
+    pub pem: Document,
+    /// `GET /jwt/meta`.
+    pub meta: Document,
+    /// `GET /.well-known/jwks.json`.
+    pub jwks: Document,
+}
+
+impl PublishedKeys {
+    /// Renders the documents for `keyring`. Only public halves are ever encoded here.
+    pub fn new(keyring: Keyring, config: &WebConfig) -> Result<Self, KeyError> {
+        let pem = keyring.signer().public_key().to_spki_pem()?;
+        let json_doc = |v: serde_json::Value| Document::new(v.to_string(), "application/json");
+        Ok(PublishedKeys {
+            key: json_doc(json!({ "data": pem })),
+            meta: json_doc(json!({
+                "algorithm": keyring.signer().algorithm(),
+                "issuer": config.issuer,
+                "expiration": config.expiration_minutes,
+            })),
+            jwks: Document::new(
+                serde_json::to_string(&keyring.jwks())
+                    .map_err(|e| KeyError::Encode(e.to_string()))?,
+                "application/jwk-set+json",
+            ),
+            pem: Document::new(pem, "application/x-pem-file"),
+            keyring,
+        })
+    }
+}
+
+/// Everything handlers share.
+#[derive(Debug)]
+pub struct AppState {
+    config: WebConfig,
+    keys: RwLock<Arc<PublishedKeys>>,
+}
+
+impl AppState {
+    /// State publishing `keyring`.
+    pub fn new(config: WebConfig, keyring: Keyring) -> Result<Self, KeyError> {
+        let keys = PublishedKeys::new(keyring, &config)?;
+        Ok(AppState {
+            config,
+            keys: RwLock::new(Arc::new(keys)),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &WebConfig {
+        &self.config
+    }
+
+    /// The current keys. Cheap: one uncontended read lock and a reference-count increment.
+    pub fn keys(&self) -> Arc<PublishedKeys> {
+        // A poisoned lock still holds a complete Arc: the swap below is a single assignment.
+        Arc::clone(
+            &self
+                .keys
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    /// Publishes a new keyring (after a key was generated). In-flight requests finish with the old one.
+    pub fn replace_keyring(&self, keyring: Keyring) -> Result<(), KeyError> {
+        let fresh = Arc::new(PublishedKeys::new(keyring, &self.config)?);
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+        Ok(())
+    }
+}
