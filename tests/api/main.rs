@@ -1,1 +1,8 @@
-fn main() {}
+//! The one integration test binary: a real `authify` on a loopback port per test, driven over HTTP
+//! by plain clients, by the relying-app crate, and by independent verifiers (PyJWT, node jose).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod interop;
+mod keys_cli;
+mod public_keys;
+mod relying_client;

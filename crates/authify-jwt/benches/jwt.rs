@@ -1,5 +1,6 @@
 //! Sign and verify per algorithm, next to a raw ECDSA signature of the same message on the same
 //! curve and backend: the floor that token signing is measured against (docs/performance.md).
+#![allow(clippy::unwrap_used)]
 
 use authify_domain::{Algorithm, OrganizationClaim, SCOPE_USER, UserClaim};
 use authify_jwt::{KeySet, PrivateKey, Signer, TokenIssuer, TokenSubject, Validation, verify};

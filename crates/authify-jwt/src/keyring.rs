@@ -10,15 +10,16 @@ use crate::keys::{KeyError, PrivateKey, PublicKey};
 use crate::sign::Signer;
 use crate::verify::KeySet;
 
-/// A private key with its id and creation time (seconds since the epoch).
+/// A private key with its id and creation time.
 #[derive(Debug, Clone)]
 pub struct KeyringEntry {
     /// The key id, also the file name in the keys directory.
     pub kid: String,
     /// The private key.
     pub key: PrivateKey,
-    /// When the key was created.
-    pub created: i64,
+    /// When the key was created, milliseconds since the epoch (fine enough that two keys made
+    /// one after the other never tie).
+    pub created_ms: i64,
 }
 
 /// What `authify keys list` and the admin console show of a key.
@@ -28,8 +29,8 @@ pub struct KeySummary {
     pub kid: String,
     /// Its algorithm.
     pub algorithm: Algorithm,
-    /// Creation time, seconds since the epoch.
-    pub created: i64,
+    /// Creation time, milliseconds since the epoch.
+    pub created_ms: i64,
     /// Whether it signs new tokens.
     pub active: bool,
 }
@@ -65,7 +66,7 @@ impl Keyring {
         let active = entries
             .iter()
             .filter(|e| e.key.algorithm() == algorithm)
-            .max_by(|a, b| (a.created, &a.kid).cmp(&(b.created, &b.kid)))
+            .max_by(|a, b| (a.created_ms, &a.kid).cmp(&(b.created_ms, &b.kid)))
             .ok_or(KeyringError::NoKeyFor(algorithm))?;
         let signer =
             Signer::new(active.kid.clone(), &active.key).map_err(|source| KeyringError::Key {
@@ -73,7 +74,7 @@ impl Keyring {
                 source,
             })?;
         let mut sorted: Vec<&KeyringEntry> = entries.iter().collect();
-        sorted.sort_by(|a, b| (b.created, &b.kid).cmp(&(a.created, &a.kid)));
+        sorted.sort_by(|a, b| (b.created_ms, &b.kid).cmp(&(a.created_ms, &a.kid)));
         Ok(Keyring {
             published: sorted
                 .iter()
@@ -84,7 +85,7 @@ impl Keyring {
                 .map(|e| KeySummary {
                     kid: e.kid.clone(),
                     algorithm: e.key.algorithm(),
-                    created: e.created,
+                    created_ms: e.created_ms,
                     active: e.kid == active.kid,
                 })
                 .collect(),
@@ -127,11 +128,11 @@ impl Keyring {
 mod tests {
     use super::*;
 
-    fn entry(kid: &str, alg: Algorithm, created: i64) -> KeyringEntry {
+    fn entry(kid: &str, alg: Algorithm, created_ms: i64) -> KeyringEntry {
         KeyringEntry {
             kid: kid.into(),
             key: PrivateKey::generate(alg).unwrap(),
-            created,
+            created_ms,
         }
     }
 

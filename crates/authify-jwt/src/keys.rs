@@ -26,6 +26,9 @@ pub enum KeyError {
     /// The text is not PEM, or not a public key block.
     #[error("not a PEM public key (expected a `BEGIN PUBLIC KEY` block)")]
     NotPublicPem,
+    /// The PEM block is there but its content does not decode.
+    #[error("damaged key file: {0}")]
+    Damaged(String),
     /// A key of some other kind (RSA, Ed25519, secp256k1, ...).
     #[error("not an elliptic-curve key on P-256, P-384 or P-521 ({0})")]
     UnsupportedKey(String),
@@ -138,10 +141,11 @@ impl PrivateKey {
 
     /// Reads a PKCS#8 PEM private key (RFC 5208 / RFC 5915 inside), detecting the curve.
     pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
-        let (label, doc) = SecretDocument::from_pem(pem).map_err(|_| KeyError::NotPem)?;
-        if label != "PRIVATE KEY" {
+        if !pem.contains("-----BEGIN PRIVATE KEY-----") {
             return Err(KeyError::NotPem);
         }
+        let (_, doc) =
+            SecretDocument::from_pem(pem).map_err(|e| KeyError::Damaged(e.to_string()))?;
         let info = PrivateKeyInfoRef::try_from(doc.as_bytes())
             .map_err(|e| KeyError::UnsupportedKey(format!("not PKCS#8: {e}")))?;
         if info.algorithm.oid != EC_PUBLIC_KEY_OID {
@@ -356,6 +360,11 @@ mod tests {
         let pem = key.to_pkcs8_pem().unwrap();
         let damaged = pem.replacen("MI", "MX", 1);
         assert!(PrivateKey::from_pem(&damaged).is_err());
+        let garbage = "-----BEGIN PRIVATE KEY-----\nTm90IGEga2V5\n-----END PRIVATE KEY-----\n";
+        assert!(matches!(
+            PrivateKey::from_pem(garbage),
+            Err(KeyError::Damaged(_))
+        ));
         let public = key.public_key().to_spki_pem().unwrap();
         assert!(matches!(
             PrivateKey::from_pem(&public),

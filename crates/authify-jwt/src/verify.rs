@@ -145,10 +145,11 @@ impl KeySet {
             // SECURITY: the key's own algorithm must equal the header's, so a token cannot
             // pick a weaker curve or a different key type than the key was published for.
             k.key.algorithm() == alg
-                && match kid {
-                    Some(kid) => k.kid.as_deref() == Some(kid),
-                    // Tokens from the original Authify carry no kid: try every key of the algorithm.
-                    None => true,
+                && match (kid, k.kid.as_deref()) {
+                    (Some(wanted), Some(have)) => wanted == have,
+                    // A token without kid (the original Authify's), or a key pinned from a bare
+                    // PEM (`/jwt/key`): try every key of the algorithm.
+                    _ => true,
                 }
         })
     }

@@ -86,13 +86,13 @@ pub fn run_keys(
                 .map(|k| k.signer().kid().to_owned())
                 .unwrap_or_default();
             let mut rows: Vec<_> = entries.iter().collect();
-            rows.sort_by(|a, b| (b.created, &b.kid).cmp(&(a.created, &a.kid)));
+            rows.sort_by(|a, b| (b.created_ms, &b.kid).cmp(&(a.created_ms, &a.kid)));
             if *json {
                 let list: Vec<_> = rows
                     .iter()
                     .map(|e| {
                         serde_json::json!({
-                            "kid": e.kid, "algorithm": e.key.algorithm(), "created": created(e.created), "active": e.kid == active,
+                            "kid": e.kid, "algorithm": e.key.algorithm(), "created": created(e.created_ms), "active": e.kid == active,
                         })
                     })
                     .collect();
@@ -111,7 +111,7 @@ pub fn run_keys(
                         "{:width$}  {:9}  {:20}  {mark}",
                         e.kid,
                         e.key.algorithm(),
-                        created(e.created)
+                        created(e.created_ms)
                     );
                 }
             }
@@ -120,9 +120,9 @@ pub fn run_keys(
     }
 }
 
-fn created(secs: i64) -> String {
-    DateTime::<Utc>::from_timestamp(secs, 0).map_or_else(
-        || secs.to_string(),
+fn created(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
         |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     )
 }

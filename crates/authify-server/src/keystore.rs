@@ -1,7 +1,7 @@
 //! Signing keys on disk.
 //!
 //! The keys directory holds one PKCS#8 PEM file per key, named `<kid>.pem`, mode 0600. Generated
-//! kids read `<alg>-<UTC creation time>-<thumbprint prefix>`, e.g. `es512-20261123T074426Z-Xb3kP0aQ`,
+//! kids read `<alg>-<UTC creation time>-<thumbprint prefix>`, e.g. `es512-20261123T074426123Z-Xb3kP0aQ`,
 //! so the name tells the algorithm and age and sorts by creation. Files are written to a hidden
 //! temporary name, synced, then renamed, so a crash never leaves a half-written key behind.
 //!
@@ -19,7 +19,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::settings::KeySource;
 
-const CREATED_FORMAT: &str = "%Y%m%dT%H%M%SZ";
+/// UTC with milliseconds, no punctuation: `20261123T074426123Z`.
+const CREATED_FORMAT: &str = "%Y%m%dT%H%M%S%3fZ";
 
 /// A key file that could not be used, or a keys directory that could not be read or written.
 #[derive(Debug)]
@@ -97,11 +98,11 @@ fn load_dir(dir: &Path) -> Result<Vec<KeyringEntry>, KeyFileError> {
                 ),
             ));
         }
-        let created = created_from_kid(kid).map_or_else(|| modified(&path), Ok)?;
+        let created_ms = created_from_kid(kid).map_or_else(|| modified(&path), Ok)?;
         keys.push(KeyringEntry {
             kid: kid.to_owned(),
             key,
-            created,
+            created_ms,
         });
     }
     Ok(keys)
@@ -122,7 +123,7 @@ fn load_pair(private: &Path, public: Option<&Path>) -> Result<KeyringEntry, KeyF
     }
     Ok(KeyringEntry {
         kid: key.public_key().thumbprint(),
-        created: modified(private)?,
+        created_ms: modified(private)?,
         key,
     })
 }
@@ -160,17 +161,17 @@ fn check_permissions(_: &Path) -> Result<(), KeyFileError> {
 }
 
 fn created_from_kid(kid: &str) -> Option<i64> {
-    let stamp = kid.get(6..22)?;
+    let stamp = kid.get(6..25)?;
     NaiveDateTime::parse_from_str(stamp, CREATED_FORMAT)
         .ok()
-        .map(|t| t.and_utc().timestamp())
+        .map(|t| t.and_utc().timestamp_millis())
 }
 
 fn modified(path: &Path) -> Result<i64, KeyFileError> {
     let time = fs::metadata(path)
         .and_then(|m| m.modified())
         .map_err(|e| fail(path, e))?;
-    Ok(DateTime::<Utc>::from(time).timestamp())
+    Ok(DateTime::<Utc>::from(time).timestamp_millis())
 }
 
 /// Generates a key for `alg` into `dir` (created with mode 0700 if missing) and returns it.
@@ -203,7 +204,7 @@ pub fn generate(
     Ok(KeyringEntry {
         kid,
         key,
-        created: now.timestamp(),
+        created_ms: now.timestamp_millis(),
     })
 }
 
@@ -247,7 +248,7 @@ mod tests {
         let keys_dir = dir.path().join("keys");
         let made = generate(&keys_dir, Algorithm::ES384, now()).unwrap();
         assert!(
-            made.kid.starts_with("es384-20261123T074426Z-"),
+            made.kid.starts_with("es384-20261123T074426000Z-"),
             "{}",
             made.kid
         );
@@ -267,7 +268,7 @@ mod tests {
         let loaded = load(&KeySource::Directory(keys_dir)).unwrap();
         assert_eq!(loaded.len(), 1);
         assert_eq!(loaded[0].kid, made.kid);
-        assert_eq!(loaded[0].created, now().timestamp());
+        assert_eq!(loaded[0].created_ms, now().timestamp_millis());
         assert_eq!(loaded[0].key.public_key(), made.key.public_key());
     }
 
@@ -288,12 +289,28 @@ mod tests {
         assert!(!err.problem.is_empty());
 
         // A P-256 key under a name that says ES512.
-        let wrong = dir.path().join("es512-20261123T074426Z-deadbeef.pem");
+        let wrong = dir.path().join("es512-20261123T074426000Z-deadbeef.pem");
         write_private(&wrong, original.as_bytes()).unwrap();
         fs::write(&path, &original).unwrap();
         let err = load(&KeySource::Directory(dir.path().into())).unwrap_err();
         assert_eq!(err.path, wrong);
         assert!(err.problem.contains("wrong curve"), "{err}");
+    }
+
+    #[test]
+    fn a_key_generated_right_after_another_is_the_newer_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = generate(dir.path(), Algorithm::ES256, now()).unwrap();
+        let second = generate(
+            dir.path(),
+            Algorithm::ES256,
+            now() + chrono::Duration::milliseconds(1),
+        )
+        .unwrap();
+        let loaded = load(&KeySource::Directory(dir.path().into())).unwrap();
+        let ring = authify_jwt::Keyring::new(&loaded, Algorithm::ES256).unwrap();
+        assert_eq!(ring.signer().kid(), second.kid);
+        assert_ne!(first.kid, second.kid);
     }
 
     #[cfg(unix)]

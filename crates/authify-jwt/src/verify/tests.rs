@@ -231,3 +231,17 @@ fn a_der_encoded_signature_is_refused() {
     let forged = format!("{message}.{}", crate::b64(der.as_bytes()));
     assert_eq!(f.check(&forged, NOW), Err(VerifyError::BadSignature));
 }
+
+#[test]
+fn a_key_pinned_from_a_bare_pem_verifies_tokens_that_carry_a_kid() {
+    let f = fixture(Algorithm::ES512);
+    let mut pinned = KeySet::new();
+    pinned.insert(None, f.signer.public_key().clone());
+    assert!(verify(&f.token(), &pinned, &f.validation, NOW).is_ok());
+    // ...but only for its own algorithm.
+    let other = fixture(Algorithm::ES256);
+    assert_eq!(
+        verify(&other.token(), &pinned, &other.validation, NOW),
+        Err(VerifyError::UnknownKey(Some("kid-1".into())))
+    );
+}

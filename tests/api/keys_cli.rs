@@ -1,0 +1,323 @@
+//! The `authify` binary as an operator runs it: first start, restarts, `keys generate|list`, and
+//! every way a setting or key file can stop start-up.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use authify_domain::Algorithm;
+use authify_jwt::JwkSet;
+use authify_testkit::{APP_ID, repo_root, spawn_app_in};
+
+fn authify(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authify"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("AUTHIFY_BIND", "127.0.0.1:0")
+        .env("AUTHIFY_WORKERS", "1");
+    cmd
+}
+
+/// A running `authify serve`, killed on drop.
+struct Serve {
+    child: Child,
+    port: u16,
+    log: Vec<String>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `authify serve` and waits for it to listen, or returns its exit code and stderr.
+fn serve(mut cmd: Command) -> Result<Serve, (Option<i32>, String)> {
+    let mut child = cmd
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Keep draining after the test stops listening, so the server never writes to a closed pipe.
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => {
+                if let Some(port) = line
+                    .split("port=")
+                    .nth(1)
+                    .filter(|_| line.contains("listening"))
+                {
+                    log.push(line.clone());
+                    let port = port.trim().parse().unwrap();
+                    return Ok(Serve { child, port, log });
+                }
+                log.push(line);
+            }
+            Err(_) => {
+                let status = child.wait().unwrap();
+                return Err((status.code(), log.join("\n")));
+            }
+        }
+    }
+}
+
+async fn jwks(port: u16) -> JwkSet {
+    reqwest::get(format!("http://127.0.0.1:{port}/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn pem_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pem"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn serve_generates_a_key_on_first_start_logs_its_kid_and_keeps_it_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = serve(authify(dir.path())).unwrap();
+    let kid = jwks(first.port).await.keys[0].kid.clone().unwrap();
+    assert!(kid.starts_with("es512-"), "ES512 is the default: {kid}");
+    assert!(
+        first
+            .log
+            .iter()
+            .any(|l| l.contains("generated a signing key") && l.contains(&kid)),
+        "{:?}",
+        first.log
+    );
+    let files = pem_files(&dir.path().join("keys"));
+    assert_eq!(files, [dir.path().join("keys").join(format!("{kid}.pem"))]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    drop(first);
+
+    let second = serve(authify(dir.path())).unwrap();
+    let again = jwks(second.port).await;
+    assert_eq!(again.keys.len(), 1);
+    assert_eq!(again.keys[0].kid.as_deref(), Some(kid.as_str()));
+    assert!(
+        !second.log.iter().any(|l| l.contains("generated")),
+        "{:?}",
+        second.log
+    );
+    assert_eq!(pem_files(&dir.path().join("keys")).len(), 1);
+}
+
+#[test]
+fn keys_generate_adds_a_private_file_named_by_its_kid_and_list_shows_which_is_active() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = authify(dir.path()).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let es256 = run(&["keys", "generate", "--alg", "ES256"])
+        .trim()
+        .to_owned();
+    let es512 = run(&["keys", "generate"]).trim().to_owned();
+    assert!(
+        es256.starts_with("es256-") && es512.starts_with("es512-"),
+        "{es256} {es512}"
+    );
+    assert!(
+        dir.path()
+            .join("keys")
+            .join(format!("{es256}.pem"))
+            .is_file()
+    );
+
+    let table = run(&["keys", "list"]);
+    let header = table.lines().next().unwrap();
+    for column in ["KID", "ALGORITHM", "CREATED", "ACTIVE"] {
+        assert!(header.contains(column), "{table}");
+    }
+    let row = |kid: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(kid))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        row(&es512).contains("ES512") && row(&es512).trim_end().ends_with("yes"),
+        "{table}"
+    );
+    assert!(
+        row(&es256).contains("ES256") && row(&es256).trim_end().ends_with("no"),
+        "{table}"
+    );
+
+    let json: serde_json::Value = serde_json::from_str(&run(&["keys", "list", "--json"])).unwrap();
+    let active: Vec<_> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["active"] == true)
+        .collect();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0]["kid"], es512.as_str());
+    assert!(active[0]["created"].as_str().unwrap().ends_with('Z'));
+
+    let out = authify(dir.path())
+        .args(["keys", "generate", "--alg", "HS256"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn an_invalid_algorithm_stops_start_up_with_one_line_naming_the_setting_and_the_allowed_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = authify(dir.path());
+    cmd.env("AUTHIFY_JWT_ALGORITHM", "HS256");
+    let (code, stderr) = serve(cmd).err().expect("must not start");
+    assert_eq!(code, Some(2));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for needle in ["AUTHIFY_JWT_ALGORITHM", "HS256", "ES256", "ES384", "ES512"] {
+        assert!(stderr.contains(needle), "{stderr}");
+    }
+    assert!(
+        !dir.path().join("keys").exists(),
+        "nothing may be generated for a bad setting"
+    );
+}
+
+#[test]
+fn an_unknown_or_invalid_setting_stops_start_up() {
+    for (var, value, needle) in [
+        ("AUTHIFY_JWT_ALGORITM", "ES256", "jwt_algoritm"),
+        ("AUTHIFY_JWT_EXPIRATION", "soon", "AUTHIFY_JWT_EXPIRATION"),
+        ("AUTHIFY_LOG", "info,[", "AUTHIFY_LOG"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = authify(dir.path());
+        cmd.env(var, value);
+        let (code, stderr) = serve(cmd).err().expect("must not start");
+        assert_eq!(code, Some(2), "{var}: {stderr}");
+        assert!(stderr.contains(needle), "{var}: {stderr}");
+    }
+}
+
+#[test]
+fn a_corrupt_key_file_stops_start_up_naming_the_file_and_is_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let broken = keys.join("es512-20260101T000000000Z-broken00.pem");
+    let garbage = "-----BEGIN PRIVATE KEY-----\nTm90IGEga2V5\n-----END PRIVATE KEY-----\n";
+    std::fs::write(&broken, garbage).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&broken, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let (code, stderr) = serve(authify(dir.path())).err().expect("must not start");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("keys/es512-20260101T000000000Z-broken00.pem: damaged key file"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&broken).unwrap(), garbage);
+    assert_eq!(pem_files(&keys), [broken]);
+}
+
+/// The original Authify's key pair, made with `openssl ecparam -genkey` (SEC1), copied with mode 0600.
+fn original_key_pair(dir: &Path) -> (PathBuf, PathBuf) {
+    let source = repo_root().join("keys/test");
+    let private = dir.join("private.pem");
+    let public = dir.join("public.pem");
+    std::fs::copy(
+        source.join("TEST-ONLY-original-authify-private.pem"),
+        &private,
+    )
+    .unwrap();
+    std::fs::copy(
+        source.join("TEST-ONLY-original-authify-public.pem"),
+        &public,
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    (private, public)
+}
+
+#[test]
+fn a_key_on_the_wrong_curve_for_the_algorithm_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = original_key_pair(dir.path());
+    let mut cmd = authify(dir.path());
+    cmd.env("AUTHIFY_PRIVKEY_PATH", &private)
+        .env("AUTHIFY_PUBKEY_PATH", &public)
+        .env("AUTHIFY_JWT_ALGORITHM", "ES256");
+    let (code, stderr) = serve(cmd).err().expect("must not start");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("wrong curve") && stderr.contains(private.to_str().unwrap()),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn the_original_authify_key_pair_is_served_and_signs_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, public) = original_key_pair(dir.path());
+    let app = spawn_app_in(
+        dir,
+        &[
+            ("AUTHIFY_PRIVKEY_PATH", private.to_str().unwrap()),
+            ("AUTHIFY_PUBKEY_PATH", public.to_str().unwrap()),
+        ],
+    )
+    .await;
+    let served: serde_json::Value = app.get("/jwt/key").await.json().await.unwrap();
+    let expected =
+        authify_jwt::PublicKey::from_spki_pem(&std::fs::read_to_string(&public).unwrap()).unwrap();
+    let actual = authify_jwt::PublicKey::from_spki_pem(served["data"].as_str().unwrap()).unwrap();
+    assert_eq!(actual, expected);
+    assert_eq!(actual.algorithm(), Algorithm::ES512);
+    let claims = app
+        .client(APP_ID)
+        .verify(&app.token_for(APP_ID))
+        .await
+        .unwrap();
+    assert_eq!(claims.aud, APP_ID);
+    assert!(
+        !app.keys_dir.exists(),
+        "compatibility mode must not generate keys"
+    );
+}
