@@ -15,6 +15,7 @@
 //! server). Verification is explicit: an algorithm allow-list (EC only; `none` and HMAC cannot be
 //! expressed), the issuer from the server's metadata or your configuration, your app id as the
 //! audience, and `exp`/`nbf`/`iat` with a small leeway.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

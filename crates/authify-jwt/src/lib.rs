@@ -6,6 +6,7 @@
 //!   ES512, which jsonwebtoken lacks) and the [`TokenIssuer`] that fills in the claims.
 //! - [`keyring`]: which key signs, which are published.
 //! - [`verify`]: explicit, allow-listed verification of a compact JWS and its claims.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod jwk;
 pub mod keyring;

@@ -1,9 +1,10 @@
 //! Signing: one [`Signer`] type for ES256, ES384 and ES512, and the [`TokenIssuer`] that turns
 //! a user into a full set of claims.
 //!
-//! ES256 and ES384 go through jsonwebtoken (aws-lc-rs backend, the fastest measured); ES512 goes
-//! through p521 because jsonwebtoken has no ES512 (TECH-NOTES §1). Both produce the fixed-size
-//! `r || s` signature of RFC 7518 §3.4.
+//! ES256 and ES384 sign with aws-lc-rs, the backend jsonwebtoken uses, but through a key pair parsed
+//! once: jsonwebtoken's `crypto::sign` re-parses the PKCS#8 key on every call, which doubled the
+//! cost of a token (docs/performance.md). ES512 signs with p521 because jsonwebtoken has no ES512
+//! (TECH-NOTES §1). All produce the fixed-size `r || s` signature of RFC 7518 §3.4.
 
 use std::fmt;
 
@@ -25,7 +26,10 @@ pub enum SignError {
 }
 
 enum Backend {
-    Jwt(jsonwebtoken::EncodingKey, jsonwebtoken::Algorithm),
+    AwsLc(
+        aws_lc_rs::signature::EcdsaKeyPair,
+        aws_lc_rs::rand::SystemRandom,
+    ),
     P521(p521::ecdsa::SigningKey),
 }
 
@@ -71,12 +75,17 @@ impl Signer {
         let backend = match key {
             PrivateKey::P521(k) => Backend::P521(k.clone()),
             PrivateKey::P256(_) | PrivateKey::P384(_) => {
+                use aws_lc_rs::signature::{
+                    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
+                };
                 let der = key.to_pkcs8_der()?;
                 let alg = match algorithm {
-                    Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
-                    _ => jsonwebtoken::Algorithm::ES384,
+                    Algorithm::ES256 => &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    _ => &ECDSA_P384_SHA384_FIXED_SIGNING,
                 };
-                Backend::Jwt(jsonwebtoken::EncodingKey::from_ec_der(der.as_bytes()), alg)
+                let pair = EcdsaKeyPair::from_pkcs8(alg, der.as_bytes())
+                    .map_err(|e| KeyError::Encode(e.to_string()))?;
+                Backend::AwsLc(pair, aws_lc_rs::rand::SystemRandom::new())
             }
         };
         Ok(Signer {
@@ -110,8 +119,12 @@ impl Signer {
         token.push('.');
         token.push_str(&crate::b64(serde_json::to_vec(payload)?));
         let signature = match &self.backend {
-            Backend::Jwt(key, alg) => jsonwebtoken::crypto::sign(token.as_bytes(), key, *alg)
-                .map_err(|e| SignError::Crypto(e.to_string()))?,
+            Backend::AwsLc(pair, rng) => {
+                let sig = pair
+                    .sign(rng, token.as_bytes())
+                    .map_err(|e| SignError::Crypto(e.to_string()))?;
+                crate::b64(sig.as_ref())
+            }
             Backend::P521(key) => {
                 let sig: p521::ecdsa::Signature = key
                     .try_sign(token.as_bytes())

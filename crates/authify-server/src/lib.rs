@@ -1,5 +1,6 @@
 //! The `authify` binary's library half: settings, key files, start-up and the command line.
 //! This is the only crate that reads files or the environment; lower crates get typed values.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod cli;
 pub mod keystore;

@@ -1,0 +1,94 @@
+//! Registered applications and their exact-match callbacks.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::models::Application;
+use crate::schema::{application_callbacks, applications};
+use crate::{DbConnection, StoreError};
+
+/// One callback to register: the URL as given and its exact-match key.
+#[derive(Debug, Clone)]
+pub struct NewCallback {
+    /// The URL as registered.
+    pub url: String,
+    /// `scheme://host:port/path`.
+    pub match_key: String,
+}
+
+/// Inserts an application with its callbacks, in one transaction. A duplicate app id or a callback
+/// already registered (to any app) is [`StoreError::Conflict`] and nothing is written.
+pub fn insert_application(
+    conn: &mut DbConnection,
+    app_id: &str,
+    name: &str,
+    secret_hash: &str,
+    callbacks: &[NewCallback],
+    now: NaiveDateTime,
+) -> Result<Application, StoreError> {
+    conn.transaction(|conn| {
+        let id: i64 = diesel::insert_into(applications::table)
+            .values((
+                applications::app_id.eq(app_id),
+                applications::name.eq(name),
+                applications::secret_hash.eq(secret_hash),
+                applications::created_at.eq(now),
+            ))
+            .returning(applications::id)
+            .get_result(conn)?;
+        for cb in callbacks {
+            diesel::insert_into(application_callbacks::table)
+                .values((
+                    application_callbacks::application_id.eq(id),
+                    application_callbacks::url.eq(&cb.url),
+                    application_callbacks::match_key.eq(&cb.match_key),
+                ))
+                .execute(conn)?;
+        }
+        Ok(applications::table
+            .find(id)
+            .select(Application::as_select())
+            .first(conn)?)
+    })
+}
+
+/// The application that registered a callback with this exact-match key.
+pub fn find_application_by_callback(
+    conn: &mut DbConnection,
+    match_key: &str,
+) -> Result<Option<Application>, StoreError> {
+    Ok(application_callbacks::table
+        .inner_join(applications::table)
+        .filter(application_callbacks::match_key.eq(match_key))
+        .select(Application::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every application with its callback URLs, by name. Two queries.
+pub fn list_applications(
+    conn: &mut DbConnection,
+) -> Result<Vec<(Application, Vec<String>)>, StoreError> {
+    let apps: Vec<Application> = applications::table
+        .order(applications::name.asc())
+        .select(Application::as_select())
+        .load(conn)?;
+    let callbacks: Vec<(i64, String)> = application_callbacks::table
+        .order(application_callbacks::id.asc())
+        .select((
+            application_callbacks::application_id,
+            application_callbacks::url,
+        ))
+        .load(conn)?;
+    Ok(apps
+        .into_iter()
+        .map(|app| {
+            let urls = callbacks
+                .iter()
+                .filter(|(id, _)| *id == app.id)
+                .map(|(_, u)| u.clone())
+                .collect();
+            (app, urls)
+        })
+        .collect())
+}

@@ -1,0 +1,199 @@
+//! One connection type over both backends, a pool that picks the backend by URL scheme, and the
+//! embedded migrations.
+//!
+//! `diesel::MultiConnection::establish` tries each backend in turn and drops their errors, so a
+//! mistyped PostgreSQL URL would surface as "invalid URL". The manager here picks the backend from
+//! the scheme and keeps the driver's own error.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection as _;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{Connection as _, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
+
+use crate::StoreError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend. Repository functions take `&mut DbConnection`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL.
+    Postgresql(PgConnection),
+    /// SQLite.
+    Sqlite(SqliteConnection),
+}
+
+/// The connection pool.
+pub type DbPool = r2d2::Pool<Manager>;
+
+/// Which backend a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://` or `postgresql://`.
+    Postgres(String),
+    /// `sqlite://PATH`, `sqlite:PATH` or a bare path: a file.
+    Sqlite(String),
+}
+
+impl Backend {
+    /// Parses a database URL.
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Backend::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || path.contains("://") {
+            return Err(StoreError::Url(format!(
+                "{url:?}: expected postgres://user:pass@host/db or sqlite://path/to/file.db"
+            )));
+        }
+        if path == ":memory:" {
+            // SECURITY/durability: every pooled connection would get its own empty database.
+            return Err(StoreError::Url(
+                ":memory: cannot back a connection pool; use a file".into(),
+            ));
+        }
+        Ok(Backend::Sqlite(path.to_owned()))
+    }
+}
+
+/// Opens connections for the pool.
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.backend {
+            Backend::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            Backend::Sqlite(path) => {
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers proceed during a write; busy_timeout queues writers instead of
+                // failing; foreign keys are off by default in SQLite.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// A pool for `url`. SQLite files (and their directory) are created when missing.
+pub fn connect(url: &str, max_size: u32) -> Result<DbPool, StoreError> {
+    let backend = Backend::parse(url)?;
+    if let Backend::Sqlite(path) = &backend
+        && let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Connect(format!("{}: {e}", dir.display())))?;
+    }
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(Manager { backend })
+        .map_err(|e| StoreError::Connect(e.to_string()))
+}
+
+/// Applies pending migrations; returns how many ran.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    let applied = match conn {
+        DbConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend_and_memory_databases_are_refused() {
+        assert_eq!(
+            Backend::parse("postgres://u:p@h/db").unwrap(),
+            Backend::Postgres("postgres://u:p@h/db".into())
+        );
+        assert_eq!(
+            Backend::parse("sqlite://data/a.db").unwrap(),
+            Backend::Sqlite("data/a.db".into())
+        );
+        assert_eq!(
+            Backend::parse("sqlite:a.db").unwrap(),
+            Backend::Sqlite("a.db".into())
+        );
+        assert_eq!(
+            Backend::parse("./a.db").unwrap(),
+            Backend::Sqlite("./a.db".into())
+        );
+        assert!(Backend::parse("mysql://x").is_err());
+        assert!(Backend::parse("sqlite://:memory:").is_err());
+        assert!(Backend::parse("").is_err());
+    }
+
+    #[test]
+    fn the_two_migration_folders_hold_the_same_migrations() {
+        let dir = |b: &str| {
+            let mut names: Vec<String> =
+                std::fs::read_dir(format!("{}/migrations/{b}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(dir("sqlite"), dir("postgres"));
+        for name in dir("sqlite") {
+            for b in ["sqlite", "postgres"] {
+                for f in ["up.sql", "down.sql"] {
+                    let p = format!("{}/migrations/{b}/{name}/{f}", env!("CARGO_MANIFEST_DIR"));
+                    assert!(
+                        std::fs::metadata(&p).is_ok_and(|m| m.len() > 0),
+                        "{p} missing or empty"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn migrations_run_up_down_and_up_again_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = connect(dir.path().join("sub/t.db").to_str().unwrap(), 2).unwrap();
+        let mut conn = pool.get().unwrap();
+        assert!(run_migrations(&mut conn).unwrap() >= 1);
+        assert_eq!(run_migrations(&mut conn).unwrap(), 0);
+        if let DbConnection::Sqlite(c) = &mut *conn {
+            c.revert_all_migrations(SQLITE_MIGRATIONS).unwrap();
+        }
+        assert!(run_migrations(&mut conn).unwrap() >= 1);
+    }
+}
