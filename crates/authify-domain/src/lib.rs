@@ -1,11 +1,16 @@
-//! Authify's domain vocabulary: the signing algorithms and the claims a token carries.
+//! Authify's domain vocabulary: signing algorithms, token claims, callback URLs, and the e-mail
+//! addresses, passwords and names people type.
 //!
 //! Nothing here does I/O. Types are parsed at the edge (settings, HTTP, token headers) into these
 //! and the rest of the code only sees valid values.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod algorithm;
+mod callback;
 mod claims;
+mod identity;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
+pub use callback::{CallbackError, CallbackUrl, MAX_CALLBACK_LEN};
 pub use claims::{Claims, GroupClaim, OrganizationClaim, SCOPE_ADMIN, SCOPE_USER, UserClaim};
+pub use identity::{Email, InputError, Name, Password};

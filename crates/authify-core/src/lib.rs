@@ -1,0 +1,32 @@
+//! Authify's use cases. Handlers and the command line call these; these call the store and the
+//! token crate. Every function that depends on time takes `now`; randomness comes from
+//! [`random`] at the edge of each use case so tests can see what was drawn.
+//!
+//! - [`db`]: the async boundary: repository calls on the blocking pool.
+//! - [`passwords`]: argon2id on a bounded pool, with a dummy hash for unknown users.
+//! - [`accounts`]: sign-up, sign-in, user creation.
+//! - [`sessions`]: server-side sessions behind an opaque cookie token.
+//! - [`tokens`]: the claims of a user for an application, and signing them.
+//! - [`apps`]: registered applications and callback resolution.
+//! - [`orgs`]: organizations, groups and their members.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod accounts;
+pub mod apps;
+pub mod db;
+mod error;
+pub mod orgs;
+pub mod passwords;
+pub mod random;
+pub mod sessions;
+pub mod tokens;
+
+pub use db::Db;
+pub use error::AdminError;
+pub use passwords::{HashParams, PasswordHasher};
+
+/// Times are stored at microsecond precision: PostgreSQL's, so both backends read back the same.
+pub fn db_time(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    let naive = now.naive_utc();
+    naive - chrono::Duration::nanoseconds(i64::from(naive.and_utc().timestamp_subsec_nanos() % 1000))
+}
