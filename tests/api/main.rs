@@ -6,3 +6,4 @@ mod interop;
 mod keys_cli;
 mod public_keys;
 mod relying_client;
+mod signin;

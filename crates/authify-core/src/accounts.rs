@@ -73,7 +73,12 @@ internal_from!(SignInError);
 
 /// Creates an account. The password is hashed before the e-mail is checked, so a taken address
 /// costs the same time as a free one.
-pub async fn sign_up(db: &Db, hasher: &PasswordHasher, input: SignUp, now: DateTime<Utc>) -> Result<User, SignUpError> {
+pub async fn sign_up(
+    db: &Db,
+    hasher: &PasswordHasher,
+    input: SignUp,
+    now: DateTime<Utc>,
+) -> Result<User, SignUpError> {
     let hash = hasher.hash(input.password.expose().to_owned()).await?;
     let public_id = random::public_id().map_err(|e| SignUpError::Internal(e.to_string()))?;
     let created_at = db_time(now);
@@ -97,13 +102,26 @@ pub async fn sign_up(db: &Db, hasher: &PasswordHasher, input: SignUp, now: DateT
 
 /// Checks an e-mail and password. Malformed e-mail, unknown e-mail and wrong password all cost
 /// one argon2 verification and give [`SignInError::InvalidCredentials`].
-pub async fn sign_in(db: &Db, hasher: &PasswordHasher, email: &str, password: Password) -> Result<User, SignInError> {
+pub async fn sign_in(
+    db: &Db,
+    hasher: &PasswordHasher,
+    email: &str,
+    password: Password,
+) -> Result<User, SignInError> {
     let user = match Email::parse(email) {
-        Ok(email) => db.run(move |conn| users::find_user_by_email(conn, email.as_str())).await?,
+        Ok(email) => {
+            db.run(move |conn| users::find_user_by_email(conn, email.as_str()))
+                .await?
+        }
         Err(_) => None,
     };
     // SECURITY: same work and same answer for unknown users (dummy hash) and wrong passwords.
-    let matched = hasher.verify(password.expose().to_owned(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let matched = hasher
+        .verify(
+            password.expose().to_owned(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
     match user {
         Some(user) if matched && user.disabled => Err(SignInError::Disabled),
         Some(user) if matched => Ok(user),
@@ -124,8 +142,11 @@ pub async fn create_user(
     let email = Email::parse(email).map_err(|e| AdminError::Invalid(format!("{email:?}: {e}")))?;
     let name = match name {
         Some(n) => Name::parse(n, "the name").map_err(|e| AdminError::Invalid(e.to_string()))?,
-        None => Name::parse(email.as_str().split('@').next().unwrap_or("user"), "the name")
-            .map_err(|e| AdminError::Invalid(e.to_string()))?,
+        None => Name::parse(
+            email.as_str().split('@').next().unwrap_or("user"),
+            "the name",
+        )
+        .map_err(|e| AdminError::Invalid(e.to_string()))?,
     };
     let password = Password::new(password).map_err(|e| AdminError::Invalid(e.to_string()))?;
     let hash = hasher.hash(password.expose().to_owned()).await?;
@@ -142,7 +163,9 @@ pub async fn create_user(
             created_at,
         };
         users::insert_user(conn, &new).map_err(|e| match e {
-            StoreError::Conflict(_) => AdminError::Conflict(format!("a user with e-mail {} already exists", email)),
+            StoreError::Conflict(_) => {
+                AdminError::Conflict(format!("a user with e-mail {} already exists", email))
+            }
             other => other.into(),
         })
     })

@@ -2,9 +2,9 @@
 //! callback to the application that registered it.
 
 use authify_domain::{CallbackError, CallbackUrl, Name};
+use authify_store::StoreError;
 use authify_store::apps::{self, NewCallback};
 use authify_store::models::Application;
-use authify_store::StoreError;
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 
@@ -22,29 +22,47 @@ pub struct CreatedApp {
 
 /// Registers an application with its callbacks. Each callback must pass the same checks as a
 /// login callback, and may belong to one application only.
-pub async fn create(db: &Db, name: &str, callbacks: &[String], now: DateTime<Utc>) -> Result<CreatedApp, AdminError> {
-    let name = Name::parse(name, "the application name").map_err(|e| AdminError::Invalid(e.to_string()))?;
+pub async fn create(
+    db: &Db,
+    name: &str,
+    callbacks: &[String],
+    now: DateTime<Utc>,
+) -> Result<CreatedApp, AdminError> {
+    let name = Name::parse(name, "the application name")
+        .map_err(|e| AdminError::Invalid(e.to_string()))?;
     if callbacks.is_empty() {
-        return Err(AdminError::Invalid("an application needs at least one --callback URL".into()));
+        return Err(AdminError::Invalid(
+            "an application needs at least one --callback URL".into(),
+        ));
     }
     let mut parsed = Vec::new();
     for raw in callbacks {
         let cb = CallbackUrl::parse(raw).map_err(|e| AdminError::Invalid(format!("{raw}: {e}")))?;
-        parsed.push(NewCallback { url: cb.as_str().to_owned(), match_key: cb.match_key().to_owned() });
+        parsed.push(NewCallback {
+            url: cb.as_str().to_owned(),
+            match_key: cb.match_key().to_owned(),
+        });
     }
     let app_id = format!("app_{}", random::token::<12>()?);
     let secret = random::token::<32>()?;
     // A 256-bit random secret needs no slow hash; SHA-256 keeps verification cheap.
-    let secret_hash = format!("sha256:{}", Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let secret_hash = format!(
+        "sha256:{}",
+        Sha256::digest(secret.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
     let created = db_time(now);
     let app = db
         .run(move |conn| {
-            apps::insert_application(conn, &app_id, name.as_str(), &secret_hash, &parsed, created).map_err(|e| match e {
-                StoreError::Conflict(what) => AdminError::Conflict(format!(
-                    "a callback is already registered to another application ({what})"
-                )),
-                other => other.into(),
-            })
+            apps::insert_application(conn, &app_id, name.as_str(), &secret_hash, &parsed, created)
+                .map_err(|e| match e {
+                    StoreError::Conflict(what) => AdminError::Conflict(format!(
+                        "a callback is already registered to another application ({what})"
+                    )),
+                    other => other.into(),
+                })
         })
         .await?;
     Ok(CreatedApp { app, secret })
@@ -67,7 +85,10 @@ pub enum ResolveError {
 }
 
 /// Decodes `raw` (the base64 `callback` parameter) and finds the application that registered it.
-pub async fn resolve_callback(db: &Db, raw: &str) -> Result<(Application, CallbackUrl), ResolveError> {
+pub async fn resolve_callback(
+    db: &Db,
+    raw: &str,
+) -> Result<(Application, CallbackUrl), ResolveError> {
     let callback = CallbackUrl::from_base64(raw)?;
     let key = callback.match_key().to_owned();
     // SECURITY: never redirect anywhere that is not registered, signed in or not (W-1).

@@ -11,7 +11,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("connections", &self.pool.state().connections).finish()
+        f.debug_struct("Db")
+            .field("connections", &self.pool.state().connections)
+            .finish()
     }
 }
 
@@ -34,11 +36,16 @@ impl Db {
             f(&mut conn)
         })
         .await
-        .unwrap_or_else(|join| Err(StoreError::Connect(format!("database task failed: {join}")).into()))
+        .unwrap_or_else(|join| {
+            Err(StoreError::Connect(format!("database task failed: {join}")).into())
+        })
     }
 
     /// Runs `f` synchronously (command line, migrations).
-    pub fn run_blocking<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    pub fn run_blocking<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
     where
         E: From<StoreError>,
     {

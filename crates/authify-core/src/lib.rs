@@ -21,6 +21,8 @@ pub mod random;
 pub mod sessions;
 pub mod tokens;
 
+pub use authify_store::StoreError;
+pub use authify_store::models::{Application, User};
 pub use db::Db;
 pub use error::AdminError;
 pub use passwords::{HashParams, PasswordHasher};
@@ -28,5 +30,6 @@ pub use passwords::{HashParams, PasswordHasher};
 /// Times are stored at microsecond precision: PostgreSQL's, so both backends read back the same.
 pub fn db_time(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
     let naive = now.naive_utc();
-    naive - chrono::Duration::nanoseconds(i64::from(naive.and_utc().timestamp_subsec_nanos() % 1000))
+    naive
+        - chrono::Duration::nanoseconds(i64::from(naive.and_utc().timestamp_subsec_nanos() % 1000))
 }

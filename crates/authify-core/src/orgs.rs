@@ -21,11 +21,13 @@ fn conflict(message: String) -> impl FnOnce(StoreError) -> AdminError {
 }
 
 fn org_named(conn: &mut DbConnection, name: &str) -> Result<Organization, AdminError> {
-    orgs::find_organization_by_name(conn, name)?.ok_or_else(|| AdminError::NotFound(format!("no organization named {name:?}")))
+    orgs::find_organization_by_name(conn, name)?
+        .ok_or_else(|| AdminError::NotFound(format!("no organization named {name:?}")))
 }
 
 fn user_with(conn: &mut DbConnection, email: &Email) -> Result<User, AdminError> {
-    users::find_user_by_email(conn, email.as_str())?.ok_or_else(|| AdminError::NotFound(format!("no user with e-mail {email}")))
+    users::find_user_by_email(conn, email.as_str())?
+        .ok_or_else(|| AdminError::NotFound(format!("no user with e-mail {email}")))
 }
 
 fn email(raw: &str) -> Result<Email, AdminError> {
@@ -33,19 +35,31 @@ fn email(raw: &str) -> Result<Email, AdminError> {
 }
 
 /// Creates an organization.
-pub async fn create_org(db: &Db, raw_name: &str, now: DateTime<Utc>) -> Result<Organization, AdminError> {
+pub async fn create_org(
+    db: &Db,
+    raw_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Organization, AdminError> {
     let name = name(raw_name, "the organization name")?;
     let public_id = random::public_id()?;
     let now = db_time(now);
     db.run(move |conn| {
-        orgs::insert_organization(conn, &public_id, name.as_str(), now)
-            .map_err(conflict(format!("an organization named {:?} already exists", name.as_str())))
+        orgs::insert_organization(conn, &public_id, name.as_str(), now).map_err(conflict(format!(
+            "an organization named {:?} already exists",
+            name.as_str()
+        )))
     })
     .await
 }
 
 /// Adds a user to an organization, optionally as its admin.
-pub async fn add_org_member(db: &Db, org: &str, raw_email: &str, admin: bool, now: DateTime<Utc>) -> Result<(), AdminError> {
+pub async fn add_org_member(
+    db: &Db,
+    org: &str,
+    raw_email: &str,
+    admin: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
     let (org, email) = (org.to_owned(), email(raw_email)?);
     let now = db_time(now);
     db.run(move |conn| {
@@ -58,20 +72,33 @@ pub async fn add_org_member(db: &Db, org: &str, raw_email: &str, admin: bool, no
 }
 
 /// Creates a group in an organization.
-pub async fn create_group(db: &Db, org: &str, raw_name: &str, now: DateTime<Utc>) -> Result<Group, AdminError> {
+pub async fn create_group(
+    db: &Db,
+    org: &str,
+    raw_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Group, AdminError> {
     let (org, group) = (org.to_owned(), name(raw_name, "the group name")?);
     let public_id = random::public_id()?;
     let now = db_time(now);
     db.run(move |conn| {
         let o = org_named(conn, &org)?;
-        orgs::insert_group(conn, o.id, &public_id, group.as_str(), now)
-            .map_err(conflict(format!("{org:?} already has a group named {:?}", group.as_str())))
+        orgs::insert_group(conn, o.id, &public_id, group.as_str(), now).map_err(conflict(format!(
+            "{org:?} already has a group named {:?}",
+            group.as_str()
+        )))
     })
     .await
 }
 
 /// Adds an organization member to one of its groups.
-pub async fn add_group_member(db: &Db, org: &str, group: &str, raw_email: &str, now: DateTime<Utc>) -> Result<(), AdminError> {
+pub async fn add_group_member(
+    db: &Db,
+    org: &str,
+    group: &str,
+    raw_email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
     let (org, group, email) = (org.to_owned(), group.to_owned(), email(raw_email)?);
     let now = db_time(now);
     db.run(move |conn| {

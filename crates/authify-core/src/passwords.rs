@@ -20,7 +20,11 @@ pub struct HashParams {
 
 impl Default for HashParams {
     fn default() -> Self {
-        HashParams { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+        HashParams {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -50,15 +54,22 @@ pub struct PasswordHasher {
 
 impl std::fmt::Debug for PasswordHasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordHasher").field("params", &self.params).finish_non_exhaustive()
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
     }
 }
 
 impl PasswordHasher {
     /// A hasher running at most `concurrency` hashes at once, with up to `64 × concurrency` queued.
     pub fn new(params: HashParams, concurrency: usize) -> Result<Self, HashError> {
-        let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|e| HashError::Failed(e.to_string()))?;
+        let params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| HashError::Failed(e.to_string()))?;
         let concurrency = concurrency.max(1);
         let mut hasher = PasswordHasher {
             params,
@@ -88,11 +99,16 @@ impl PasswordHasher {
             Some(h) => (h, true),
             None => (self.dummy.as_str().to_owned(), false),
         };
-        let matched = self.on_pool(move || verify_now(&params, &password, &target)).await?;
+        let matched = self
+            .on_pool(move || verify_now(&params, &password, &target))
+            .await?;
         Ok(matched && real)
     }
 
-    async fn on_pool<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+    async fn on_pool<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
         use std::sync::atomic::Ordering;
         // Admission control: beyond `capacity` the request is refused at once, so a flood cannot
         // queue unbounded work or memory.
@@ -104,7 +120,12 @@ impl PasswordHasher {
         let _leave = scopeguard(move || {
             in_flight.fetch_sub(1, Ordering::SeqCst);
         });
-        let permit = self.permits.clone().acquire_owned().await.map_err(|e| HashError::Failed(e.to_string()))?;
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| HashError::Failed(e.to_string()))?;
         tokio::task::spawn_blocking(move || {
             let out = work();
             drop(permit);
@@ -143,7 +164,9 @@ fn hash_now(params: &Params, password: &str) -> Result<String, HashError> {
 /// Verification uses the parameters stored in the hash itself, so raising them later keeps old
 /// hashes valid. A malformed stored hash counts as a mismatch.
 fn verify_now(params: &Params, password: &str, hash: &str) -> bool {
-    argon(params).verify_password(password.as_bytes(), hash).is_ok()
+    argon(params)
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -151,7 +174,15 @@ mod tests {
     use super::*;
 
     fn cheap() -> PasswordHasher {
-        PasswordHasher::new(HashParams { memory_kib: 64, iterations: 1, parallelism: 1 }, 2).unwrap()
+        PasswordHasher::new(
+            HashParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            2,
+        )
+        .unwrap()
     }
 
     #[tokio::test]
@@ -159,10 +190,18 @@ mod tests {
         let h = cheap();
         let hash = h.hash("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
-        assert!(h.verify("correct horse".into(), Some(hash.clone())).await.unwrap());
+        assert!(
+            h.verify("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!h.verify("wrong horse".into(), Some(hash)).await.unwrap());
         assert!(!h.verify("correct horse".into(), None).await.unwrap());
-        assert!(!h.verify("x".into(), Some("not a hash".into())).await.unwrap());
+        assert!(
+            !h.verify("x".into(), Some("not a hash".into()))
+                .await
+                .unwrap()
+        );
     }
 
     #[test]
@@ -173,11 +212,24 @@ mod tests {
 
     #[tokio::test]
     async fn beyond_the_queue_bound_hashing_is_refused_as_busy() {
-        let h = PasswordHasher::new(HashParams { memory_kib: 64, iterations: 1, parallelism: 1 }, 1).unwrap();
-        h.in_flight.store(h.capacity, std::sync::atomic::Ordering::SeqCst);
+        let h = PasswordHasher::new(
+            HashParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            1,
+        )
+        .unwrap();
+        h.in_flight
+            .store(h.capacity, std::sync::atomic::Ordering::SeqCst);
         assert!(matches!(h.hash("pw".into()).await, Err(HashError::Busy)));
         h.in_flight.store(0, std::sync::atomic::Ordering::SeqCst);
         assert!(h.hash("pw".into()).await.is_ok());
-        assert_eq!(h.in_flight.load(std::sync::atomic::Ordering::SeqCst), 0, "the slot is given back");
+        assert_eq!(
+            h.in_flight.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "the slot is given back"
+        );
     }
 }

@@ -33,7 +33,10 @@ pub fn subject(conn: &mut DbConnection, user: &User) -> Result<TokenSubject, Sto
             memberships: groups
                 .iter()
                 .filter(|g| g.organization_id == org.id)
-                .map(|g| GroupClaim { name: g.name.clone(), gid: g.public_id.clone() })
+                .map(|g| GroupClaim {
+                    name: g.name.clone(),
+                    gid: g.public_id.clone(),
+                })
                 .collect(),
             name: org.name,
             oid: org.public_id,
@@ -46,7 +49,11 @@ pub fn subject(conn: &mut DbConnection, user: &User) -> Result<TokenSubject, Sto
     }
     Ok(TokenSubject {
         sub: user.public_id.clone(),
-        user: UserClaim { username: user.email.clone(), uid: user.public_id.clone(), organizations },
+        user: UserClaim {
+            username: user.email.clone(),
+            uid: user.public_id.clone(),
+            organizations,
+        },
         scopes,
     })
 }
@@ -62,5 +69,7 @@ pub async fn issue(
 ) -> Result<String, TokenError> {
     let subject = db.run(move |conn| subject(conn, &user)).await?;
     let jti = random::bytes::<16>().map_err(|e| TokenError::Random(e.to_string()))?;
-    Ok(issuer.issue(signer, subject, app_id, now.timestamp(), jti)?.0)
+    Ok(issuer
+        .issue(signer, subject, app_id, now.timestamp(), jti)?
+        .0)
 }

@@ -80,7 +80,10 @@ impl CallbackUrl {
         }
         // SECURITY: refuse what parsers normalize differently (`\` as `/`, tabs and newlines
         // stripped) instead of trusting one parser's reading of it.
-        if text.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
+        if text
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+        {
             return Err(CallbackError::BadCharacters);
         }
         let url = Url::parse(text).map_err(|_| CallbackError::NotAUrl)?;
@@ -93,7 +96,10 @@ impl CallbackUrl {
         if url.fragment().is_some() {
             return Err(CallbackError::Fragment);
         }
-        let host = url.host_str().filter(|h| !h.is_empty()).ok_or(CallbackError::NoHost)?;
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or(CallbackError::NoHost)?;
         let port = url.port_or_known_default().ok_or(CallbackError::NoHost)?;
         // SECURITY: exact match on scheme, host, port and path; only the query may differ.
         let match_key = format!("{}://{}:{}{}", url.scheme(), host, port, url.path());

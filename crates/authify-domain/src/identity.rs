@@ -48,7 +48,9 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c));
+            && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c));
         if !ok {
             return Err(InputError::Email);
         }
@@ -81,7 +83,10 @@ impl Password {
     pub fn new(raw: &str) -> Result<Self, InputError> {
         let n = raw.chars().count();
         if !(Self::MIN..=Self::MAX).contains(&n) {
-            return Err(InputError::PasswordLength { min: Self::MIN, max: Self::MAX });
+            return Err(InputError::PasswordLength {
+                min: Self::MIN,
+                max: Self::MAX,
+            });
         }
         Ok(Password(SecretString::from(raw.to_owned())))
     }
@@ -119,7 +124,10 @@ impl Name {
         let name = raw.trim();
         let n = name.chars().count();
         if n == 0 || n > Self::MAX || name.chars().any(char::is_control) {
-            return Err(InputError::Name { what, max: Self::MAX });
+            return Err(InputError::Name {
+                what,
+                max: Self::MAX,
+            });
         }
         Ok(Name(name.to_owned()))
     }
@@ -136,9 +144,23 @@ mod tests {
 
     #[test]
     fn emails_are_normalized_and_malformed_ones_refused() {
-        assert_eq!(Email::parse("  Ann.Lee@Example.COM ").unwrap().as_str(), "ann.lee@example.com");
-        for bad in ["", "ann", "@example.com", "ann@", "ann@example", "a b@example.com", "ann@@example.com",
-                    "ann@example..com", "ann@.example.com", "<ann>@example.com", "ann@exa mple.com"] {
+        assert_eq!(
+            Email::parse("  Ann.Lee@Example.COM ").unwrap().as_str(),
+            "ann.lee@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "ann@",
+            "ann@example",
+            "a b@example.com",
+            "ann@@example.com",
+            "ann@example..com",
+            "ann@.example.com",
+            "<ann>@example.com",
+            "ann@exa mple.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
@@ -151,12 +173,18 @@ mod tests {
         assert!(Password::new(&"x".repeat(Password::MAX + 1)).is_err());
         let p = Password::new("correct horse").unwrap();
         assert_eq!(format!("{p:?}"), "Password(..)");
-        assert_eq!(Password::attempt(&"y".repeat(5000)).expose().len(), Password::MAX);
+        assert_eq!(
+            Password::attempt(&"y".repeat(5000)).expose().len(),
+            Password::MAX
+        );
     }
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(Name::parse("  Acme  ", "the name").unwrap().as_str(), "Acme");
+        assert_eq!(
+            Name::parse("  Acme  ", "the name").unwrap().as_str(),
+            "Acme"
+        );
         assert!(Name::parse("   ", "the name").is_err());
         assert!(Name::parse("a\u{0}b", "the name").is_err());
         assert!(Name::parse(&"n".repeat(201), "the name").is_err());

@@ -1,13 +1,14 @@
 //! The command line: `serve` and `keys generate|list`. Output is for people and scripts alike:
 //! results on stdout, one-line errors on stderr, non-zero exit codes on failure.
 
-use authify_domain::Algorithm;
-use chrono::{DateTime, Utc};
-use clap::{Parser, Subcommand};
+mod admin;
+mod keys;
 
-use crate::keystore;
-use crate::settings::{KeySource, Settings};
-use crate::startup::StartupError;
+use authify_domain::Algorithm;
+use clap::{Args, Parser, Subcommand};
+
+pub use admin::run_admin;
+pub use keys::run_keys;
 
 /// Authify, an identity provider: sign-in, signed JWTs, public keys for relying apps.
 #[derive(Debug, Parser)]
@@ -26,9 +27,136 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (generates a signing key on first start).
     Serve,
+    /// Apply pending database migrations (serve also does this at start).
+    Migrate,
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage registered applications.
+    #[command(subcommand)]
+    Apps(AppsCommand),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
+    /// Manage groups inside organizations.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+}
+
+/// `authify users ...`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user; the password is read from standard input (never from arguments, which
+    /// other local users can see).
+    Create {
+        /// E-mail address.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (required: the only way to give one).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Display name (default: the part of the e-mail before @).
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the user a global administrator.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Disable a user and end their sessions.
+    Disable {
+        /// E-mail address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        /// E-mail address.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// `authify apps ...`
+#[derive(Debug, Subcommand)]
+pub enum AppsCommand {
+    /// Register an application; prints its id and a secret shown only this once.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// An allowed callback URL (exact scheme, host, port and path). Repeat for several.
+        #[arg(long = "callback", required = true)]
+        callbacks: Vec<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// List applications and their callbacks.
+    List {
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+/// `authify orgs ...`
+#[derive(Debug, Subcommand)]
+pub enum OrgsCommand {
+    /// Create an organization.
+    Create {
+        /// Unique name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a user to an organization.
+    AddMember {
+        /// Organization name.
+        #[arg(long)]
+        org: String,
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Make them an administrator of the organization.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+/// `authify groups ...`
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// Create a group in an organization.
+    Create {
+        /// Organization name.
+        #[arg(long)]
+        org: String,
+        /// Group name, unique in the organization.
+        #[arg(long)]
+        name: String,
+    },
+    /// Add an organization member to a group.
+    AddMember {
+        /// Organization name.
+        #[arg(long)]
+        org: String,
+        /// Group name.
+        #[arg(long)]
+        group: String,
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// `--json`.
+#[derive(Debug, Args)]
+pub struct Output {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `authify keys ...`
@@ -52,77 +180,4 @@ fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
     s.to_ascii_uppercase()
         .parse::<Algorithm>()
         .map_err(|e| e.to_string())
-}
-
-/// Runs a `keys` subcommand, writing its result to `out`.
-pub fn run_keys(
-    command: &KeysCommand,
-    settings: &Settings,
-    now: DateTime<Utc>,
-    out: &mut impl std::io::Write,
-) -> Result<(), StartupError> {
-    match command {
-        KeysCommand::Generate { alg } => {
-            let KeySource::Directory(dir) = &settings.keys else {
-                return Err(StartupError::Keyring(
-                    "keys come from AUTHIFY_PRIVKEY_PATH; unset it to manage keys in AUTHIFY_KEYS_DIR".into(),
-                ));
-            };
-            let alg = alg.unwrap_or(settings.jwt_algorithm);
-            let entry = keystore::generate(dir, alg, now)?;
-            let note = if alg == settings.jwt_algorithm {
-                "it signs new tokens after the next start"
-            } else {
-                "it is published; it signs only when AUTHIFY_JWT_ALGORITHM matches"
-            };
-            let _ = writeln!(out, "{}", entry.kid);
-            tracing::info!(kid = %entry.kid, algorithm = %alg, dir = %dir.display(), "generated a signing key; {note}");
-            Ok(())
-        }
-        KeysCommand::List { json } => {
-            let entries = keystore::load(&settings.keys)?;
-            // The kid that would sign, without generating anything.
-            let active = authify_jwt::Keyring::new(&entries, settings.jwt_algorithm)
-                .map(|k| k.signer().kid().to_owned())
-                .unwrap_or_default();
-            let mut rows: Vec<_> = entries.iter().collect();
-            rows.sort_by(|a, b| (b.created_ms, &b.kid).cmp(&(a.created_ms, &a.kid)));
-            if *json {
-                let list: Vec<_> = rows
-                    .iter()
-                    .map(|e| {
-                        serde_json::json!({
-                            "kid": e.kid, "algorithm": e.key.algorithm(), "created": created(e.created_ms), "active": e.kid == active,
-                        })
-                    })
-                    .collect();
-                let _ = writeln!(out, "{}", serde_json::Value::Array(list));
-            } else {
-                let width = rows.iter().map(|e| e.kid.len()).max().unwrap_or(3).max(3);
-                let _ = writeln!(
-                    out,
-                    "{:width$}  ALGORITHM  CREATED               ACTIVE",
-                    "KID"
-                );
-                for e in rows {
-                    let mark = if e.kid == active { "yes" } else { "no" };
-                    let _ = writeln!(
-                        out,
-                        "{:width$}  {:9}  {:20}  {mark}",
-                        e.kid,
-                        e.key.algorithm(),
-                        created(e.created_ms)
-                    );
-                }
-            }
-            Ok(())
-        }
-    }
-}
-
-fn created(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-    )
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
-use authify_server::cli::{Cli, Command, run_keys};
+use authify_server::cli::{Cli, Command, run_admin, run_keys};
 use authify_server::settings::CONFIG_FILE_ENV;
 use authify_server::{Application, Settings};
 use clap::Parser as _;
@@ -50,6 +50,13 @@ fn main() -> ExitCode {
             &mut std::io::stdout(),
         )
         .map_err(|e| e.to_string()),
+        other => run_admin(
+            other,
+            &settings,
+            chrono::Utc::now(),
+            &mut std::io::stdin().lock(),
+            &mut std::io::stdout(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -124,6 +124,18 @@ pub struct Settings {
     pub jwt_expiration: u32,
     /// Log filter.
     pub log: String,
+    /// Database URL.
+    pub db_url: String,
+    /// Database connections.
+    pub db_pool_size: u32,
+    /// Public sign-up.
+    pub signup: bool,
+    /// Session lifetime, hours.
+    pub session_ttl: u32,
+    /// argon2id parameters.
+    pub argon2: authify_core::HashParams,
+    /// Hashes at once.
+    pub hash_concurrency: usize,
 }
 
 /// A setting that stopped start-up. Displays as one line.
@@ -167,6 +179,14 @@ struct RawSettings {
     jwt_issuer: Option<String>,
     jwt_expiration: Option<String>,
     log: Option<String>,
+    db_url: Option<String>,
+    db_pool_size: Option<String>,
+    signup: Option<String>,
+    session_ttl: Option<String>,
+    argon2_memory_kib: Option<String>,
+    argon2_iterations: Option<String>,
+    argon2_parallelism: Option<String>,
+    hash_concurrency: Option<String>,
 }
 
 impl Settings {
@@ -177,13 +197,19 @@ impl Settings {
             Some(path) => (PathBuf::from(path), true),
             None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
         };
-        let vars: config::Map<String, String> = env
+        let mut vars: config::Map<String, String> = env
             .iter()
             .filter(|(k, v)| {
                 k.starts_with("AUTHIFY_") && k.as_str() != CONFIG_FILE_ENV && !v.is_empty()
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        // The conventional name, honoured when Authify's own is not set.
+        if !vars.contains_key("AUTHIFY_DB_URL")
+            && let Some(url) = env.get("DATABASE_URL").filter(|v| !v.is_empty())
+        {
+            vars.insert("AUTHIFY_DB_URL".into(), url.clone());
+        }
         let raw: RawSettings = config::Config::builder()
             .add_source(
                 config::File::from(file.as_path())
@@ -280,6 +306,35 @@ impl Settings {
             jwt_issuer,
             jwt_expiration,
             log: raw.log.unwrap_or_else(|| "info".into()),
+            db_url: raw
+                .db_url
+                .unwrap_or_else(|| "sqlite://./data/authify.db".into()),
+            db_pool_size: number(raw.db_pool_size, "db_pool_size", 8, 1, 256)?,
+            signup: match raw.signup.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
+                None => true,
+                Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => true,
+                Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => false,
+                Some(v) => return Err(invalid("signup", &v, "true or false")),
+            },
+            session_ttl: number(raw.session_ttl, "session_ttl", 12, 1, 720)?,
+            argon2: authify_core::HashParams {
+                memory_kib: number(
+                    raw.argon2_memory_kib,
+                    "argon2_memory_kib",
+                    19_456,
+                    1024,
+                    1_048_576,
+                )?,
+                iterations: number(raw.argon2_iterations, "argon2_iterations", 2, 1, 100)?,
+                parallelism: number(raw.argon2_parallelism, "argon2_parallelism", 1, 1, 16)?,
+            },
+            hash_concurrency: number(
+                raw.hash_concurrency,
+                "hash_concurrency",
+                cores as u32,
+                1,
+                256,
+            )? as usize,
         })
     }
 
@@ -289,6 +344,25 @@ impl Settings {
             KeySource::Directory(dir) => Some(dir),
             KeySource::Files { .. } => None,
         }
+    }
+}
+
+/// A whole number from `min` to `max`, or `default` when unset.
+fn number(
+    raw: Option<String>,
+    key: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, SettingsError> {
+    match raw {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| invalid(key, &v, &format!("a whole number from {min} to {max}"))),
     }
 }
 

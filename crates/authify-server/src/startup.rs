@@ -4,6 +4,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware, web};
+use authify_core::{Db, PasswordHasher};
 use authify_jwt::{Keyring, KeyringError};
 use authify_web::{AppState, WebConfig};
 use chrono::{DateTime, Utc};
@@ -20,6 +21,9 @@ pub enum StartupError {
     /// No usable key for the algorithm.
     #[error("{0}")]
     Keyring(String),
+    /// The database is unreachable or its migrations failed.
+    #[error("{0}")]
+    Database(String),
     /// Binding the listener.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -65,6 +69,34 @@ pub fn prepare_keyring(
     Ok((keyring, generated))
 }
 
+/// Connects to `settings.db_url` and applies pending migrations.
+pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
+    let pool = authify_store::connect(&settings.db_url, settings.db_pool_size)
+        .map_err(|e| StartupError::Database(format!("AUTHIFY_DB_URL: {e}")))?;
+    let db = Db::new(pool);
+    let applied = db
+        .run_blocking(|conn| authify_store::run_migrations(conn))
+        .map_err(|e| StartupError::Database(e.to_string()))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(db)
+}
+
+fn web_config(settings: &Settings) -> WebConfig {
+    let public_origin = url::Url::parse(&settings.public_url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| settings.public_url.clone());
+    WebConfig {
+        issuer: settings.jwt_issuer.clone(),
+        expiration_minutes: settings.jwt_expiration,
+        secure_cookies: settings.public_url.starts_with("https://"),
+        public_origin,
+        signup_enabled: settings.signup,
+        session_ttl_hours: settings.session_ttl,
+    }
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -81,12 +113,12 @@ impl Application {
             tracing::info!(kid = %kid, algorithm = %settings.jwt_algorithm, "generated a signing key");
         }
         tracing::info!(kid = %keyring.signer().kid(), algorithm = %settings.jwt_algorithm, "signing key");
-        let config = WebConfig {
-            issuer: settings.jwt_issuer.clone(),
-            expiration_minutes: settings.jwt_expiration,
-        };
+        let db = open_database(settings)?;
+        let hasher = PasswordHasher::new(settings.argon2, settings.hash_concurrency)
+            .map_err(|e| StartupError::Database(format!("password hashing: {e}")))?;
         let state = web::Data::new(
-            AppState::new(config, keyring).map_err(|e| StartupError::Keyring(e.to_string()))?,
+            AppState::new(web_config(settings), keyring, db, hasher)
+                .map_err(|e| StartupError::Keyring(e.to_string()))?,
         );
         let bind_err = |source| StartupError::Bind {
             addr: settings.bind.to_string(),
@@ -98,6 +130,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                // Forms are small; refuse big bodies before parsing them.
+                .app_data(web::FormConfig::default().limit(16 * 1024))
                 .wrap(authify_web::headers::security_headers())
                 .wrap(middleware::from_fn(authify_web::headers::access_log))
                 .configure(authify_web::configure)

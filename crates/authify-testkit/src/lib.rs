@@ -20,7 +20,7 @@ pub const ISSUER: &str = "http://authify.test";
 /// An application id for tokens.
 pub const APP_ID: &str = "app-under-test";
 
-/// A running server and what tests need to talk to it.
+/// A running server and what tests need to talk to it. Dropping it drops its database.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
@@ -34,6 +34,50 @@ pub struct TestApp {
     pub keys_dir: PathBuf,
     /// Owns the temporary directory; dropped with the app.
     pub dir: TempDir,
+    /// The PostgreSQL database to drop afterwards, if the test ran on PostgreSQL.
+    pg_database: Option<(String, String)>,
+}
+
+/// Environment variable with an admin URL of a PostgreSQL server (e.g.
+/// `postgres://authify_test:authify_test@127.0.0.1:5432/postgres`): when set, every test gets a
+/// fresh database there instead of a SQLite file.
+pub const TEST_POSTGRES_URL: &str = "TEST_POSTGRES_URL";
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg_database.take() {
+            use diesel::{Connection as _, RunQueryDsl as _};
+            if let Ok(mut conn) = diesel::PgConnection::establish(&admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// A fresh database for one test: `(db_url, postgres database to drop)`.
+fn fresh_database(dir: &Path) -> (String, Option<(String, String)>) {
+    let Ok(admin_url) = std::env::var(TEST_POSTGRES_URL) else {
+        return (
+            format!("sqlite://{}", dir.join("authify.db").display()),
+            None,
+        );
+    };
+    use diesel::{Connection as _, RunQueryDsl as _};
+    let name = format!(
+        "authify_test_{}",
+        authify_core::random::token::<9>()
+            .unwrap()
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let mut conn =
+        diesel::PgConnection::establish(&admin_url).expect("TEST_POSTGRES_URL reachable");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .expect("create test database");
+    let (base, _) = admin_url.rsplit_once('/').expect("URL ends with /database");
+    (format!("{base}/{name}"), Some((admin_url, name)))
 }
 
 /// A server signing with ES512 (the default) in a fresh keys directory.
@@ -57,7 +101,12 @@ pub async fn spawn_app_with(alg: Algorithm) -> TestApp {
 
 /// A server with extra `AUTHIFY_*` settings, in `dir`.
 pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
-    let settings = test_settings(dir.path(), vars);
+    let (db_url, pg_database) = fresh_database(dir.path());
+    let mut vars: Vec<(&str, &str)> = vars.to_vec();
+    if !vars.iter().any(|(k, _)| *k == "AUTHIFY_DB_URL") {
+        vars.push(("AUTHIFY_DB_URL", &db_url));
+    }
+    let settings = test_settings(dir.path(), &vars);
     let app = Application::build(&settings, chrono::Utc::now()).expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
@@ -72,6 +121,7 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
         http: reqwest::Client::new(),
         keys_dir,
         dir,
+        pg_database,
     }
 }
 
@@ -221,4 +271,156 @@ fn run(command: &mut Command) -> ExternalRun {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// A password the sample users have.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Registers an application with `callbacks`; returns its app id.
+    pub async fn create_app(&self, name: &str, callbacks: &[&str]) -> String {
+        let callbacks: Vec<String> = callbacks.iter().map(|c| c.to_string()).collect();
+        authify_core::apps::create(self.state.db(), name, &callbacks, chrono::Utc::now())
+            .await
+            .unwrap()
+            .app
+            .app_id
+    }
+
+    /// Creates a user with [`PASSWORD`].
+    pub async fn create_user(&self, email: &str, admin: bool) -> authify_core::User {
+        authify_core::accounts::create_user(
+            self.state.db(),
+            self.state.hasher(),
+            email,
+            None,
+            PASSWORD,
+            admin,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// A browser: keeps cookies, does not follow redirects (tests look at each hop).
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: self.address.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+}
+
+/// A cookie-keeping HTTP client that behaves like a browser on our pages.
+pub struct Browser {
+    /// Server address.
+    pub base: String,
+    /// The client.
+    pub http: reqwest::Client,
+}
+
+impl Browser {
+    /// GET `path` (relative to the server) or an absolute URL.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        self.http.get(url).send().await.unwrap()
+    }
+
+    /// POSTs a form to `path`.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GETs `page`, then submits its form with the page's CSRF token plus `fields`.
+    pub async fn submit(
+        &self,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let html = self.get(page).await.text().await.unwrap();
+        let token = hidden_value(&html, "csrf_token").expect("the page has a CSRF token");
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        for name in ["callback", "state"] {
+            if !fields.iter().any(|(k, _)| *k == name)
+                && let Some(v) = hidden_value(&html, name)
+            {
+                all.push((name, Box::leak(v.into_boxed_str())));
+            }
+        }
+        self.post(action, &all).await
+    }
+
+    /// Signs up through the form; returns the response to the POST.
+    pub async fn sign_up(&self, query: &str, name: &str, email: &str) -> reqwest::Response {
+        self.submit(
+            &format!("/signup{query}"),
+            "/signup",
+            &[("name", name), ("email", email), ("password", PASSWORD)],
+        )
+        .await
+    }
+
+    /// Signs in through the form; returns the response to the POST.
+    pub async fn sign_in(&self, query: &str, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            &format!("/login{query}"),
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+/// The value of `<input type="hidden" name="NAME" value="...">` in `html`, unescaped.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(
+        html[start..end]
+            .replace("&amp;", "&")
+            .replace("&#x3D;", "=")
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">"),
+    )
+}
+
+/// The `Location` of a redirect.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// The `jwt` query parameter of a URL.
+pub fn jwt_in(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    parsed
+        .query_pairs()
+        .find(|(k, _)| k == "jwt")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `url` in the standard base64 alphabet, padded: what the original Authify told apps to send.
+pub fn b64(url: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(url)
 }

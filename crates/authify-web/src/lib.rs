@@ -3,15 +3,28 @@
 //! - [`routes`]: the one route table.
 //! - [`handlers`]: thin handlers, one module per area.
 //! - [`state`]: what handlers read: the published keys, precomputed as response bodies.
-//! - [`error`]: the one error type that owns every HTTP status and error body.
+//! - [`error`]: the JSON error type of the API endpoints; [`pages`]: the HTML error pages.
+//! - [`templates`], [`views`]: compiled handlebars templates and one view struct per page.
+//! - [`cookies`]: the session and CSRF cookies and the CSRF check.
 //! - [`headers`]: security headers and access logging applied to every response.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod cookies;
 pub mod error;
 pub mod handlers;
 pub mod headers;
+pub mod pages;
 pub mod routes;
 pub mod state;
+pub mod templates;
+pub mod views;
 
 pub use routes::configure;
-pub use state::{AppState, PublishedKeys, WebConfig};
+pub use state::{AppState, PublishedKeys, StateError, WebConfig};
+
+/// A short random reference that ties an error page to its log line.
+pub(crate) fn random_reference() -> String {
+    let mut b = [0u8; 6];
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -3,7 +3,7 @@
 use actix_web::{Handler, Resource, Responder, guard, web};
 
 use crate::error::{method_not_allowed, not_found};
-use crate::handlers::{health, jwt};
+use crate::handlers::{account, assets, health, jwt, signin};
 
 /// Registers every route. The caller adds [`crate::AppState`] as app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -12,6 +12,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(read_only("/about/jwt/download_key", jwt::get_download_key))
         .service(read_only("/.well-known/jwks.json", jwt::get_jwks))
         .service(read_only("/health", health::get_health))
+        .service(read_only("/static/css/authify.css", assets::get_stylesheet))
+        .service(read_only("/static/img/logo.svg", assets::get_logo))
+        .service(read_only("/account", account::get_account))
+        .service(form_page("/login", signin::get_login, signin::post_login))
+        .service(form_page(
+            "/signup",
+            signin::get_signup,
+            signin::post_signup,
+        ))
+        .service(form_page(
+            "/logout",
+            signin::get_logout,
+            signin::post_logout,
+        ))
         .default_service(web::to(not_found));
 }
 
@@ -28,5 +42,25 @@ where
                 .guard(guard::Any(guard::Get()).or(guard::Head()))
                 .to(handler),
         )
+        .default_service(web::to(method_not_allowed))
+}
+
+/// A page answering GET (and HEAD) and POST (its form), and a JSON 405 to anything else.
+fn form_page<G, GA, P, PA>(path: &str, get: G, post: P) -> Resource
+where
+    G: Handler<GA>,
+    GA: actix_web::FromRequest + 'static,
+    G::Output: Responder + 'static,
+    P: Handler<PA>,
+    PA: actix_web::FromRequest + 'static,
+    P::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(
+            web::route()
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                .to(get),
+        )
+        .route(web::post().to(post))
         .default_service(web::to(method_not_allowed))
 }

@@ -4,10 +4,13 @@
 use std::sync::{Arc, RwLock};
 
 use actix_web::web::Bytes;
-use authify_jwt::{KeyError, Keyring};
+use authify_core::{Db, PasswordHasher};
+use authify_jwt::{KeyError, Keyring, TokenIssuer};
 use base64::Engine as _;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
+
+use crate::templates::Templates;
 
 /// The settings the HTTP layer needs.
 #[derive(Debug, Clone)]
@@ -16,6 +19,14 @@ pub struct WebConfig {
     pub issuer: String,
     /// Token lifetime in minutes (`AUTHIFY_JWT_EXPIRATION`).
     pub expiration_minutes: u32,
+    /// `scheme://host[:port]` of `AUTHIFY_PUBLIC_URL`, for the CSRF origin check.
+    pub public_origin: String,
+    /// Mark cookies `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    /// Public sign-up allowed (`AUTHIFY_SIGNUP`).
+    pub signup_enabled: bool,
+    /// Session lifetime in hours (`AUTHIFY_SESSION_TTL`).
+    pub session_ttl_hours: u32,
 }
 
 /// A response body with its entity tag.
@@ -85,21 +96,65 @@ impl PublishedKeys {
 pub struct AppState {
     config: WebConfig,
     keys: RwLock<Arc<PublishedKeys>>,
+    db: Db,
+    hasher: PasswordHasher,
+    templates: Templates,
+    issuer: TokenIssuer,
+}
+
+/// Why the state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Rendering the key documents failed.
+    #[error("{0}")]
+    Keys(#[from] KeyError),
+    /// A template does not compile.
+    #[error("template: {0}")]
+    Template(#[from] handlebars::TemplateError),
 }
 
 impl AppState {
-    /// State publishing `keyring`.
-    pub fn new(config: WebConfig, keyring: Keyring) -> Result<Self, KeyError> {
+    /// State publishing `keyring`, reading and writing `db`.
+    pub fn new(
+        config: WebConfig,
+        keyring: Keyring,
+        db: Db,
+        hasher: PasswordHasher,
+    ) -> Result<Self, StateError> {
         let keys = PublishedKeys::new(keyring, &config)?;
         Ok(AppState {
+            issuer: TokenIssuer::new(config.issuer.clone(), config.expiration_minutes),
+            templates: Templates::new()?,
             config,
             keys: RwLock::new(Arc::new(keys)),
+            db,
+            hasher,
         })
     }
 
     /// The settings.
     pub fn config(&self) -> &WebConfig {
         &self.config
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The password hasher.
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
+    /// The page templates.
+    pub fn templates(&self) -> &Templates {
+        &self.templates
+    }
+
+    /// Fills in `iss` and lifetimes of tokens.
+    pub fn token_issuer(&self) -> &TokenIssuer {
+        &self.issuer
     }
 
     /// The current keys. Cheap: one uncontended read lock and a reference-count increment.

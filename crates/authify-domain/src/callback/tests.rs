@@ -38,8 +38,16 @@ fn a_url_needing_plus_and_slash_survives_both_alphabets() {
     let url = "https://app.example.com/cb?q=>>>???";
     let std = STANDARD.encode(url);
     assert!(std.contains('+') || std.contains('/'), "{std}");
-    assert_eq!(CallbackUrl::from_base64(&std).unwrap().as_str(), Url::parse(url).unwrap().as_str());
-    assert_eq!(CallbackUrl::from_base64(&URL_SAFE.encode(url)).unwrap().as_str(), Url::parse(url).unwrap().as_str());
+    assert_eq!(
+        CallbackUrl::from_base64(&std).unwrap().as_str(),
+        Url::parse(url).unwrap().as_str()
+    );
+    assert_eq!(
+        CallbackUrl::from_base64(&URL_SAFE.encode(url))
+            .unwrap()
+            .as_str(),
+        Url::parse(url).unwrap().as_str()
+    );
 }
 
 #[test]
@@ -48,22 +56,59 @@ fn garbage_and_dangerous_urls_are_refused_with_a_named_problem() {
     let cases: Vec<(String, CallbackError)> = vec![
         ("%%%".into(), CallbackError::NotBase64),
         (STANDARD.encode([0xff, 0xfe, 0xfd]), CallbackError::NotText),
-        (enc("javascript:alert(1)"), CallbackError::Scheme("javascript".into())),
-        (enc("data:text/html,hi"), CallbackError::Scheme("data".into())),
-        (enc("ftp://app.example.com/cb"), CallbackError::Scheme("ftp".into())),
-        (enc("https://user:pw@app.example.com/cb"), CallbackError::UserInfo),
-        (enc("https://app.example.com@evil.example/cb"), CallbackError::UserInfo),
-        (enc("https://app.example.com/cb#frag"), CallbackError::Fragment),
+        (
+            enc("javascript:alert(1)"),
+            CallbackError::Scheme("javascript".into()),
+        ),
+        (
+            enc("data:text/html,hi"),
+            CallbackError::Scheme("data".into()),
+        ),
+        (
+            enc("ftp://app.example.com/cb"),
+            CallbackError::Scheme("ftp".into()),
+        ),
+        (
+            enc("https://user:pw@app.example.com/cb"),
+            CallbackError::UserInfo,
+        ),
+        (
+            enc("https://app.example.com@evil.example/cb"),
+            CallbackError::UserInfo,
+        ),
+        (
+            enc("https://app.example.com/cb#frag"),
+            CallbackError::Fragment,
+        ),
         (enc("https://app.example.com/cb#"), CallbackError::Fragment),
         (enc("/relative/path"), CallbackError::NotAUrl),
         (enc("//evil.example/cb"), CallbackError::NotAUrl),
-        (enc("https:\\\\evil.example/cb"), CallbackError::BadCharacters),
-        (enc("https://app.example.com/c b"), CallbackError::BadCharacters),
-        (enc("https://app.example.com/\tcb"), CallbackError::BadCharacters),
-        (enc(&format!("https://app.example.com/{}", "a".repeat(MAX_CALLBACK_LEN))), CallbackError::TooLong),
+        (
+            enc("https:\\\\evil.example/cb"),
+            CallbackError::BadCharacters,
+        ),
+        (
+            enc("https://app.example.com/c b"),
+            CallbackError::BadCharacters,
+        ),
+        (
+            enc("https://app.example.com/\tcb"),
+            CallbackError::BadCharacters,
+        ),
+        (
+            enc(&format!(
+                "https://app.example.com/{}",
+                "a".repeat(MAX_CALLBACK_LEN)
+            )),
+            CallbackError::TooLong,
+        ),
     ];
     for (raw, expected) in cases {
-        assert_eq!(CallbackUrl::from_base64(&raw), Err(expected.clone()), "{raw}");
+        assert_eq!(
+            CallbackUrl::from_base64(&raw),
+            Err(expected.clone()),
+            "{raw}"
+        );
         assert!(!expected.to_string().is_empty());
     }
 }
@@ -72,8 +117,16 @@ fn garbage_and_dangerous_urls_are_refused_with_a_named_problem() {
 fn the_match_key_is_exact_in_scheme_host_port_and_path() {
     let key = |s: &str| CallbackUrl::parse(s).unwrap().match_key().to_owned();
     let base = key("https://app.example.com/cb");
-    assert_eq!(key("https://APP.example.com/cb?x=1"), base, "host is case-insensitive, query is free");
-    assert_eq!(key("https://app.example.com:443/cb"), base, "default port is explicit");
+    assert_eq!(
+        key("https://APP.example.com/cb?x=1"),
+        base,
+        "host is case-insensitive, query is free"
+    );
+    assert_eq!(
+        key("https://app.example.com:443/cb"),
+        base,
+        "default port is explicit"
+    );
     for other in [
         "http://app.example.com/cb",
         "https://app.example.com:8443/cb",
@@ -92,11 +145,21 @@ fn the_match_key_is_exact_in_scheme_host_port_and_path() {
 fn params_are_merged_into_the_query_replacing_same_named_ones() {
     let cb = CallbackUrl::parse("https://app.example.com/cb?keep=1&jwt=old").unwrap();
     let out = Url::parse(&cb.with_params(&[("jwt", "new.token"), ("state", "s 1")])).unwrap();
-    let pairs: Vec<(String, String)> = out.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let pairs: Vec<(String, String)> = out
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     assert_eq!(
         pairs,
-        [("keep".into(), "1".into()), ("jwt".into(), "new.token".into()), ("state".into(), "s 1".into())]
+        [
+            ("keep".into(), "1".into()),
+            ("jwt".into(), "new.token".into()),
+            ("state".into(), "s 1".into())
+        ]
     );
     let bare = CallbackUrl::parse("https://app.example.com/cb").unwrap();
-    assert_eq!(bare.with_params(&[("jwt", "t")]), "https://app.example.com/cb?jwt=t");
+    assert_eq!(
+        bare.with_params(&[("jwt", "t")]),
+        "https://app.example.com/cb?jwt=t"
+    );
 }

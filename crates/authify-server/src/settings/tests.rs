@@ -29,6 +29,16 @@ fn defaults_match_the_original_authify() {
     assert_eq!(s.jwt_issuer, "http://localhost:3000");
     assert_eq!(s.keys, KeySource::Directory("./keys".into()));
     assert!(s.workers >= 1);
+    assert_eq!(s.db_url, "sqlite://./data/authify.db");
+    assert!(s.signup);
+    assert_eq!(
+        s.argon2,
+        authify_core::HashParams {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1
+        }
+    );
 }
 
 #[test]
@@ -201,4 +211,21 @@ fn every_setting_is_documented_in_configuration_md_with_its_default() {
         found, expected,
         "docs/CONFIGURATION.md drifted from SETTINGS"
     );
+}
+
+#[test]
+fn database_url_is_read_when_authify_db_url_is_unset_and_signup_can_be_disabled() {
+    let s = load(&[
+        ("DATABASE_URL", "postgres://u:p@db/authify"),
+        ("AUTHIFY_SIGNUP", "false"),
+    ])
+    .unwrap();
+    assert_eq!(s.db_url, "postgres://u:p@db/authify");
+    assert!(!s.signup);
+    let s = load(&[
+        ("DATABASE_URL", "postgres://u:p@db/a"),
+        ("AUTHIFY_DB_URL", "sqlite://x.db"),
+    ])
+    .unwrap();
+    assert_eq!(s.db_url, "sqlite://x.db");
 }

@@ -1,0 +1,126 @@
+//! Rendering pages and the HTML error pages. Page handlers return `Result<HttpResponse, PageError>`
+//! and [`respond`] turns the error side into a finished page with the right status; internal
+//! causes go to the log with a reference the page shows, never to the browser.
+
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
+use serde::Serialize;
+
+use crate::state::AppState;
+use crate::views::ErrorView;
+
+/// A page request that ends in an error page.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// The request is malformed (a bad callback): 400.
+    #[error("{heading}: {message}")]
+    BadRequest {
+        /// Heading.
+        heading: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// Refused (CSRF, sign-up disabled): 403.
+    #[error("{heading}: {message}")]
+    Forbidden {
+        /// Heading.
+        heading: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The hashing pool is saturated: 503.
+    #[error("busy")]
+    Busy,
+    /// Our failure: 500, cause logged.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl PageError {
+    /// An internal error from anything displayable.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        PageError::Internal(e.to_string())
+    }
+
+    /// The form's CSRF check failed.
+    pub fn csrf() -> Self {
+        PageError::Forbidden {
+            heading: "This form has expired",
+            message: "The form was not submitted from this site or its security token expired. Nothing was changed. Go back, reload the page and try again.".into(),
+        }
+    }
+}
+
+/// Renders `view` with template `name`. Pages hold CSRF tokens and personal data: never cached.
+pub fn render<T: Serialize>(
+    state: &AppState,
+    name: &str,
+    view: &T,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let html = state
+        .templates()
+        .render(name, view)
+        .map_err(PageError::internal)?;
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// 303 to `location`.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// The response for a page handler's result.
+pub fn respond(state: &AppState, result: Result<HttpResponse, PageError>) -> HttpResponse {
+    let err = match result {
+        Ok(res) => return res,
+        Err(err) => err,
+    };
+    let (status, heading, message) = match err {
+        PageError::BadRequest { heading, message } => {
+            (StatusCode::BAD_REQUEST, heading.to_owned(), message)
+        }
+        PageError::Forbidden { heading, message } => {
+            (StatusCode::FORBIDDEN, heading.to_owned(), message)
+        }
+        PageError::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Too busy right now".to_owned(),
+            "Too many sign-ins are in progress. Wait a moment and try again.".to_owned(),
+        ),
+        PageError::Internal(cause) => {
+            let reference = crate::random_reference();
+            tracing::error!(%reference, %cause, "page failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong".to_owned(),
+                format!(
+                    "Authify could not complete this request. If it keeps happening, give the administrator this reference: {reference}."
+                ),
+            )
+        }
+    };
+    let view = ErrorView {
+        title: heading.clone(),
+        status: status.as_u16(),
+        heading,
+        message,
+        back_url: Some("/login".into()),
+    };
+    let mut res = render(state, "pages/error", &view, status).unwrap_or_else(|_| {
+        HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(view.message.clone())
+    });
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+    }
+    res
+}

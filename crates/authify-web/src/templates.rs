@@ -1,0 +1,66 @@
+//! Handlebars templates, compiled into the binary (one self-contained executable), rendered in
+//! strict mode so a misspelt field is an error, not a blank.
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+macro_rules! template {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../web/templates/",
+                $name,
+                ".hbs"
+            )),
+        )
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    template!("layouts/base"),
+    template!("pages/login"),
+    template!("pages/signup"),
+    template!("pages/account"),
+    template!("pages/logout"),
+    template!("pages/error"),
+];
+
+/// The stylesheet, served at `/static/css/authify.css`.
+pub const STYLESHEET: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../web/static/css/authify.css"
+));
+/// The logo, served at `/static/img/logo.svg`.
+pub const LOGO: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../web/static/img/logo.svg"
+));
+
+/// The compiled templates.
+#[derive(Debug)]
+pub struct Templates {
+    registry: Handlebars<'static>,
+}
+
+impl Templates {
+    /// Compiles every template; fails on a syntax error.
+    pub fn new() -> Result<Self, handlebars::TemplateError> {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        for (name, source) in TEMPLATES {
+            registry.register_template_string(name, source)?;
+        }
+        Ok(Templates { registry })
+    }
+
+    /// Renders page `name` with `view`.
+    pub fn render<T: Serialize>(
+        &self,
+        name: &str,
+        view: &T,
+    ) -> Result<String, handlebars::RenderError> {
+        self.registry.render(name, view)
+    }
+}

@@ -1,0 +1,130 @@
+//! One view struct per page: exactly the fields its template reads. Optional fields serialize as
+//! `null` (never omitted) so strict templates can test them with `{{#if}}`.
+
+use serde::Serialize;
+
+/// `pages/login`.
+#[derive(Debug, Serialize)]
+pub struct LoginView {
+    /// Page title.
+    pub title: &'static str,
+    /// CSRF token for the form.
+    pub csrf_token: String,
+    /// E-mail to prefill after a failed attempt.
+    pub email: Option<String>,
+    /// Error message.
+    pub error: Option<String>,
+    /// Neutral notice ("signed out").
+    pub notice: Option<String>,
+    /// The raw callback parameter, carried through the form.
+    pub callback: Option<String>,
+    /// The app's `state`, carried through the form.
+    pub state: Option<String>,
+    /// Name of the application being signed in to.
+    pub app_name: Option<String>,
+    /// Whether to offer sign-up.
+    pub signup_enabled: bool,
+    /// Link to sign-up, keeping callback and state.
+    pub signup_url: String,
+}
+
+/// `pages/signup`.
+#[derive(Debug, Serialize)]
+pub struct SignupView {
+    /// Page title.
+    pub title: &'static str,
+    /// CSRF token for the form.
+    pub csrf_token: String,
+    /// Name to prefill.
+    pub name: Option<String>,
+    /// E-mail to prefill.
+    pub email: Option<String>,
+    /// Error message.
+    pub error: Option<String>,
+    /// See [`LoginView::callback`].
+    pub callback: Option<String>,
+    /// See [`LoginView::state`].
+    pub state: Option<String>,
+    /// See [`LoginView::app_name`].
+    pub app_name: Option<String>,
+    /// Link to sign-in, keeping callback and state.
+    pub login_url: String,
+    /// Minimum password length.
+    pub password_min: usize,
+}
+
+/// `pages/account`.
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    /// Page title.
+    pub title: &'static str,
+    /// CSRF token for the sign-out form.
+    pub csrf_token: String,
+    /// The user.
+    pub user: AccountUser,
+    /// Their organizations.
+    pub organizations: Vec<AccountOrganization>,
+}
+
+/// The user on the account page.
+#[derive(Debug, Serialize)]
+pub struct AccountUser {
+    /// E-mail address.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Public id.
+    pub uid: String,
+    /// Global administrator.
+    pub admin: bool,
+    /// Member since (date).
+    pub created: String,
+}
+
+/// An organization on the account page.
+#[derive(Debug, Serialize)]
+pub struct AccountOrganization {
+    /// Name.
+    pub name: String,
+    /// Public id.
+    pub oid: String,
+    /// Whether the user administers it.
+    pub admin: bool,
+    /// The user's groups in it.
+    pub groups: Vec<AccountGroup>,
+}
+
+/// A group on the account page.
+#[derive(Debug, Serialize)]
+pub struct AccountGroup {
+    /// Name.
+    pub name: String,
+    /// Public id.
+    pub gid: String,
+}
+
+/// `pages/logout`.
+#[derive(Debug, Serialize)]
+pub struct LogoutView {
+    /// Page title.
+    pub title: &'static str,
+    /// CSRF token for the form.
+    pub csrf_token: String,
+    /// Who is signed in.
+    pub email: String,
+}
+
+/// `pages/error`.
+#[derive(Debug, Serialize)]
+pub struct ErrorView {
+    /// Page title.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Heading.
+    pub heading: String,
+    /// What went wrong and what to do.
+    pub message: String,
+    /// Where "Go back" leads.
+    pub back_url: Option<String>,
+}
