@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite, as README.md says: install the test dependencies (idempotent), then run
-# every unit and integration test of the workspace.
+# The whole test suite, as README.md says: install and start what the tests need (idempotent),
+# run every unit and integration test on the embedded SQLite, then the integration tests again on
+# a real PostgreSQL (one fresh database per test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/setup.sh
+echo "== every test, SQLite"
 cargo test --workspace --locked "$@"
+echo "== integration tests, PostgreSQL"
+TEST_POSTGRES_URL="$(cat target/.test-postgres-url)" cargo test --locked -p authify-server --test api "$@"

@@ -2,6 +2,9 @@
 //! by plain clients, by the relying-app crate, and by independent verifiers (PyJWT, node jose).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin_cli;
+mod browser;
+mod callback;
 mod interop;
 mod keys_cli;
 mod public_keys;

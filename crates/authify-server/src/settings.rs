@@ -84,6 +84,54 @@ pub const SETTINGS: &[SettingDoc] = &[
         default: "info",
         description: "Log filter (tracing `EnvFilter` syntax, e.g. `info,authify_web=debug`).",
     },
+    SettingDoc {
+        key: "db_url",
+        env: "AUTHIFY_DB_URL",
+        default: "sqlite://./data/authify.db",
+        description: "Database: `sqlite://PATH` (embedded, created on first start) or `postgres://user:pass@host/db`. `DATABASE_URL` is read when this is unset.",
+    },
+    SettingDoc {
+        key: "db_pool_size",
+        env: "AUTHIFY_DB_POOL_SIZE",
+        default: "8",
+        description: "Database connections, 1 to 256.",
+    },
+    SettingDoc {
+        key: "signup",
+        env: "AUTHIFY_SIGNUP",
+        default: "true",
+        description: "Public sign-up at /signup: true or false.",
+    },
+    SettingDoc {
+        key: "session_ttl",
+        env: "AUTHIFY_SESSION_TTL",
+        default: "12",
+        description: "Session lifetime in hours, 1 to 720.",
+    },
+    SettingDoc {
+        key: "argon2_memory_kib",
+        env: "AUTHIFY_ARGON2_MEMORY_KIB",
+        default: "19456",
+        description: "argon2id memory per hash in KiB (OWASP: 19456), 1024 to 1048576.",
+    },
+    SettingDoc {
+        key: "argon2_iterations",
+        env: "AUTHIFY_ARGON2_ITERATIONS",
+        default: "2",
+        description: "argon2id iterations (OWASP: 2), 1 to 100.",
+    },
+    SettingDoc {
+        key: "argon2_parallelism",
+        env: "AUTHIFY_ARGON2_PARALLELISM",
+        default: "1",
+        description: "argon2id lanes (OWASP: 1), 1 to 16.",
+    },
+    SettingDoc {
+        key: "hash_concurrency",
+        env: "AUTHIFY_HASH_CONCURRENCY",
+        default: "number of CPU cores",
+        description: "Password hashes computed at once (memory bound: this times argon2_memory_kib); more wait in a bounded queue, beyond it sign-ins get 503.",
+    },
 ];
 
 /// Environment variable naming the settings file; read before the others.

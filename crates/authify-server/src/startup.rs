@@ -75,7 +75,7 @@ pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
         .map_err(|e| StartupError::Database(format!("AUTHIFY_DB_URL: {e}")))?;
     let db = Db::new(pool);
     let applied = db
-        .run_blocking(|conn| authify_store::run_migrations(conn))
+        .run_blocking(authify_store::run_migrations)
         .map_err(|e| StartupError::Database(e.to_string()))?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");

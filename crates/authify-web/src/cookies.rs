@@ -76,12 +76,26 @@ pub fn csrf_token(
 // request changes nothing.
 pub fn csrf_ok(req: &HttpRequest, form_token: Option<&str>, public_origin: &str) -> bool {
     let Some(cookie) = req.cookie(CSRF) else {
+        tracing::info!(path = req.path(), "form refused: no CSRF cookie");
         return false;
     };
-    let Some(form) = form_token else { return false };
-    let same =
-        cookie.value().len() == 43 && bool::from(cookie.value().as_bytes().ct_eq(form.as_bytes()));
-    same && origin_ok(req, public_origin)
+    let Some(form) = form_token else {
+        tracing::info!(path = req.path(), "form refused: no CSRF token in the form");
+        return false;
+    };
+    if !(cookie.value().len() == 43 && bool::from(cookie.value().as_bytes().ct_eq(form.as_bytes())))
+    {
+        tracing::info!(
+            path = req.path(),
+            "form refused: CSRF token does not match its cookie"
+        );
+        return false;
+    }
+    if !origin_ok(req, public_origin) {
+        tracing::info!(path = req.path(), origin = ?req.headers().get(header::ORIGIN), "form refused: foreign Origin");
+        return false;
+    }
+    true
 }
 
 fn origin_ok(req: &HttpRequest, public_origin: &str) -> bool {

@@ -69,7 +69,8 @@ async fn target(state: &AppState, callback: Option<&str>) -> Result<Target, Page
         Err(ResolveError::Callback(e)) => Err(PageError::BadRequest {
             heading: "This sign-in link is not valid",
             message: format!(
-                "{e}. The application that sent you here must use a callback URL registered with Authify; nothing was signed in or sent."
+                "{}. The application that sent you here must use a callback URL registered with Authify; nothing was signed in or sent.",
+                sentence(&e.to_string())
             ),
         }),
         Err(ResolveError::Store(e)) => Err(PageError::internal(e)),
@@ -405,7 +406,12 @@ async fn signup_submit(
     })();
     let input = match parsed {
         Ok(input) => input,
-        Err(e) => return failed(capitalize(&e.to_string()), StatusCode::BAD_REQUEST),
+        Err(e) => {
+            return failed(
+                format!("{}.", sentence(&e.to_string())),
+                StatusCode::BAD_REQUEST,
+            );
+        }
     };
     match accounts::sign_up(state.db(), state.hasher(), input, Utc::now()).await {
         Ok(user) => sign_in_as(state, req, user, target, app_state).await,
@@ -418,10 +424,11 @@ async fn signup_submit(
     }
 }
 
-fn capitalize(s: &str) -> String {
+/// `s` with its first letter upper-cased: domain messages are clauses, pages show sentences.
+fn sentence(s: &str) -> String {
     let mut c = s.chars();
     c.next()
-        .map(|f| f.to_uppercase().chain(c).collect::<String>() + ".")
+        .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
 }
 
