@@ -10,3 +10,4 @@ mod keys_cli;
 mod public_keys;
 mod relying_client;
 mod signin;
+mod storage;
