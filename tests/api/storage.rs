@@ -7,14 +7,22 @@ use authify_testkit::{PASSWORD, TEST_POSTGRES_URL, spawn_app, spawn_app_in};
 async fn the_suite_runs_on_the_requested_backend_and_accounts_survive_a_restart() {
     let first = spawn_app().await;
     let on_postgres = std::env::var(TEST_POSTGRES_URL).is_ok();
-    assert_eq!(first.settings.db_url.starts_with("postgres://"), on_postgres, "{}", first.settings.db_url);
+    assert_eq!(
+        first.settings.db_url.starts_with("postgres://"),
+        on_postgres,
+        "{}",
+        first.settings.db_url
+    );
     assert_eq!(first.settings.db_url.starts_with("sqlite://"), !on_postgres);
     first.browser().sign_up("", "Ann", "ann@example.com").await;
 
     // A second server on the same database (as after a crash and restart) knows the account.
     let db_url = first.settings.db_url.clone();
     let second = spawn_app_in(tempfile::tempdir().unwrap(), &[("AUTHIFY_DB_URL", &db_url)]).await;
-    let res = second.browser().sign_in("", "ann@example.com", PASSWORD).await;
+    let res = second
+        .browser()
+        .sign_in("", "ann@example.com", PASSWORD)
+        .await;
     assert_eq!(res.status(), 303);
 }
 
@@ -30,6 +38,9 @@ fn an_unreachable_database_stops_start_up_with_a_clear_message() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("AUTHIFY_DB_URL") && err.contains("127.0.0.1"), "{err}");
+    assert!(
+        err.contains("AUTHIFY_DB_URL") && err.contains("127.0.0.1"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }

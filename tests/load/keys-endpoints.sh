@@ -10,16 +10,18 @@ command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteract
 cargo build --release --locked -p authify-server
 
 work=$(mktemp -d)
+touch "$work/authify.toml"
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=3917
-AUTHIFY_CONFIG=/dev/null AUTHIFY_BIND=127.0.0.1:$port AUTHIFY_WORKERS=1 AUTHIFY_LOG=warn \
+AUTHIFY_CONFIG="$work/authify.toml" AUTHIFY_BIND=127.0.0.1:$port AUTHIFY_WORKERS=1 AUTHIFY_LOG=warn \
   AUTHIFY_KEYS_DIR="$work/keys" AUTHIFY_JWT_ALGORITHM=${ALG:-ES512} \
   taskset -c 0 target/release/authify serve &
 pid=$!
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+curl -fs "http://127.0.0.1:$port/health" >/dev/null || { echo "the server did not start" >&2; exit 1; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r)"
-for path in /.well-known/jwks.json /jwt/key /jwt/meta; do
+for path in ${PATHS:-/.well-known/jwks.json /jwt/key /jwt/meta}; do
   echo "== GET $path (1 server worker on CPU 0; wrk -t1 -c$conns -d${secs}s on CPU 1)"
   taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency "http://127.0.0.1:$port$path" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|Socket errors' || true
 done

@@ -1,10 +1,19 @@
 //! Password hashing: argon2id with OWASP's parameters by default, run on the blocking pool behind
 //! a semaphore, so a burst of sign-ins uses at most `concurrency` cores and
 //! `concurrency × memory` of RAM, and queues (up to a bound) instead of starving other requests.
+//!
+//! The 19 MiB of argon2 memory per hash comes from a small pool of buffers: reused while sign-ins
+//! keep coming (no allocation or page faults per hash) and dropped when the last hash in flight
+//! finishes, so an idle server gives the memory back (docs/performance.md: allocating it per hash
+//! grew the process to 3 GiB under glibc).
 
 use std::sync::Arc;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use std::sync::Mutex;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
+use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
 
 /// argon2id cost parameters.
@@ -50,6 +59,8 @@ pub struct PasswordHasher {
     /// A hash of a random password with the same parameters, verified for unknown users so they
     /// cost the same time as known ones.
     dummy: Arc<String>,
+    /// Idle argon2 memory buffers, at most `concurrency` of them.
+    buffers: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -77,22 +88,24 @@ impl PasswordHasher {
             capacity: concurrency * 65,
             in_flight: Arc::default(),
             dummy: Arc::new(String::new()),
+            buffers: Arc::default(),
         };
         let random = crate::random::token::<24>().map_err(|e| HashError::Failed(e.to_string()))?;
-        hasher.dummy = Arc::new(hash_now(&hasher.params, &random)?);
+        let mut memory = Vec::new();
+        hasher.dummy = Arc::new(hash_now(&hasher.params, &random, &mut memory)?);
         Ok(hasher)
     }
 
     /// The PHC string of `password`.
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let params = self.params.clone();
-        self.on_pool(move || hash_now(&params, &password)).await?
+        self.on_pool(move |memory| hash_now(&params, &password, memory))
+            .await?
     }
 
     /// Whether `password` matches `hash`. With `None` (no such user) the dummy hash is checked
     /// instead and the answer is `false`: the same work either way.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashError> {
-        let params = self.params.clone();
         // SECURITY: unknown users cost one full verification too, so timing does not reveal
         // which e-mail addresses have accounts.
         let (target, real) = match hash {
@@ -100,14 +113,14 @@ impl PasswordHasher {
             None => (self.dummy.as_str().to_owned(), false),
         };
         let matched = self
-            .on_pool(move || verify_now(&params, &password, &target))
+            .on_pool(move |memory| verify_now(&password, &target, memory))
             .await?;
         Ok(matched && real)
     }
 
     async fn on_pool<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         use std::sync::atomic::Ordering;
         // Admission control: beyond `capacity` the request is refused at once, so a flood cannot
@@ -126,8 +139,18 @@ impl PasswordHasher {
             .acquire_owned()
             .await
             .map_err(|e| HashError::Failed(e.to_string()))?;
+        let (buffers, in_flight) = (Arc::clone(&self.buffers), Arc::clone(&self.in_flight));
         tokio::task::spawn_blocking(move || {
-            let out = work();
+            let mut memory = lock(&buffers).pop().unwrap_or_default();
+            let out = work(&mut memory);
+            let mut idle = lock(&buffers);
+            // The last hash in flight drops every buffer; otherwise the next one reuses this.
+            if in_flight.load(Ordering::SeqCst) <= 1 {
+                idle.clear();
+            } else {
+                idle.push(memory);
+            }
+            drop(idle);
             drop(permit);
             out
         })
@@ -149,24 +172,75 @@ fn scopeguard(f: impl FnOnce()) -> impl Drop {
     Guard(Some(f))
 }
 
-fn argon(params: &Params) -> Argon2<'static> {
+fn lock(buffers: &Mutex<Vec<Vec<Block>>>) -> std::sync::MutexGuard<'_, Vec<Vec<Block>>> {
+    // A panic while holding the lock leaves a valid Vec of buffers.
+    buffers
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// `memory` resized to the `m_cost` blocks argon2 needs (a no-op when reused at the same size).
+fn sized(memory: &mut Vec<Block>, params: &Params) -> usize {
+    let blocks = params.m_cost() as usize;
+    memory.resize(blocks, Block::default());
+    blocks
+}
+
+fn hash_now(params: &Params, password: &str, memory: &mut Vec<Block>) -> Result<String, HashError> {
+    let fail = |e: &dyn std::fmt::Display| HashError::Failed(e.to_string());
+    let salt = crate::random::bytes::<16>().map_err(|e| fail(&e))?;
+    let mut out = [0u8; 32];
+    sized(memory, params);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, &mut memory[..])
+        .map_err(|e| fail(&e))?;
+    let phc = PasswordHash {
+        algorithm: ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: params
+            .try_into()
+            .map_err(|e: argon2::password_hash::Error| fail(&e))?,
+        salt: Some(
+            salt[..]
+                .try_into()
+                .map_err(|e: argon2::password_hash::phc::Error| fail(&e))?,
+        ),
+        hash: Some(
+            out[..]
+                .try_into()
+                .map_err(|e: argon2::password_hash::phc::Error| fail(&e))?,
+        ),
+    };
+    Ok(phc.to_string())
 }
 
-fn hash_now(params: &Params, password: &str) -> Result<String, HashError> {
-    let salt = crate::random::bytes::<16>().map_err(|e| HashError::Failed(e.to_string()))?;
-    argon(params)
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| HashError::Failed(e.to_string()))
-}
-
-/// Verification uses the parameters stored in the hash itself, so raising them later keeps old
-/// hashes valid. A malformed stored hash counts as a mismatch.
-fn verify_now(params: &Params, password: &str, hash: &str) -> bool {
-    argon(params)
-        .verify_password(password.as_bytes(), hash)
-        .is_ok()
+/// Recomputes the hash with the parameters stored in it (so raising them later keeps old hashes
+/// valid) and compares in constant time. A malformed or non-argon2id hash is a mismatch.
+fn verify_now(password: &str, stored: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&hash) else {
+        return false;
+    };
+    let version = hash.version.map_or(Ok(Version::V0x13), Version::try_from);
+    let (true, Ok(version)) = (hash.algorithm == ARGON2ID_IDENT, version) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    sized(memory, &params);
+    let computed = Argon2::new(Algorithm::Argon2id, version, params)
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt.as_ref(),
+            &mut out,
+            &mut memory[..],
+        );
+    // SECURITY: constant-time comparison of the derived key.
+    computed.is_ok() && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
 }
 
 #[cfg(test)]
@@ -201,6 +275,46 @@ mod tests {
             !h.verify("x".into(), Some("not a hash".into()))
                 .await
                 .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn hashes_are_standard_phc_strings_in_both_directions() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let h = cheap();
+        let ours = h.hash("pw-12345678".into()).await.unwrap();
+        let standard = Argon2::new(Algorithm::Argon2id, Version::V0x13, h.params.clone());
+        assert!(
+            standard.verify_password(b"pw-12345678", &ours).is_ok(),
+            "argon2 accepts our hash"
+        );
+        let theirs = standard
+            .hash_password_with_salt(b"pw-12345678", b"0123456789abcdef")
+            .unwrap()
+            .to_string();
+        assert!(
+            h.verify("pw-12345678".into(), Some(theirs.clone()))
+                .await
+                .unwrap(),
+            "we accept argon2's"
+        );
+        assert!(!h.verify("pw-12345679".into(), Some(theirs)).await.unwrap());
+        let argon2i = ours.replacen("argon2id", "argon2i", 1);
+        assert!(
+            !h.verify("pw-12345678".into(), Some(argon2i)).await.unwrap(),
+            "only argon2id"
+        );
+    }
+
+    #[tokio::test]
+    async fn idle_hashers_hold_no_argon2_memory() {
+        let h = cheap();
+        for _ in 0..3 {
+            h.hash("pw".into()).await.unwrap();
+        }
+        assert!(
+            lock(&h.buffers).is_empty(),
+            "buffers are released when no hash is in flight"
         );
     }
 

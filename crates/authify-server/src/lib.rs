@@ -2,6 +2,7 @@
 //! This is the only crate that reads files or the environment; lower crates get typed values.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod allocator;
 pub mod cli;
 pub mod keystore;
 pub mod settings;

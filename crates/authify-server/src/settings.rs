@@ -201,9 +201,12 @@ pub enum SettingsError {
         /// What is allowed.
         allowed: String,
     },
-    /// The file is unreadable, not TOML, or has unknown keys; or an unknown `AUTHIFY_*` variable is set.
-    #[error("settings: {0} (known settings: {known})", known = known_names())]
+    /// The file is unreadable or not TOML.
+    #[error("settings: {0}")]
     Source(String),
+    /// The file has an unknown key, or an unknown `AUTHIFY_*` variable is set.
+    #[error("settings: {0} (known settings: {known})", known = known_names())]
+    Unknown(String),
 }
 
 fn known_names() -> String {
@@ -271,7 +274,14 @@ impl Settings {
             )
             .build()
             .and_then(|c| c.try_deserialize())
-            .map_err(|e| SettingsError::Source(e.to_string()))?;
+            .map_err(|e| {
+                let message = e.to_string();
+                if message.contains("unknown field") {
+                    SettingsError::Unknown(message)
+                } else {
+                    SettingsError::Source(message)
+                }
+            })?;
         Self::parse(raw, available_cores())
     }
 

@@ -31,6 +31,10 @@ pub async fn access_log(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    // Most deployments log at info: skip the clock and the path copy unless the line is wanted.
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return next.call(req).await;
+    }
     let start = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, RwLock};
 
+use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use authify_core::{Db, PasswordHasher};
 use authify_jwt::{KeyError, Keyring, TokenIssuer};
@@ -29,25 +30,33 @@ pub struct WebConfig {
     pub session_ttl_hours: u32,
 }
 
-/// A response body with its entity tag.
+/// A response body with its entity tag; header values are built once, not per request.
 #[derive(Debug, Clone)]
 pub struct Document {
     /// The body.
     pub body: Bytes,
     /// Strong ETag, quoted (RFC 9110 §8.8.3).
     pub etag: String,
+    /// The ETag as a header value.
+    pub etag_header: HeaderValue,
     /// `Content-Type`.
-    pub content_type: &'static str,
+    pub content_type: HeaderValue,
 }
 
 impl Document {
     fn new(body: impl Into<Bytes>, content_type: &'static str) -> Self {
+        let content_type = HeaderValue::from_static(content_type);
         let body = body.into();
         let digest = Sha256::digest(&body);
         let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
+        let etag = format!("\"{tag}\"");
+        // base64url and quotes are always valid header bytes.
+        let etag_header =
+            HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
         Document {
             body,
-            etag: format!("\"{tag}\""),
+            etag,
+            etag_header,
             content_type,
         }
     }

@@ -4,7 +4,7 @@
 //! Bodies are precomputed; these handlers pick one and apply HTTP caching (RFC 9111) and
 //! conditional requests (RFC 9110 §13.1.2).
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::state::{AppState, Document};
@@ -28,7 +28,7 @@ pub async fn get_download_key(state: web::Data<AppState>, req: HttpRequest) -> H
     let mut res = respond(&req, &state.keys().pem);
     res.headers_mut().insert(
         header::CONTENT_DISPOSITION,
-        header::HeaderValue::from_static("attachment; filename=\"authify-public-key.pem\""),
+        HeaderValue::from_static("attachment; filename=\"authify-public-key.pem\""),
     );
     res
 }
@@ -40,22 +40,26 @@ pub async fn get_jwks(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
 
 fn respond(req: &HttpRequest, doc: &Document) -> HttpResponse {
     let not_modified = etag_matches(req, &doc.etag);
-    let mut builder = if not_modified {
-        HttpResponse::NotModified()
+    let mut res = if not_modified {
+        HttpResponse::NotModified().finish()
     } else {
-        HttpResponse::Ok()
+        HttpResponse::Ok().body(doc.body.clone())
     };
-    builder
-        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
-        .insert_header((header::ETAG, doc.etag.as_str()))
-        // Public keys are meant to be read from anywhere, browsers included.
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
-    if not_modified {
-        return builder.finish();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    headers.insert(header::ETAG, doc.etag_header.clone());
+    // Public keys are meant to be read from anywhere, browsers included.
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    if !not_modified {
+        headers.insert(header::CONTENT_TYPE, doc.content_type.clone());
     }
-    builder
-        .content_type(doc.content_type)
-        .body(doc.body.clone())
+    res
 }
 
 /// `If-None-Match` uses weak comparison (RFC 9110 §13.1.2).

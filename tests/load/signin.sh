@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Sign-in load on loopback, as recorded in docs/performance.md:
+#  1. password sign-ins per second (argon2id, OWASP parameters) against the argon2 limit;
+#  2. SSO redirects per second (signed-in GET /login?callback=... -> 303 with a fresh token);
+#  3. JWKS latency while sign-ins saturate the hash pool;
+#  4. RSS idle and after 10,000 sign-ins.
+# Bounded: every wrk run has a fixed duration or request count. usage: ALG=ES512 bash tests/load/signin.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --locked -p authify-server
+bin=target/release/authify
+alg=${ALG:-ES256}
+work=$(mktemp -d)
+touch "$work/authify.toml"
+port=3919
+export AUTHIFY_CONFIG="$work/authify.toml" AUTHIFY_BIND=127.0.0.1:$port AUTHIFY_LOG=warn AUTHIFY_JWT_ALGORITHM=$alg \
+  AUTHIFY_DB_URL="sqlite://$work/authify.db" AUTHIFY_KEYS_DIR="$work/keys"
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+echo "load-test-password" | $bin users create --email load@example.com --password-stdin >/dev/null
+$bin apps create --name Load --callback "http://127.0.0.1:9/cb" >/dev/null
+$bin serve & pid=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+curl -fs "http://127.0.0.1:$port/health" >/dev/null || { echo "the server did not start" >&2; exit 1; }
+rss() { echo "$(ps -o rss= -p "$pid" | xargs) KiB"; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), algorithm $alg"
+echo "== RSS idle: $(rss)"
+
+echo "== password sign-ins (wrk -t2 -c16 -d20s POST /login)"
+wrk -t2 -c16 -d20s --latency -s tests/load/signin.lua "http://127.0.0.1:$port/login" 2>/dev/null \
+  | grep -E 'Requests/sec|50%|99%|Non-2xx|Socket errors' || true
+
+cookie=$(curl -s -o /dev/null -D - -X POST "http://127.0.0.1:$port/login" \
+  -H "Cookie: authify_csrf=$(printf 'A%.0s' $(seq 43))" \
+  --data "csrf_token=$(printf 'A%.0s' $(seq 43))&email=load%40example.com&password=load-test-password" \
+  | grep -i '^set-cookie: authify_session=' | sed 's/^[Ss]et-[Cc]ookie: //; s/;.*//' | tr -d '\r')
+callback=$(printf 'http://127.0.0.1:9/cb' | base64 -w0)
+echo "== SSO redirects (wrk -t2 -c32 -d15s GET /login?callback=... with a session)"
+wrk -t2 -c32 -d15s --latency -H "Cookie: $cookie" "http://127.0.0.1:$port/login?callback=$callback" \
+  | grep -E 'Requests/sec|50%|99%|Non-2xx|Socket errors' || true
+
+echo "== JWKS latency while sign-ins saturate the hash pool (sign-ins: wrk -t1 -c32; JWKS: wrk -t1 -c4 -R unbounded)"
+wrk -t1 -c32 -d20s -s tests/load/signin.lua "http://127.0.0.1:$port/login" >/dev/null 2>&1 &
+load=$!
+sleep 3
+wrk -t1 -c4 -d12s --latency "http://127.0.0.1:$port/.well-known/jwks.json" | grep -E 'Requests/sec|50%|75%|90%|99%' || true
+wait $load || true
+
+echo "== 10,000 sign-ins (wrk -t2 -c16, 5,000 per thread)"
+LIMIT=5000 wrk -t2 -c16 -d600s -s tests/load/signin.lua "http://127.0.0.1:$port/login" 2>/dev/null | grep -E 'requests in|Requests/sec' || true
+echo "== RSS after the sign-ins: $(rss)"
