@@ -8,9 +8,9 @@
 
 /// `mi_option_arena_eager_commit`: index in mimalloc v3's option table (`src/options.c`), and its
 /// default there.
-const ARENA_EAGER_COMMIT: (libmimalloc_sys::mi_option_t, i64) = (4, 2);
+const ARENA_EAGER_COMMIT: (libmimalloc_sys::mi_option_t, std::ffi::c_long) = (4, 2);
 /// `mi_option_purge_delay` (milliseconds): index and v3 default (the header comment's 10 is v2's).
-const PURGE_DELAY: (libmimalloc_sys::mi_option_t, i64) = (15, 1000);
+const PURGE_DELAY: (libmimalloc_sys::mi_option_t, std::ffi::c_long) = (15, 1000);
 
 /// Sets immediate purging and lazy arena commit, unless an option does not hold its documented
 /// default: then it was set by a `MIMALLOC_*` variable (the operator's choice wins) or the enum
@@ -21,8 +21,8 @@ pub fn return_freed_memory_promptly() -> bool {
     // SAFETY: mi_option_get and mi_option_set read and write mimalloc's option table; both are
     // thread-safe, take any index (out-of-range ones are ignored) and dereference no pointers.
     unsafe {
-        let holds_default = |(index, default): (libmimalloc_sys::mi_option_t, i64)| {
-            i64::from(libmimalloc_sys::mi_option_get(index)) == default
+        let holds_default = |(index, default): (libmimalloc_sys::mi_option_t, std::ffi::c_long)| {
+            libmimalloc_sys::mi_option_get(index) == default
         };
         if !holds_default(ARENA_EAGER_COMMIT) || !holds_default(PURGE_DELAY) {
             return false;
