@@ -1,5 +1,6 @@
--- wrk script: POST /login with a valid double-submit CSRF pair; stops each thread after
--- `limit` responses when LIMIT is set (for the 10,000 sign-ins RSS figure).
+-- wrk script: POST /login with a valid double-submit CSRF pair (cookie and form field equal).
+-- Reports any answer other than 303 on stderr. LIMIT (per thread) stops a thread early; wrk
+-- itself still waits for its full -d.
 local token = string.rep("A", 43)
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"

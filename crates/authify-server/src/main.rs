@@ -10,13 +10,19 @@ use authify_server::{Application, Settings};
 use clap::Parser as _;
 
 // glibc's allocator kept every thread's freed argon2 blocks (19 MiB each): RSS reached 3 GiB
-// after 10,000 sign-ins. mimalloc, told to purge freed memory at once, keeps the server at about
-// 20 MiB after the same load (docs/performance.md).
+// after 10,000 sign-ins. mimalloc, told to purge freed memory at once (see `allocator`), keeps the
+// server near 20 MiB after the same load (docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let allocator_tuned = authify_server::allocator::return_freed_memory_promptly();
+    #[cfg(unix)]
+    if authify_server::allocator::needs_reexec(std::env::vars_os()) {
+        let failed = authify_server::allocator::reexec_with_options();
+        eprintln!(
+            "authify: running with mimalloc's default options: re-executing failed: {failed}"
+        );
+    }
     let cli = Cli::parse();
     // Non-UTF-8 variables cannot be Authify settings; skipping them beats panicking in env::vars().
     let mut env: HashMap<String, String> = std::env::vars_os()
@@ -47,11 +53,6 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    if !allocator_tuned {
-        tracing::debug!(
-            "mimalloc options left as found (set by MIMALLOC_* variables, or unknown layout)"
-        );
-    }
 
     let result = match &cli.command {
         Command::Serve => serve(&settings),

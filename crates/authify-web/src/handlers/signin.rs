@@ -56,6 +56,16 @@ pub struct LogoutForm {
 
 type Target = Option<(Application, CallbackUrl)>;
 
+/// Every form POST starts here: a missing or wrong CSRF token, or a foreign origin, stops the
+/// request before it changes anything.
+fn require_csrf(state: &AppState, req: &HttpRequest, token: Option<&str>) -> Result<(), PageError> {
+    if cookies::csrf_ok(req, token, &state.config().public_origin) {
+        Ok(())
+    } else {
+        Err(PageError::csrf())
+    }
+}
+
 fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
@@ -247,13 +257,7 @@ async fn login_submit(
     req: &HttpRequest,
     form: LoginForm,
 ) -> Result<HttpResponse, PageError> {
-    if !cookies::csrf_ok(
-        req,
-        form.csrf_token.as_deref(),
-        &state.config().public_origin,
-    ) {
-        return Err(PageError::csrf());
-    }
+    require_csrf(state, req, form.csrf_token.as_deref())?;
     let (callback, app_state) = (non_empty(form.callback), non_empty(form.state));
     let target = target(state, callback.as_deref()).await?;
     let email = form.email.unwrap_or_default();
@@ -370,13 +374,7 @@ async fn signup_submit(
     req: &HttpRequest,
     form: SignupForm,
 ) -> Result<HttpResponse, PageError> {
-    if !cookies::csrf_ok(
-        req,
-        form.csrf_token.as_deref(),
-        &state.config().public_origin,
-    ) {
-        return Err(PageError::csrf());
-    }
+    require_csrf(state, req, form.csrf_token.as_deref())?;
     if !state.config().signup_enabled {
         return Err(signup_disabled());
     }
@@ -468,13 +466,7 @@ async fn logout_submit(
     req: &HttpRequest,
     form: LogoutForm,
 ) -> Result<HttpResponse, PageError> {
-    if !cookies::csrf_ok(
-        req,
-        form.csrf_token.as_deref(),
-        &state.config().public_origin,
-    ) {
-        return Err(PageError::csrf());
-    }
+    require_csrf(state, req, form.csrf_token.as_deref())?;
     if let Some(token) = cookies::session_token(req) {
         sessions::end(state.db(), &token)
             .await
