@@ -570,3 +570,66 @@ async fn pages_have_labelled_fields_autocomplete_hints_and_no_inline_script() {
     let css = browser.get("/static/css/authify.css").await;
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
+
+#[tokio::test]
+async fn repeated_sign_in_attempts_for_one_account_are_throttled_known_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_in(dir, &[("AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE", "3")]).await;
+    app.create_user("ann@example.com", false).await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.browser()
+                .sign_in("", "ann@example.com", "wrong password")
+                .await
+                .status(),
+            401
+        );
+    }
+    // Even the right password waits now: the limit is per account, not per failure.
+    let res = app.browser().sign_in("", "ANN@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&wait), "{wait}");
+    assert!(
+        res.headers()
+            .get("set-cookie")
+            .is_none_or(|c| !c.to_str().unwrap().contains("authify_session"))
+    );
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Too many sign-in attempts")
+    );
+
+    // An unknown address is throttled the same way, so the limit reveals nothing.
+    for _ in 0..3 {
+        assert_eq!(
+            app.browser()
+                .sign_in("", "nobody@example.com", "x")
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_eq!(
+        app.browser()
+            .sign_in("", "nobody@example.com", "x")
+            .await
+            .status(),
+        429
+    );
+    // Other accounts are unaffected.
+    app.create_user("bob@example.com", false).await;
+    assert_eq!(
+        app.browser()
+            .sign_in("", "bob@example.com", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+}

@@ -9,6 +9,7 @@
 //! - [`tokens`]: the claims of a user for an application, and signing them.
 //! - [`apps`]: registered applications and callback resolution.
 //! - [`orgs`]: organizations, groups and their members.
+//! - [`throttle`]: sign-in attempts per account.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod accounts;
@@ -19,6 +20,7 @@ pub mod orgs;
 pub mod passwords;
 pub mod random;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 
 pub use authify_store::StoreError;

@@ -127,6 +127,12 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "argon2id lanes (OWASP: 1), 1 to 16.",
     },
     SettingDoc {
+        key: "signin_attempts_per_minute",
+        env: "AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE",
+        default: "10",
+        description: "Sign-in attempts allowed per account per minute (known or unknown e-mail alike); 0 disables.",
+    },
+    SettingDoc {
         key: "hash_concurrency",
         env: "AUTHIFY_HASH_CONCURRENCY",
         default: "number of CPU cores",
@@ -184,6 +190,8 @@ pub struct Settings {
     pub argon2: authify_core::HashParams,
     /// Hashes at once.
     pub hash_concurrency: usize,
+    /// Sign-in attempts per account per minute; 0 disables throttling.
+    pub signin_attempts_per_minute: u32,
 }
 
 /// A setting that stopped start-up. Displays as one line.
@@ -238,6 +246,7 @@ struct RawSettings {
     argon2_iterations: Option<String>,
     argon2_parallelism: Option<String>,
     hash_concurrency: Option<String>,
+    signin_attempts_per_minute: Option<String>,
 }
 
 impl Settings {
@@ -393,6 +402,13 @@ impl Settings {
                 1,
                 256,
             )? as usize,
+            signin_attempts_per_minute: number(
+                raw.signin_attempts_per_minute,
+                "signin_attempts_per_minute",
+                10,
+                0,
+                10_000,
+            )?,
         })
     }
 

@@ -4,6 +4,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware, web};
+use authify_core::throttle::SignInThrottle;
 use authify_core::{Db, PasswordHasher};
 use authify_jwt::{Keyring, KeyringError};
 use authify_web::{AppState, WebConfig};
@@ -117,8 +118,14 @@ impl Application {
         let hasher = PasswordHasher::new(settings.argon2, settings.hash_concurrency)
             .map_err(|e| StartupError::Database(format!("password hashing: {e}")))?;
         let state = web::Data::new(
-            AppState::new(web_config(settings), keyring, db, hasher)
-                .map_err(|e| StartupError::Keyring(e.to_string()))?,
+            AppState::new(
+                web_config(settings),
+                keyring,
+                db,
+                hasher,
+                SignInThrottle::new(settings.signin_attempts_per_minute),
+            )
+            .map_err(|e| StartupError::Keyring(e.to_string()))?,
         );
         let bind_err = |source| StartupError::Bind {
             addr: settings.bind.to_string(),
@@ -126,6 +133,15 @@ impl Application {
         };
         let listener = TcpListener::bind(settings.bind).map_err(bind_err)?;
         let port = listener.local_addr().map_err(bind_err)?.port();
+        let janitor = state.clone();
+        // Throttle state only for accounts tried in the last minute or so.
+        tokio::spawn(async move {
+            let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every_minute.tick().await;
+                janitor.throttle().forget_idle();
+            }
+        });
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()

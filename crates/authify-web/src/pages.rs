@@ -31,6 +31,9 @@ pub enum PageError {
     /// The hashing pool is saturated: 503.
     #[error("busy")]
     Busy,
+    /// Too many sign-in attempts for this account: 429, retry after this long.
+    #[error("throttled for {0:?}")]
+    TooMany(std::time::Duration),
     /// Our failure: 500, cause logged.
     #[error("internal: {0}")]
     Internal(String),
@@ -82,6 +85,11 @@ pub fn respond(state: &AppState, result: Result<HttpResponse, PageError>) -> Htt
         Ok(res) => return res,
         Err(err) => err,
     };
+    let retry_after = match &err {
+        PageError::TooMany(wait) => Some(wait.as_secs().max(1).to_string()),
+        PageError::Busy => Some("2".to_owned()),
+        _ => None,
+    };
     let (status, heading, message) = match err {
         PageError::BadRequest { heading, message } => {
             (StatusCode::BAD_REQUEST, heading.to_owned(), message)
@@ -93,6 +101,14 @@ pub fn respond(state: &AppState, result: Result<HttpResponse, PageError>) -> Htt
             StatusCode::SERVICE_UNAVAILABLE,
             "Too busy right now".to_owned(),
             "Too many sign-ins are in progress. Wait a moment and try again.".to_owned(),
+        ),
+        PageError::TooMany(wait) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts".to_owned(),
+            format!(
+                "There were too many sign-in attempts for this account. Wait {} seconds and try again.",
+                wait.as_secs().max(1)
+            ),
         ),
         PageError::Internal(cause) => {
             let reference = crate::random_reference();
@@ -118,9 +134,8 @@ pub fn respond(state: &AppState, result: Result<HttpResponse, PageError>) -> Htt
             .content_type("text/plain; charset=utf-8")
             .body(view.message.clone())
     });
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+    if let Some(secs) = retry_after.and_then(|s| header::HeaderValue::from_str(&s).ok()) {
+        res.headers_mut().insert(header::RETRY_AFTER, secs);
     }
     res
 }

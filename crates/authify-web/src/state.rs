@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
+use authify_core::throttle::SignInThrottle;
 use authify_core::{Db, PasswordHasher};
 use authify_jwt::{KeyError, Keyring, TokenIssuer};
 use base64::Engine as _;
@@ -109,6 +110,7 @@ pub struct AppState {
     hasher: PasswordHasher,
     templates: Templates,
     issuer: TokenIssuer,
+    throttle: SignInThrottle,
 }
 
 /// Why the state could not be built.
@@ -129,6 +131,7 @@ impl AppState {
         keyring: Keyring,
         db: Db,
         hasher: PasswordHasher,
+        throttle: SignInThrottle,
     ) -> Result<Self, StateError> {
         let keys = PublishedKeys::new(keyring, &config)?;
         Ok(AppState {
@@ -138,7 +141,13 @@ impl AppState {
             keys: RwLock::new(Arc::new(keys)),
             db,
             hasher,
+            throttle,
         })
+    }
+
+    /// Sign-in attempts per account.
+    pub fn throttle(&self) -> &SignInThrottle {
+        &self.throttle
     }
 
     /// The settings.

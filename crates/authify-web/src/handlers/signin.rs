@@ -261,6 +261,11 @@ async fn login_submit(
     let (callback, app_state) = (non_empty(form.callback), non_empty(form.state));
     let target = target(state, callback.as_deref()).await?;
     let email = form.email.unwrap_or_default();
+    // SECURITY: throttled per account, known or not (W-13), before any password is checked.
+    state
+        .throttle()
+        .attempt(&email)
+        .map_err(PageError::TooMany)?;
     let password = Password::attempt(&form.password.unwrap_or_default());
     let failed = |message: &str, status| {
         let page = LoginPage {
