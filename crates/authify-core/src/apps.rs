@@ -6,7 +6,6 @@ use authify_store::StoreError;
 use authify_store::apps::{self, NewCallback};
 use authify_store::models::Application;
 use chrono::{DateTime, Utc};
-use sha2::{Digest as _, Sha256};
 
 use crate::error::AdminError;
 use crate::{Db, db_time, random};
@@ -35,24 +34,9 @@ pub async fn create(
             "an application needs at least one --callback URL".into(),
         ));
     }
-    let mut parsed = Vec::new();
-    for raw in callbacks {
-        let cb = CallbackUrl::parse(raw).map_err(|e| AdminError::Invalid(format!("{raw}: {e}")))?;
-        parsed.push(NewCallback {
-            url: cb.as_str().to_owned(),
-            match_key: cb.match_key().to_owned(),
-        });
-    }
+    let parsed = parse_callbacks(callbacks)?;
     let app_id = format!("app_{}", random::token::<12>()?);
-    let secret = random::token::<32>()?;
-    // A 256-bit random secret needs no slow hash; SHA-256 keeps verification cheap.
-    let secret_hash = format!(
-        "sha256:{}",
-        Sha256::digest(secret.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let (secret, secret_hash) = new_secret()?;
     let created = db_time(now);
     let app = db
         .run(move |conn| {
@@ -66,6 +50,27 @@ pub async fn create(
         })
         .await?;
     Ok(CreatedApp { app, secret })
+}
+
+/// Parses callback URLs with the same checks as a login callback.
+pub(crate) fn parse_callbacks(callbacks: &[String]) -> Result<Vec<NewCallback>, AdminError> {
+    let mut parsed = Vec::new();
+    for raw in callbacks {
+        let cb = CallbackUrl::parse(raw).map_err(|e| AdminError::Invalid(format!("{raw}: {e}")))?;
+        parsed.push(NewCallback {
+            url: cb.as_str().to_owned(),
+            match_key: cb.match_key().to_owned(),
+        });
+    }
+    Ok(parsed)
+}
+
+/// A fresh app secret and its stored form.
+pub(crate) fn new_secret() -> Result<(String, String), AdminError> {
+    let secret = random::token::<32>()?;
+    // A 256-bit random secret needs no slow hash; SHA-256 keeps verification cheap.
+    let hash = format!("sha256:{}", crate::sessions::token_hash(&secret));
+    Ok((secret, hash))
 }
 
 /// Every application with its callbacks.

@@ -1,4 +1,4 @@
-//! Errors of the administrative use cases (command line now, admin console later).
+//! Errors of the administrative use cases: the command line, the admin console and the API.
 
 use authify_store::StoreError;
 
@@ -13,9 +13,18 @@ pub enum AdminError {
     /// Something named does not exist.
     #[error("{0}")]
     NotFound(String),
-    /// It exists already.
+    /// It exists already, or the change would break a rule (the last admin).
     #[error("{0}")]
     Conflict(String),
+    /// The actor may see this but not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The current password given to confirm a change is wrong.
+    #[error("the current password is not correct")]
+    WrongPassword,
+    /// The hashing pool is saturated.
+    #[error("too many requests in progress; try again in a moment")]
+    Busy,
     /// Storage or crypto failure.
     #[error("internal error: {0}")]
     Internal(String),
@@ -33,7 +42,10 @@ impl From<StoreError> for AdminError {
 
 impl From<HashError> for AdminError {
     fn from(e: HashError) -> Self {
-        AdminError::Internal(e.to_string())
+        match e {
+            HashError::Busy => AdminError::Busy,
+            other => AdminError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -10,12 +10,14 @@
 //! - [`apps`]: registered applications and callback resolution.
 //! - [`orgs`]: organizations, groups and their members.
 //! - [`throttle`]: sign-in attempts per account.
+//! - [`manage`]: the console's and the API's use cases, with their permission checks and audit.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod accounts;
 pub mod apps;
 pub mod db;
 mod error;
+pub mod manage;
 pub mod orgs;
 pub mod passwords;
 pub mod random;

@@ -9,7 +9,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{Db, db_time, random};
 
-fn token_hash(token: &str) -> String {
+/// SHA-256 (hex) of a session token: what the database stores.
+pub fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 pub const SCOPE_USER: &str = "user_access";
 /// Scope of global administrators.
 pub const SCOPE_ADMIN: &str = "admin_access";
+/// Scope of an API token from a read-only API key.
+pub const SCOPE_READ_ONLY: &str = "read_only";
+/// The `aud` of API tokens (from `POST /jwt/token`). The management API accepts only this
+/// audience, so a token issued to a relying app through the callback is refused there.
+pub const API_AUDIENCE: &str = "urn:authify:api";
 
 /// The payload of an Authify JWT.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +36,10 @@ pub struct Claims {
     pub scopes: Vec<String>,
     /// The user as the original Authify described them.
     pub user: UserClaim,
+    /// API tokens only: the access key they were issued for, checked (not revoked, not expired)
+    /// on every API request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
 }
 
 /// The `user` claim.
@@ -88,6 +97,7 @@ mod tests {
             exp: 901,
             jti: "j".into(),
             scopes: vec![SCOPE_USER.into()],
+            api_key: None,
             user: UserClaim {
                 username: "a@example.com".into(),
                 uid: "u1".into(),
@@ -105,6 +115,10 @@ mod tests {
         let v = serde_json::to_value(&claims).unwrap();
         assert_eq!(v["user"]["organizations"][0]["memberships"][0]["gid"], "g1");
         assert_eq!(v["scopes"][0], "user_access");
+        assert!(
+            v.get("api_key").is_none(),
+            "app tokens carry no api_key claim"
+        );
         assert!(claims.has_scope(SCOPE_USER) && !claims.has_scope(SCOPE_ADMIN));
         let back: Claims = serde_json::from_value(v).unwrap();
         assert_eq!(back, claims);

@@ -12,5 +12,8 @@ mod identity;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use callback::{CallbackError, CallbackUrl, MAX_CALLBACK_LEN};
-pub use claims::{Claims, GroupClaim, OrganizationClaim, SCOPE_ADMIN, SCOPE_USER, UserClaim};
+pub use claims::{
+    API_AUDIENCE, Claims, GroupClaim, OrganizationClaim, SCOPE_ADMIN, SCOPE_READ_ONLY, SCOPE_USER,
+    UserClaim,
+};
 pub use identity::{Email, InputError, Name, Password};

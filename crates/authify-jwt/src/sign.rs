@@ -183,6 +183,7 @@ impl TokenIssuer {
             jti: crate::b64(jti),
             scopes: subject.scopes,
             user: subject.user,
+            api_key: None,
         }
     }
 

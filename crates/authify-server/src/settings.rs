@@ -103,6 +103,12 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "Public sign-up at /signup: true or false.",
     },
     SettingDoc {
+        key: "org_creation",
+        env: "AUTHIFY_ORG_CREATION",
+        default: "admins",
+        description: "Who may create organizations: `admins` (global admins only) or `users` (any signed-in user, who becomes its admin).",
+    },
+    SettingDoc {
         key: "session_ttl",
         env: "AUTHIFY_SESSION_TTL",
         default: "12",
@@ -184,6 +190,8 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Public sign-up.
     pub signup: bool,
+    /// Who may create organizations.
+    pub org_creation: authify_core::manage::OrgCreation,
     /// Session lifetime, hours.
     pub session_ttl: u32,
     /// argon2id parameters.
@@ -241,6 +249,7 @@ struct RawSettings {
     db_url: Option<String>,
     db_pool_size: Option<String>,
     signup: Option<String>,
+    org_creation: Option<String>,
     session_ttl: Option<String>,
     argon2_memory_kib: Option<String>,
     argon2_iterations: Option<String>,
@@ -382,6 +391,16 @@ impl Settings {
                 Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => true,
                 Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => false,
                 Some(v) => return Err(invalid("signup", &v, "true or false")),
+            },
+            org_creation: match raw
+                .org_creation
+                .as_deref()
+                .map(|v| v.trim().to_ascii_lowercase())
+            {
+                None => authify_core::manage::OrgCreation::Admins,
+                Some(v) if v == "admins" => authify_core::manage::OrgCreation::Admins,
+                Some(v) if v == "users" => authify_core::manage::OrgCreation::Users,
+                Some(v) => return Err(invalid("org_creation", &v, "admins or users")),
             },
             session_ttl: number(raw.session_ttl, "session_ttl", 12, 1, 720)?,
             argon2: authify_core::HashParams {

@@ -94,6 +94,7 @@ fn web_config(settings: &Settings) -> WebConfig {
         secure_cookies: settings.public_url.starts_with("https://"),
         public_origin,
         signup_enabled: settings.signup,
+        org_creation: settings.org_creation,
         session_ttl_hours: settings.session_ttl,
     }
 }
@@ -125,7 +126,13 @@ impl Application {
                 hasher,
                 SignInThrottle::new(settings.signin_attempts_per_minute),
             )
-            .map_err(|e| StartupError::Keyring(e.to_string()))?,
+            .map_err(|e| StartupError::Keyring(e.to_string()))?
+            .with_key_rotation({
+                let settings = settings.clone();
+                Box::new(move |state: &AppState, now: DateTime<Utc>| {
+                    rotate_signing_key(&settings, state, now).map_err(|e| e.to_string())
+                })
+            }),
         );
         let bind_err = |source| StartupError::Bind {
             addr: settings.bind.to_string(),

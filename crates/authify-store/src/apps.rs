@@ -92,3 +92,82 @@ pub fn list_applications(
         })
         .collect())
 }
+
+/// The application with this public app id.
+pub fn find_application(
+    conn: &mut DbConnection,
+    app_id: &str,
+) -> Result<Option<Application>, StoreError> {
+    Ok(applications::table
+        .filter(applications::app_id.eq(app_id))
+        .select(Application::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The callback URLs of one application, in registration order.
+pub fn list_callbacks(
+    conn: &mut DbConnection,
+    application_id: i64,
+) -> Result<Vec<String>, StoreError> {
+    Ok(application_callbacks::table
+        .filter(application_callbacks::application_id.eq(application_id))
+        .order(application_callbacks::id.asc())
+        .select(application_callbacks::url)
+        .load(conn)?)
+}
+
+/// Renames an application and, when given, replaces its callbacks, in one transaction. A callback
+/// registered to another app is [`StoreError::Conflict`] and nothing changes.
+pub fn update_application(
+    conn: &mut DbConnection,
+    id: i64,
+    name: &str,
+    callbacks: Option<&[NewCallback]>,
+) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        diesel::update(applications::table.find(id))
+            .set(applications::name.eq(name))
+            .execute(conn)?;
+        if let Some(callbacks) = callbacks {
+            diesel::delete(
+                application_callbacks::table.filter(application_callbacks::application_id.eq(id)),
+            )
+            .execute(conn)?;
+            for cb in callbacks {
+                diesel::insert_into(application_callbacks::table)
+                    .values((
+                        application_callbacks::application_id.eq(id),
+                        application_callbacks::url.eq(&cb.url),
+                        application_callbacks::match_key.eq(&cb.match_key),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Replaces the secret hash.
+pub fn update_application_secret(
+    conn: &mut DbConnection,
+    id: i64,
+    secret_hash: &str,
+) -> Result<(), StoreError> {
+    diesel::update(applications::table.find(id))
+        .set(applications::secret_hash.eq(secret_hash))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes an application and its callbacks.
+pub fn delete_application(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {
+    conn.transaction(|conn| {
+        diesel::delete(
+            application_callbacks::table.filter(application_callbacks::application_id.eq(id)),
+        )
+        .execute(conn)?;
+        diesel::delete(applications::table.find(id)).execute(conn)?;
+        Ok(())
+    })
+}

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use crate::schema::*;
 
-/// A user account.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+/// A user account. `Debug` leaves out the password hash.
+#[derive(Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
     /// Internal id; never leaves the server.
@@ -27,8 +27,20 @@ pub struct User {
     pub created_at: NaiveDateTime,
 }
 
+// SECURITY: secrets never reach logs; the hash is not printed.
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("public_id", &self.public_id)
+            .field("email", &self.email)
+            .field("is_admin", &self.is_admin)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A new user.
-#[derive(Debug, Insertable)]
+#[derive(Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
     /// See [`User`].
@@ -107,4 +119,71 @@ pub struct Session {
     pub created_at: NaiveDateTime,
     /// Absolute expiry.
     pub expires_at: NaiveDateTime,
+}
+
+/// A personal API key. The secret itself is never stored.
+#[derive(Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKey {
+    /// Internal id.
+    pub id: i64,
+    /// Public identifier, sent with the secret to `POST /jwt/token`.
+    pub access_key: String,
+    /// SHA-256 (hex) of the secret.
+    pub secret_hash: String,
+    /// Owner: the key acts with their rights.
+    pub user_id: i64,
+    /// Label chosen by the owner.
+    pub name: String,
+    /// Tokens from this key may only read.
+    pub read_only: bool,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+    /// Optional expiry.
+    pub expires_at: Option<NaiveDateTime>,
+    /// Set when revoked; a revoked key never works again.
+    pub revoked_at: Option<NaiveDateTime>,
+    /// Last exchange for a token.
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("access_key", &self.access_key)
+            .field("user_id", &self.user_id)
+            .field("read_only", &self.read_only)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One audit log entry. Rows are append-only (database triggers refuse updates and deletes).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    /// Sequence number.
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    /// When.
+    pub occurred_at: NaiveDateTime,
+    /// What, e.g. `signin` or `organization.create`.
+    pub action: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// Public id of who did it.
+    pub actor_id: Option<String>,
+    /// E-mail of who did it (at the time).
+    pub actor: Option<String>,
+    /// Kind of target: `user`, `organization`, `group`, `application`, `api_key`, `signing_key`.
+    pub target_type: Option<String>,
+    /// Public id of the target.
+    pub target_id: Option<String>,
+    /// Readable name of the target (at the time).
+    pub target: Option<String>,
+    /// Public id of the organization concerned, for organization admins' view.
+    pub organization_id: Option<String>,
+    /// Client address.
+    pub ip: Option<String>,
+    /// JSON: before/after values and other particulars.
+    pub details: Option<String>,
 }

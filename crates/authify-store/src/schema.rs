@@ -78,6 +78,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        access_key -> Text,
+        secret_hash -> Text,
+        user_id -> BigInt,
+        name -> Text,
+        read_only -> Bool,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        occurred_at -> Timestamp,
+        action -> Text,
+        outcome -> Text,
+        actor_id -> Nullable<Text>,
+        actor -> Nullable<Text>,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        target -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        details -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(organization_members -> organizations (organization_id));
 diesel::joinable!(organization_members -> users (user_id));
 diesel::joinable!(groups -> organizations (organization_id));
@@ -95,4 +128,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     application_callbacks,
     sessions,
+    api_keys,
+    audit_events,
 );

@@ -62,3 +62,16 @@ pub fn delete_expired_sessions(
 ) -> Result<usize, StoreError> {
     Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)?)
 }
+
+/// Deletes every session of `user_id` except the one with hash `keep`.
+pub fn delete_user_sessions_except(
+    conn: &mut DbConnection,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<usize, StoreError> {
+    let q = sessions::table.filter(sessions::user_id.eq(user_id));
+    Ok(match keep {
+        Some(k) => diesel::delete(q.filter(sessions::token_hash.ne(k))).execute(conn)?,
+        None => diesel::delete(q).execute(conn)?,
+    })
+}

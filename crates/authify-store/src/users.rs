@@ -56,3 +56,119 @@ pub fn update_user_disabled(
 pub fn count_users(conn: &mut DbConnection) -> Result<i64, StoreError> {
     Ok(users::table.count().get_result(conn)?)
 }
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `%text%` for `LIKE ... ESCAPE '\'`, with `text`'s own wildcards escaped.
+pub fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// Filters of [`list_users`].
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Substring of the e-mail address or (case-insensitively) the name.
+    pub query: Option<String>,
+    /// Only disabled (`true`) or only enabled (`false`) users.
+    pub disabled: Option<bool>,
+    /// Only global admins (`true`) or only non-admins (`false`).
+    pub admin: Option<bool>,
+}
+
+/// Users by e-mail, after the e-mail `after`, at most `limit`.
+pub fn list_users(
+    conn: &mut DbConnection,
+    filter: &UserFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<User>, StoreError> {
+    let mut q = users::table.select(User::as_select()).into_boxed();
+    if let Some(text) = filter.query.as_deref().filter(|t| !t.is_empty()) {
+        let pattern = contains_pattern(&text.to_lowercase());
+        q = q.filter(
+            users::email
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::name).like(pattern).escape('\\')),
+        );
+    }
+    if let Some(d) = filter.disabled {
+        q = q.filter(users::disabled.eq(d));
+    }
+    if let Some(a) = filter.admin {
+        q = q.filter(users::is_admin.eq(a));
+    }
+    if let Some(after) = after {
+        q = q.filter(users::email.gt(after.to_owned()));
+    }
+    Ok(q.order(users::email.asc()).limit(limit).load(conn)?)
+}
+
+/// The user with this public id.
+pub fn find_user_by_public_id(
+    conn: &mut DbConnection,
+    public_id: &str,
+) -> Result<Option<User>, StoreError> {
+    Ok(users::table
+        .filter(users::public_id.eq(public_id))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Grants or revokes global administration.
+pub fn update_user_admin(conn: &mut DbConnection, id: i64, admin: bool) -> Result<(), StoreError> {
+    diesel::update(users::table.find(id))
+        .set(users::is_admin.eq(admin))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Changes the e-mail address; a taken one is [`StoreError::Conflict`].
+pub fn update_user_email(conn: &mut DbConnection, id: i64, email: &str) -> Result<(), StoreError> {
+    diesel::update(users::table.find(id))
+        .set(users::email.eq(email))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Changes the display name.
+pub fn update_user_name(conn: &mut DbConnection, id: i64, name: &str) -> Result<(), StoreError> {
+    diesel::update(users::table.find(id))
+        .set(users::name.eq(name))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces the password hash.
+pub fn update_user_password(
+    conn: &mut DbConnection,
+    id: i64,
+    password_hash: &str,
+) -> Result<(), StoreError> {
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(password_hash))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Number of enabled global admins.
+pub fn count_active_admins(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(users::table
+        .filter(users::is_admin.eq(true))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)?)
+}

@@ -1,6 +1,8 @@
 //! Authify's HTTP surface, built on actix-web.
 //!
 //! - [`routes`]: the one route table.
+//! - [`api`]: the management API (`/api/v1`) and `POST /jwt/token`.
+//! - [`console`]: the admin console (`/admin`).
 //! - [`handlers`]: thin handlers, one module per area.
 //! - [`state`]: what handlers read: the published keys, precomputed as response bodies.
 //! - [`error`]: the JSON error type of the API endpoints; [`pages`]: the HTML error pages.
@@ -9,6 +11,8 @@
 //! - [`headers`]: security headers and access logging applied to every response.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod api;
+pub mod console;
 pub mod cookies;
 pub mod error;
 pub mod handlers;
@@ -20,11 +24,17 @@ pub mod templates;
 pub mod views;
 
 pub use routes::configure;
-pub use state::{AppState, PublishedKeys, StateError, WebConfig};
+pub use state::{AppState, KeyRotation, PublishedKeys, StateError, WebConfig};
 
 /// A short random reference that ties an error page to its log line.
 pub(crate) fn random_reference() -> String {
     let mut b = [0u8; 6];
     let _ = getrandom::fill(&mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The client's address, for the audit log: the TCP peer. Forwarded headers are not trusted
+/// (anyone can send them) until trusted-proxy settings exist.
+pub fn client_ip(req: &actix_web::HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
 }

@@ -6,6 +6,11 @@ use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 use serde::Serialize;
 
+use actix_web::HttpRequest;
+use authify_core::{User, sessions};
+use chrono::Utc;
+
+use crate::cookies;
 use crate::state::AppState;
 use crate::views::ErrorView;
 
@@ -28,6 +33,12 @@ pub enum PageError {
         /// Why.
         message: String,
     },
+    /// No such thing, or not visible to this user: 404.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The change conflicts with the current state (a taken name, the last admin): 409.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// The hashing pool is saturated: 503.
     #[error("busy")]
     Busy,
@@ -52,6 +63,43 @@ impl PageError {
             message: "The form was not submitted from this site or its security token expired. Nothing was changed. Go back, reload the page and try again.".into(),
         }
     }
+}
+
+impl From<authify_core::AdminError> for PageError {
+    fn from(e: authify_core::AdminError) -> Self {
+        use authify_core::AdminError as E;
+        match e {
+            E::Invalid(m) => PageError::BadRequest {
+                heading: "That did not work",
+                message: crate::pages::sentence(&m),
+            },
+            E::NotFound(m) => PageError::NotFound(crate::pages::sentence(&m)),
+            E::Conflict(m) => PageError::Conflict(crate::pages::sentence(&m)),
+            E::Forbidden(m) => PageError::Forbidden {
+                heading: "Not allowed",
+                message: crate::pages::sentence(&m),
+            },
+            E::WrongPassword => PageError::Forbidden {
+                heading: "Wrong password",
+                message: "The current password is not correct. Nothing was changed.".into(),
+            },
+            E::Busy => PageError::Busy,
+            E::Internal(m) => PageError::Internal(m),
+        }
+    }
+}
+
+/// `s` as a sentence: first letter upper-cased, ending with a full stop.
+pub fn sentence(s: &str) -> String {
+    let mut c = s.chars();
+    let mut out: String = c
+        .next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 /// Renders `view` with template `name`. Pages hold CSRF tokens and personal data: never cached.
@@ -97,6 +145,12 @@ pub fn respond(state: &AppState, result: Result<HttpResponse, PageError>) -> Htt
         PageError::Forbidden { heading, message } => {
             (StatusCode::FORBIDDEN, heading.to_owned(), message)
         }
+        PageError::NotFound(message) => (StatusCode::NOT_FOUND, "Not found".to_owned(), message),
+        PageError::Conflict(message) => (
+            StatusCode::CONFLICT,
+            "That cannot be done".to_owned(),
+            message,
+        ),
         PageError::Busy => (
             StatusCode::SERVICE_UNAVAILABLE,
             "Too busy right now".to_owned(),
@@ -138,4 +192,28 @@ pub fn respond(state: &AppState, result: Result<HttpResponse, PageError>) -> Htt
         res.headers_mut().insert(header::RETRY_AFTER, secs);
     }
     res
+}
+
+/// Every form POST starts here: a missing or wrong CSRF token, or a foreign origin, stops the
+/// request before it changes anything.
+pub fn require_csrf(
+    state: &AppState,
+    req: &HttpRequest,
+    token: Option<&str>,
+) -> Result<(), PageError> {
+    if cookies::csrf_ok(req, token, &state.config().public_origin) {
+        Ok(())
+    } else {
+        Err(PageError::csrf())
+    }
+}
+
+/// The signed-in user of this request, if any.
+pub async fn current_user(state: &AppState, req: &HttpRequest) -> Result<Option<User>, PageError> {
+    match cookies::session_token(req) {
+        Some(token) => sessions::resolve(state.db(), &token, Utc::now())
+            .await
+            .map_err(PageError::internal),
+        None => Ok(None),
+    }
 }

@@ -26,11 +26,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             signin::get_logout,
             signin::post_logout,
         ))
+        .configure(crate::api::configure)
+        .configure(crate::console::configure)
         .default_service(web::to(not_found));
 }
 
 /// A resource answering GET and HEAD, and a JSON 405 to anything else.
-fn read_only<F, Args>(path: &str, handler: F) -> Resource
+pub(crate) fn read_only<F, Args>(path: &str, handler: F) -> Resource
 where
     F: Handler<Args>,
     Args: actix_web::FromRequest + 'static,
@@ -46,7 +48,7 @@ where
 }
 
 /// A page answering GET (and HEAD) and POST (its form), and a JSON 405 to anything else.
-fn form_page<G, GA, P, PA>(path: &str, get: G, post: P) -> Resource
+pub(crate) fn form_page<G, GA, P, PA>(path: &str, get: G, post: P) -> Resource
 where
     G: Handler<GA>,
     GA: actix_web::FromRequest + 'static,

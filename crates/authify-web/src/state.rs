@@ -29,7 +29,14 @@ pub struct WebConfig {
     pub signup_enabled: bool,
     /// Session lifetime in hours (`AUTHIFY_SESSION_TTL`).
     pub session_ttl_hours: u32,
+    /// Who may create organizations (`AUTHIFY_ORG_CREATION`).
+    pub org_creation: authify_core::manage::OrgCreation,
 }
+
+/// Generates a signing key of the configured algorithm, makes it the signer and publishes it;
+/// returns its kid. Provided by the server, which owns the keys directory.
+pub type KeyRotation =
+    Box<dyn Fn(&AppState, chrono::DateTime<chrono::Utc>) -> Result<String, String> + Send + Sync>;
 
 /// A response body with its entity tag; header values are built once, not per request.
 #[derive(Debug, Clone)]
@@ -102,7 +109,6 @@ impl PublishedKeys {
 }
 
 /// Everything handlers share.
-#[derive(Debug)]
 pub struct AppState {
     config: WebConfig,
     keys: RwLock<Arc<PublishedKeys>>,
@@ -111,6 +117,16 @@ pub struct AppState {
     templates: Templates,
     issuer: TokenIssuer,
     throttle: SignInThrottle,
+    key_rotation: Option<KeyRotation>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why the state could not be built.
@@ -142,7 +158,22 @@ impl AppState {
             db,
             hasher,
             throttle,
+            key_rotation: None,
         })
+    }
+
+    /// Lets the console generate and activate signing keys.
+    pub fn with_key_rotation(mut self, rotation: KeyRotation) -> Self {
+        self.key_rotation = Some(rotation);
+        self
+    }
+
+    /// Generates and activates a new signing key; returns its kid.
+    pub fn rotate_key(&self, now: chrono::DateTime<chrono::Utc>) -> Result<String, String> {
+        match &self.key_rotation {
+            Some(rotate) => rotate(self, now),
+            None => Err("this server cannot generate signing keys".into()),
+        }
     }
 
     /// Sign-in attempts per account.

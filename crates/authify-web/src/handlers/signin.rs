@@ -14,7 +14,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use crate::cookies;
-use crate::pages::{PageError, render, respond, see_other};
+use crate::pages::{PageError, current_user, render, require_csrf, respond, see_other};
 use crate::state::AppState;
 use crate::views::{LoginView, LogoutView, SignupView};
 
@@ -56,16 +56,6 @@ pub struct LogoutForm {
 
 type Target = Option<(Application, CallbackUrl)>;
 
-/// Every form POST starts here: a missing or wrong CSRF token, or a foreign origin, stops the
-/// request before it changes anything.
-fn require_csrf(state: &AppState, req: &HttpRequest, token: Option<&str>) -> Result<(), PageError> {
-    if cookies::csrf_ok(req, token, &state.config().public_origin) {
-        Ok(())
-    } else {
-        Err(PageError::csrf())
-    }
-}
-
 fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())
 }
@@ -84,15 +74,6 @@ async fn target(state: &AppState, callback: Option<&str>) -> Result<Target, Page
             ),
         }),
         Err(ResolveError::Store(e)) => Err(PageError::internal(e)),
-    }
-}
-
-async fn current_user(state: &AppState, req: &HttpRequest) -> Result<Option<User>, PageError> {
-    match cookies::session_token(req) {
-        Some(token) => sessions::resolve(state.db(), &token, Utc::now())
-            .await
-            .map_err(PageError::internal),
-        None => Ok(None),
     }
 }
 

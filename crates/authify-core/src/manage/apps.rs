@@ -1,0 +1,192 @@
+//! Registered applications, managed by global admins: create (secret shown once), edit name and
+//! callbacks, rotate the secret (shown once), delete.
+
+use authify_store::models::Application;
+use authify_store::{DbConnection, StoreError, apps as store, transaction};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::json;
+
+use super::actor::Actor;
+use super::audit::Entry;
+use super::views::AppInfo;
+use crate::apps::{new_secret, parse_callbacks};
+use crate::error::AdminError;
+use crate::{Db, db_time};
+
+fn info(conn: &mut DbConnection, app: &Application) -> Result<AppInfo, AdminError> {
+    Ok(AppInfo {
+        app_id: app.app_id.clone(),
+        name: app.name.clone(),
+        callbacks: store::list_callbacks(conn, app.id)?,
+        created_at: app
+            .created_at
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}
+
+fn find(conn: &mut DbConnection, app_id: &str) -> Result<Application, AdminError> {
+    store::find_application(conn, app_id)?
+        .ok_or_else(|| AdminError::NotFound(format!("no application {app_id:?}")))
+}
+
+fn entry(action: &str, actor: &Actor, app: &Application, now: NaiveDateTime) -> Entry {
+    Entry::new(action, now)
+        .by(actor)
+        .target("application", &app.app_id, &app.name)
+}
+
+/// Every application.
+pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<AppInfo>, AdminError> {
+    actor.global()?;
+    db.run(|conn| {
+        Ok(store::list_applications(conn)?
+            .into_iter()
+            .map(|(app, callbacks)| AppInfo {
+                app_id: app.app_id,
+                name: app.name,
+                callbacks,
+                created_at: app
+                    .created_at
+                    .and_utc()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            })
+            .collect())
+    })
+    .await
+}
+
+/// One application.
+pub async fn get(db: &Db, actor: &Actor, app_id: &str) -> Result<AppInfo, AdminError> {
+    actor.global()?;
+    let app_id = app_id.to_owned();
+    db.run(move |conn| {
+        let app = find(conn, &app_id)?;
+        info(conn, &app)
+    })
+    .await
+}
+
+/// Registers an application; returns it and its secret (shown once).
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    callbacks: &[String],
+    now: DateTime<Utc>,
+) -> Result<(AppInfo, String), AdminError> {
+    actor.can_write()?;
+    actor.global()?;
+    let created = crate::apps::create(db, name, callbacks, now).await?;
+    let (actor, now) = (actor.clone(), db_time(now));
+    let app = created.app;
+    let info = db
+        .run(move |conn| {
+            entry("application.create", &actor, &app, now).record(conn)?;
+            info(conn, &app)
+        })
+        .await?;
+    Ok((info, created.secret))
+}
+
+/// Renames an application and/or replaces its callbacks (all or nothing).
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    app_id: &str,
+    name: Option<&str>,
+    callbacks: Option<&[String]>,
+    now: DateTime<Utc>,
+) -> Result<AppInfo, AdminError> {
+    actor.can_write()?;
+    actor.global()?;
+    let name = match name {
+        Some(n) => Some(
+            authify_domain::Name::parse(n, "the application name")
+                .map_err(|e| AdminError::Invalid(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let callbacks = match callbacks {
+        Some([]) => {
+            return Err(AdminError::Invalid(
+                "an application needs at least one callback URL".into(),
+            ));
+        }
+        Some(c) => Some(parse_callbacks(c)?),
+        None => None,
+    };
+    let (actor, app_id, now) = (actor.clone(), app_id.to_owned(), db_time(now));
+    db.run(move |conn| {
+        transaction(conn, |conn| {
+            let app = find(conn, &app_id)?;
+            let before = info(conn, &app)?;
+            let new_name = name
+                .as_ref()
+                .map_or(app.name.as_str(), |n| n.as_str())
+                .to_owned();
+            store::update_application(conn, app.id, &new_name, callbacks.as_deref()).map_err(
+                |e| match e {
+                    StoreError::Conflict(_) => AdminError::Conflict(
+                        "a callback is already registered to another application".into(),
+                    ),
+                    other => other.into(),
+                },
+            )?;
+            let updated = find(conn, &app_id)?;
+            let after = info(conn, &updated)?;
+            entry("application.update", &actor, &app, now)
+                .details(json!({
+                    "before": { "name": before.name, "callbacks": before.callbacks },
+                    "after": { "name": after.name, "callbacks": after.callbacks },
+                }))
+                .record(conn)?;
+            Ok(after)
+        })
+    })
+    .await
+}
+
+/// Replaces the application's secret; returns the new one (shown once).
+pub async fn rotate_secret(
+    db: &Db,
+    actor: &Actor,
+    app_id: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AdminError> {
+    actor.can_write()?;
+    actor.global()?;
+    let (secret, hash) = new_secret()?;
+    let (actor, app_id, now) = (actor.clone(), app_id.to_owned(), db_time(now));
+    db.run(move |conn| {
+        transaction(conn, |conn| {
+            let app = find(conn, &app_id)?;
+            store::update_application_secret(conn, app.id, &hash)?;
+            entry("application.rotate_secret", &actor, &app, now).record(conn)?;
+            Ok::<_, AdminError>(())
+        })
+    })
+    .await?;
+    Ok(secret)
+}
+
+/// Deletes an application: its callbacks stop working at once.
+pub async fn delete(
+    db: &Db,
+    actor: &Actor,
+    app_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
+    actor.can_write()?;
+    actor.global()?;
+    let (actor, app_id, now) = (actor.clone(), app_id.to_owned(), db_time(now));
+    db.run(move |conn| {
+        transaction(conn, |conn| {
+            let app = find(conn, &app_id)?;
+            store::delete_application(conn, app.id)?;
+            entry("application.delete", &actor, &app, now).record(conn)?;
+            Ok(())
+        })
+    })
+    .await
+}

@@ -1,0 +1,234 @@
+//! Users: listing and searching (global admins), disabling (which ends sessions), granting admin,
+//! and a user's own e-mail and password, which change only with the current password.
+
+use authify_domain::{Email, Name, Password};
+use authify_store::users::{self, UserFilter};
+use authify_store::{DbConnection, StoreError, sessions, transaction};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::actor::Actor;
+use super::audit::Entry;
+use super::views::{Page, PageRequest, UserInfo};
+use crate::error::AdminError;
+use crate::{Db, PasswordHasher, User, accounts, db_time};
+
+fn by_uid(conn: &mut DbConnection, uid: &str) -> Result<User, AdminError> {
+    users::find_user_by_public_id(conn, uid)?
+        .ok_or_else(|| AdminError::NotFound(format!("no user {uid:?}")))
+}
+
+/// Users by e-mail; global admins only.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    filter: UserFilter,
+    page: PageRequest,
+) -> Result<Page<UserInfo>, AdminError> {
+    actor.global()?;
+    let (limit, after) = (page.limit()?, page.after()?);
+    db.run(move |conn| {
+        let rows = users::list_users(conn, &filter, after.as_deref(), limit + 1)?;
+        Ok(Page::from_rows(
+            rows,
+            limit,
+            |u| u.email.clone(),
+            |u| UserInfo::from(&u),
+        ))
+    })
+    .await
+}
+
+/// One user: global admins see anyone, others only themselves.
+pub async fn get(db: &Db, actor: &Actor, uid: &str) -> Result<UserInfo, AdminError> {
+    if !actor.is_global_admin() && actor.user.public_id != uid {
+        return Err(AdminError::NotFound(format!("no user {uid:?}")));
+    }
+    let uid = uid.to_owned();
+    db.run(move |conn| Ok(UserInfo::from(&by_uid(conn, &uid)?)))
+        .await
+}
+
+/// A new user, created by a global admin.
+pub async fn create(
+    db: &Db,
+    hasher: &PasswordHasher,
+    actor: &Actor,
+    email: &str,
+    name: Option<&str>,
+    password: &str,
+    admin: bool,
+    now: DateTime<Utc>,
+) -> Result<UserInfo, AdminError> {
+    actor.can_write()?;
+    actor.global()?;
+    let user = accounts::create_user(db, hasher, email, name, password, admin, now).await?;
+    let entry = Entry::new("user.create", db_time(now))
+        .by(actor)
+        .target("user", &user.public_id, &user.email)
+        .details(json!({ "admin": admin }));
+    db.run(move |conn| entry.record(conn)).await?;
+    Ok(UserInfo::from(&user))
+}
+
+/// What a global admin may change about a user.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    /// Disable (ends all sessions) or enable.
+    pub disabled: Option<bool>,
+    /// Grant or revoke global admin.
+    pub admin: Option<bool>,
+    /// New display name.
+    pub name: Option<String>,
+}
+
+/// Changes a user; global admins only. The last enabled global admin can be neither disabled
+/// nor demoted, so the installation always keeps an administrator.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    uid: &str,
+    change: UserChange,
+    now: DateTime<Utc>,
+) -> Result<UserInfo, AdminError> {
+    actor.can_write()?;
+    actor.global()?;
+    let name = match change.name.as_deref() {
+        Some(n) => {
+            Some(Name::parse(n, "the name").map_err(|e| AdminError::Invalid(e.to_string()))?)
+        }
+        None => None,
+    };
+    let (actor, uid, now) = (actor.clone(), uid.to_owned(), db_time(now));
+    db.run(move |conn| {
+        transaction(conn, |conn| {
+            let user = by_uid(conn, &uid)?;
+            let losing_admin = user.is_admin
+                && !user.disabled
+                && (change.disabled == Some(true) || change.admin == Some(false));
+            if losing_admin && users::count_active_admins(conn)? <= 1 {
+                return Err(AdminError::Conflict(
+                    "this is the last enabled global administrator; make someone else an administrator first".into(),
+                ));
+            }
+            let target = |e: Entry| e.by(&actor).target("user", &user.public_id, &user.email);
+            if let Some(d) = change.disabled.filter(|d| *d != user.disabled) {
+                users::update_user_disabled(conn, user.id, d)?;
+                if d {
+                    // SECURITY: a disabled user is signed out everywhere at once.
+                    sessions::delete_user_sessions(conn, user.id)?;
+                }
+                target(Entry::new(if d { "user.disable" } else { "user.enable" }, now))
+                    .record(conn)?;
+            }
+            if let Some(a) = change.admin.filter(|a| *a != user.is_admin) {
+                users::update_user_admin(conn, user.id, a)?;
+                target(Entry::new(if a { "user.grant_admin" } else { "user.revoke_admin" }, now))
+                    .record(conn)?;
+            }
+            if let Some(n) = name.filter(|n| n.as_str() != user.name) {
+                users::update_user_name(conn, user.id, n.as_str())?;
+                target(Entry::new("user.rename", now))
+                    .details(json!({ "before": user.name, "after": n.as_str() }))
+                    .record(conn)?;
+            }
+            Ok(UserInfo::from(&users::get_user(conn, user.id)?))
+        })
+    })
+    .await
+}
+
+/// A user's change to their own sign-in credentials.
+pub struct CredentialChange {
+    /// The current password: required for any change.
+    pub current_password: String,
+    /// New e-mail address.
+    pub email: Option<String>,
+    /// New password.
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for CredentialChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialChange")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Changes the actor's own e-mail and/or password. The current password is checked first
+/// (argon2, on the bounded pool); other sessions end when the password changes.
+pub async fn change_credentials(
+    db: &Db,
+    hasher: &PasswordHasher,
+    actor: &Actor,
+    change: CredentialChange,
+    keep_session: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<UserInfo, AdminError> {
+    actor.can_write()?;
+    let email = match change.email.as_deref().filter(|e| !e.trim().is_empty()) {
+        Some(e) => Some(Email::parse(e).map_err(|e| AdminError::Invalid(e.to_string()))?),
+        None => None,
+    };
+    let password = match change.password.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => Some(Password::new(p).map_err(|e| AdminError::Invalid(e.to_string()))?),
+        None => None,
+    };
+    if email.is_none() && password.is_none() {
+        return Err(AdminError::Invalid(
+            "give a new e-mail address or a new password".into(),
+        ));
+    }
+    // SECURITY: a stolen session or API token alone cannot take over the account.
+    let current = Password::attempt(&change.current_password);
+    let ok = hasher
+        .verify(
+            current.expose().to_owned(),
+            Some(actor.user.password_hash.clone()),
+        )
+        .await?;
+    if !ok {
+        Entry::new("user.credentials", db_time(now))
+            .by(actor)
+            .failed()
+            .save(db)
+            .await;
+        return Err(AdminError::WrongPassword);
+    }
+    let hash = match &password {
+        Some(p) => Some(hasher.hash(p.expose().to_owned()).await?),
+        None => None,
+    };
+    let keep = keep_session.map(crate::sessions::token_hash);
+    let (actor, now) = (actor.clone(), db_time(now));
+    db.run(move |conn| {
+        transaction(conn, |conn| {
+            let id = actor.user.id;
+            if let Some(e) = &email {
+                users::update_user_email(conn, id, e.as_str()).map_err(|err| match err {
+                    StoreError::Conflict(_) => {
+                        AdminError::Conflict("another account uses this e-mail address".into())
+                    }
+                    other => other.into(),
+                })?;
+                Entry::new("user.change_email", now)
+                    .by(&actor)
+                    .target("user", &actor.user.public_id, e.as_str())
+                    .details(json!({ "before": actor.user.email, "after": e.as_str() }))
+                    .record(conn)?;
+            }
+            if let Some(h) = &hash {
+                users::update_user_password(conn, id, h)?;
+                // SECURITY: a new password signs out every other session.
+                sessions::delete_user_sessions_except(conn, id, keep.as_deref())?;
+                Entry::new("user.change_password", now)
+                    .by(&actor)
+                    .target("user", &actor.user.public_id, &actor.user.email)
+                    .record(conn)?;
+            }
+            Ok(UserInfo::from(&users::get_user(conn, id)?))
+        })
+    })
+    .await
+}
