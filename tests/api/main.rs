@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_cli;
+mod authz_matrix;
 mod browser;
 mod callback;
 mod interop;
 mod keys_cli;
+mod management;
 mod public_keys;
 mod relying_client;
 mod signin;

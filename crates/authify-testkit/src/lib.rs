@@ -2,6 +2,8 @@
 //! keys directory ([`spawn_app`]), a sample user, and runners for the independent verifiers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +16,8 @@ use authify_server::settings::CONFIG_FILE_ENV;
 use authify_server::{Application, Settings};
 use authify_web::AppState;
 use tempfile::TempDir;
+
+pub use api::ApiReply;
 
 /// The issuer every test server uses.
 pub const ISSUER: &str = "http://authify.test";

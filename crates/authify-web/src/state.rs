@@ -83,6 +83,8 @@ pub struct PublishedKeys {
     pub meta: Document,
     /// `GET /.well-known/jwks.json`.
     pub jwks: Document,
+    /// The same keys, prepared once for verifying API tokens.
+    pub verify_keys: authify_jwt::KeySet,
 }
 
 impl PublishedKeys {
@@ -103,6 +105,7 @@ impl PublishedKeys {
                 "application/jwk-set+json",
             ),
             pem: Document::new(pem, "application/x-pem-file"),
+            verify_keys: keyring.key_set(),
             keyring,
         })
     }

@@ -2,7 +2,8 @@
 //! and a user's own e-mail and password, which change only with the current password.
 
 use authify_domain::{Email, Name, Password};
-use authify_store::users::{self, UserFilter};
+use authify_store::users;
+pub use authify_store::users::UserFilter;
 use authify_store::{DbConnection, StoreError, sessions, transaction};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -50,6 +51,7 @@ pub async fn get(db: &Db, actor: &Actor, uid: &str) -> Result<UserInfo, AdminErr
 }
 
 /// A new user, created by a global admin.
+#[allow(clippy::too_many_arguments)] // each is a distinct field of the new account
 pub async fn create(
     db: &Db,
     hasher: &PasswordHasher,

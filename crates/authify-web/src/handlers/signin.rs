@@ -8,6 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::accounts::{self, SignInError, SignUp, SignUpError};
 use authify_core::apps::{self, ResolveError};
+use authify_core::manage::audit;
 use authify_core::{Application, User, sessions, tokens};
 use authify_domain::{CallbackUrl, Email, Name, Password};
 use chrono::Utc;
@@ -80,6 +81,7 @@ async fn target(state: &AppState, callback: Option<&str>) -> Result<Target, Page
 /// Sends a signed-in user on: to the app's callback with a token, or to their account.
 async fn finish(
     state: &AppState,
+    req: &HttpRequest,
     user: User,
     target: Target,
     app_state: Option<String>,
@@ -88,16 +90,27 @@ async fn finish(
         return Ok(see_other("/account"));
     };
     let keys = state.keys();
+    let now = Utc::now();
     let token = tokens::issue(
         state.db(),
         state.token_issuer(),
         keys.keyring.signer(),
-        user,
+        user.clone(),
         &app.app_id,
-        Utc::now(),
+        now,
     )
     .await
     .map_err(PageError::internal)?;
+    let ip = crate::client_ip(req);
+    audit::user_event(
+        state.db(),
+        "token.issue",
+        &user,
+        ip.as_deref(),
+        Some(("application", &app.app_id, &app.name)),
+        now,
+    )
+    .await;
     let mut params = vec![("jwt", token.as_str())];
     if let Some(s) = app_state.as_deref() {
         params.push(("state", s));
@@ -123,7 +136,7 @@ async fn sign_in_as(
     let token = sessions::start(state.db(), user.id, Utc::now(), ttl)
         .await
         .map_err(PageError::internal)?;
-    let mut res = finish(state, user, target, app_state).await?;
+    let mut res = finish(state, req, user, target, app_state).await?;
     let cookie = cookies::build(
         cookies::SESSION,
         token,
@@ -212,7 +225,7 @@ async fn login_page(
     let (callback, app_state) = (non_empty(q.callback), non_empty(q.state));
     let target = target(state, callback.as_deref()).await?;
     if let Some(user) = current_user(state, req).await? {
-        return finish(state, user, target, app_state).await;
+        return finish(state, req, user, target, app_state).await;
     }
     let page = LoginPage {
         app_name: target.as_ref().map(|(app, _)| app.name.clone()),
@@ -259,7 +272,26 @@ async fn login_submit(
         };
         show_login(state, req, page, status)
     };
-    match accounts::sign_in(state.db(), state.hasher(), &email, password).await {
+    let result = accounts::sign_in(state.db(), state.hasher(), &email, password).await;
+    let ip = crate::client_ip(req);
+    match &result {
+        Ok(user) => {
+            audit::sign_in(
+                state.db(),
+                &email,
+                Some(user),
+                true,
+                ip.as_deref(),
+                Utc::now(),
+            )
+            .await
+        }
+        Err(SignInError::InvalidCredentials | SignInError::Disabled) => {
+            audit::sign_in(state.db(), &email, None, false, ip.as_deref(), Utc::now()).await;
+        }
+        Err(_) => {}
+    }
+    match result {
         Ok(user) => sign_in_as(state, req, user, target, app_state).await,
         Err(SignInError::InvalidCredentials) => failed(
             "Incorrect e-mail address or password.",
@@ -335,7 +367,7 @@ async fn signup_page(
     let (callback, app_state) = (non_empty(q.callback), non_empty(q.state));
     let target = target(state, callback.as_deref()).await?;
     if let Some(user) = current_user(state, req).await? {
-        return finish(state, user, target, app_state).await;
+        return finish(state, req, user, target, app_state).await;
     }
     let page = SignupPage {
         app_name: target.as_ref().map(|(app, _)| app.name.clone()),
@@ -398,7 +430,11 @@ async fn signup_submit(
         }
     };
     match accounts::sign_up(state.db(), state.hasher(), input, Utc::now()).await {
-        Ok(user) => sign_in_as(state, req, user, target, app_state).await,
+        Ok(user) => {
+            let ip = crate::client_ip(req);
+            audit::user_event(state.db(), "signup", &user, ip.as_deref(), None, Utc::now()).await;
+            sign_in_as(state, req, user, target, app_state).await
+        }
         Err(SignUpError::EmailTaken) => failed(
             "An account with this e-mail address already exists. Sign in instead.".into(),
             StatusCode::CONFLICT,
@@ -454,6 +490,13 @@ async fn logout_submit(
 ) -> Result<HttpResponse, PageError> {
     require_csrf(state, req, form.csrf_token.as_deref())?;
     if let Some(token) = cookies::session_token(req) {
+        if let Some(user) = sessions::resolve(state.db(), &token, Utc::now())
+            .await
+            .map_err(PageError::internal)?
+        {
+            let ip = crate::client_ip(req);
+            audit::user_event(state.db(), "logout", &user, ip.as_deref(), None, Utc::now()).await;
+        }
         sessions::end(state.db(), &token)
             .await
             .map_err(PageError::internal)?;
