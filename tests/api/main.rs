@@ -5,6 +5,7 @@
 mod admin_cli;
 mod browser;
 mod callback;
+mod console;
 mod interop;
 mod keys_cli;
 mod public_keys;
