@@ -6,6 +6,7 @@ mod admin_cli;
 mod authz_matrix;
 mod browser;
 mod callback;
+mod console;
 mod interop;
 mod keys_cli;
 mod management;

@@ -25,6 +25,17 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("pages/account"),
     template!("pages/logout"),
     template!("pages/error"),
+    template!("admin/nav"),
+    template!("admin/confirm"),
+    template!("admin/secret"),
+    template!("admin/users"),
+    template!("admin/orgs"),
+    template!("admin/org"),
+    template!("admin/group"),
+    template!("admin/apps"),
+    template!("admin/app"),
+    template!("admin/keys"),
+    template!("admin/audit"),
 ];
 
 /// The stylesheet, served at `/static/css/authify.css`.

@@ -53,17 +53,19 @@ pub struct SignupView {
     pub password_min: usize,
 }
 
-/// `pages/account`.
+/// `pages/account` (inside the console's page frame: title, CSRF token, notice).
 #[derive(Debug, Serialize)]
 pub struct AccountView {
-    /// Page title.
-    pub title: &'static str,
-    /// CSRF token for the sign-out form.
-    pub csrf_token: String,
     /// The user.
     pub user: AccountUser,
     /// Their organizations.
     pub organizations: Vec<AccountOrganization>,
+    /// May enter the admin console (a global admin or an organization admin).
+    pub console: bool,
+    /// May create an organization.
+    pub can_create_org: bool,
+    /// Their API keys, newest first.
+    pub api_keys: Vec<authify_core::manage::views::ApiKeyInfo>,
 }
 
 /// The user on the account page.

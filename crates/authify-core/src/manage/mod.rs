@@ -17,3 +17,4 @@ pub mod views;
 
 pub use actor::{Actor, OrgCreation};
 pub use views::{Page, PageRequest};
+pub mod console;

@@ -1,47 +1,63 @@
-//! `/account`: who you are, your organizations and groups.
+//! `/account`: who you are, your organizations and groups, and what you manage yourself: your
+//! e-mail address and password (each change confirmed with the current password), your API
+//! keys, leaving an organization, creating one (when allowed), and the way into the console.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use authify_core::{sessions, tokens};
+use authify_core::manage::users::{self, CredentialChange};
+use authify_core::manage::{self, Actor, OrgCreation, api_keys, orgs};
+use authify_core::tokens;
 use chrono::Utc;
+use serde::Deserialize;
 
+use crate::console::gate::signed_in;
+use crate::console::page::{ActionForm, Confirm, Field, Frame, Secret, notice};
 use crate::cookies;
-use crate::pages::{PageError, render, respond, see_other};
+use crate::pages::{PageError, require_csrf, respond, see_other};
 use crate::state::AppState;
 use crate::views::{AccountGroup, AccountOrganization, AccountUser, AccountView};
 
-/// `GET /account`; without a session, to the sign-in page.
-pub async fn get_account(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    respond(&state, account_page(&state, &req).await)
+/// Query of `/account`.
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountQuery {
+    done: Option<String>,
 }
 
-async fn account_page(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, PageError> {
-    let user = match cookies::session_token(req) {
-        Some(token) => sessions::resolve(state.db(), &token, Utc::now())
-            .await
-            .map_err(PageError::internal)?,
-        None => None,
-    };
-    let Some(user) = user else {
+/// `GET /account`; without a session, to the sign-in page.
+pub async fn get_account(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<AccountQuery>,
+) -> HttpResponse {
+    respond(&state, account_page(&state, &req, query.into_inner()).await)
+}
+
+async fn account_page(
+    state: &AppState,
+    req: &HttpRequest,
+    q: AccountQuery,
+) -> Result<HttpResponse, PageError> {
+    let Some(actor) = signed_in(state, req).await? else {
         return Ok(see_other("/login"));
     };
     let subject = {
-        let user = user.clone();
+        let user = actor.user.clone();
         state
             .db()
             .run(move |conn| tokens::subject(conn, &user))
             .await
             .map_err(PageError::internal)?
     };
-    let (csrf_token, cookie) =
-        cookies::csrf_token(req, state.config().secure_cookies).map_err(PageError::internal)?;
+    let console = manage::console::may_enter(state.db(), &actor).await?;
+    let api_keys = api_keys::list(state.db(), &actor, Utc::now()).await?;
+    let user = &actor.user;
     let view = AccountView {
-        title: "Your account",
-        csrf_token,
+        console,
+        can_create_org: user.is_admin || state.config().org_creation == OrgCreation::Users,
+        api_keys,
         user: AccountUser {
-            email: user.email,
-            name: user.name,
-            uid: user.public_id,
+            email: user.email.clone(),
+            name: user.name.clone(),
+            uid: user.public_id.clone(),
             admin: user.is_admin,
             created: user.created_at.format("%Y-%m-%d").to_string(),
         },
@@ -64,9 +80,251 @@ async fn account_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespons
             })
             .collect(),
     };
-    let mut res = render(state, "pages/account", &view, StatusCode::OK)?;
-    if let Some(c) = cookie {
-        res.add_cookie(&c).map_err(PageError::internal)?;
+    Frame::new(state, req, None)?.render(
+        state,
+        "pages/account",
+        "Your account",
+        notice(q.done.as_deref()),
+        &view,
+    )
+}
+
+/// The CSRF check, then the signed-in actor (`None`: sign in first).
+async fn form_actor(
+    state: &AppState,
+    req: &HttpRequest,
+    form: &ActionForm,
+) -> Result<Option<Actor>, PageError> {
+    require_csrf(state, req, form.csrf_token.as_deref())?;
+    signed_in(state, req).await
+}
+
+macro_rules! actor {
+    ($state:expr, $req:expr, $form:expr) => {
+        match form_actor($state, $req, &$form).await? {
+            Some(actor) => actor,
+            None => return Ok(see_other("/login")),
+        }
+    };
+}
+
+/// `POST /account/email`: a new e-mail address, confirmed with the current password.
+pub async fn post_email(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(&state, change_email(&state, &req, form.into_inner()).await)
+}
+
+async fn change_email(
+    state: &AppState,
+    req: &HttpRequest,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    let actor = actor!(state, req, form);
+    let change = CredentialChange {
+        current_password: form.current_password.unwrap_or_default(),
+        email: Some(form.email.unwrap_or_default()),
+        password: None,
+    };
+    users::change_credentials(state.db(), state.hasher(), &actor, change, None, Utc::now()).await?;
+    Ok(see_other("/account?done=email_changed"))
+}
+
+/// `POST /account/password`: a new password, confirmed with the current one. This session
+/// stays signed in; every other one ends.
+pub async fn post_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(
+        &state,
+        change_password(&state, &req, form.into_inner()).await,
+    )
+}
+
+async fn change_password(
+    state: &AppState,
+    req: &HttpRequest,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    let actor = actor!(state, req, form);
+    let change = CredentialChange {
+        current_password: form.current_password.unwrap_or_default(),
+        email: None,
+        password: Some(form.password.unwrap_or_default()),
+    };
+    let keep = cookies::session_token(req);
+    users::change_credentials(
+        state.db(),
+        state.hasher(),
+        &actor,
+        change,
+        keep.as_deref(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(see_other("/account?done=password_changed"))
+}
+
+fn expiry_days(raw: &str) -> Result<Option<u32>, PageError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
     }
-    Ok(res)
+    raw.parse().map(Some).map_err(|_| PageError::BadRequest {
+        heading: "That did not work",
+        message: format!(
+            "The expiry is a number of days from 1 to {}, or empty for a key that does not expire.",
+            api_keys::MAX_DAYS
+        ),
+    })
+}
+
+/// `POST /account/api-keys`: creates a key and shows its secret once.
+pub async fn post_api_key(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(
+        &state,
+        create_api_key(&state, &req, form.into_inner()).await,
+    )
+}
+
+async fn create_api_key(
+    state: &AppState,
+    req: &HttpRequest,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    let actor = actor!(state, req, form);
+    let days = expiry_days(ActionForm::text(&form.expires_in_days))?;
+    let read_only = ActionForm::yes(&form.read_only);
+    let name = ActionForm::text(&form.name);
+    let created = api_keys::create(state.db(), &actor, name, read_only, days, Utc::now()).await?;
+    Frame::new(state, req, None)?.secret(
+        state,
+        &Secret {
+            heading: format!("API key {} created", created.key.name),
+            message: "Copy the secret key now: Authify stores only a hash of it and will not show it again. Exchange the pair for a token at POST /jwt/token.",
+            back_url: "/account".into(),
+            values: vec![
+                Field::shown("access_key", "Access key", created.key.access_key),
+                Field::shown("secret_key", "Secret key", created.secret_key),
+            ],
+        },
+    )
+}
+
+/// `POST /account/api-keys/revoke` (confirmed).
+pub async fn post_api_key_revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(
+        &state,
+        revoke_api_key(&state, &req, form.into_inner()).await,
+    )
+}
+
+async fn revoke_api_key(
+    state: &AppState,
+    req: &HttpRequest,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    let actor = actor!(state, req, form);
+    let access_key = ActionForm::text(&form.access_key);
+    if !form.confirmed() {
+        return Frame::new(state, req, None)?.confirm(
+            state,
+            &Confirm {
+                heading: format!("Revoke the API key {access_key}?"),
+                message:
+                    "It can no longer be exchanged, and tokens already issued from it stop working."
+                        .into(),
+                action: "/account/api-keys/revoke".into(),
+                fields: vec![Field::hidden("access_key", access_key)],
+                button: "Revoke key",
+                cancel_url: "/account".into(),
+            },
+        );
+    }
+    api_keys::revoke(state.db(), &actor, access_key, Utc::now()).await?;
+    Ok(see_other("/account?done=api_key_revoked"))
+}
+
+/// `POST /account/orgs/leave` (confirmed): leaves organization `oid`.
+pub async fn post_org_leave(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(&state, leave_org(&state, &req, form.into_inner()).await)
+}
+
+async fn leave_org(
+    state: &AppState,
+    req: &HttpRequest,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    let actor = actor!(state, req, form);
+    let oid = ActionForm::text(&form.oid);
+    if !form.confirmed() {
+        let org = orgs::get(state.db(), &actor, oid).await?;
+        return Frame::new(state, req, None)?.confirm(
+            state,
+            &Confirm {
+                heading: format!("Leave {}?", org.name),
+                message: "You leave the organization and its groups; an admin must add you again to undo this.".into(),
+                action: "/account/orgs/leave".into(),
+                fields: vec![Field::hidden("oid", oid)],
+                button: "Leave organization",
+                cancel_url: "/account".into(),
+            },
+        );
+    }
+    let uid = actor.user.public_id.clone();
+    orgs::remove_member(state.db(), &actor, oid, &uid, Utc::now()).await?;
+    Ok(see_other("/account?done=org_left"))
+}
+
+/// `POST /account/orgs`: creates an organization (the creator becomes its admin).
+pub async fn post_org(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(&state, create_org(&state, &req, form.into_inner()).await)
+}
+
+async fn create_org(
+    state: &AppState,
+    req: &HttpRequest,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    let actor = actor!(state, req, form);
+    let name = ActionForm::text(&form.name);
+    let policy = state.config().org_creation;
+    let org = orgs::create(state.db(), &actor, name, policy, Utc::now()).await?;
+    Ok(see_other(&format!(
+        "/admin/orgs/{}?done=org_created",
+        crate::console::page::enc(&org.oid)
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expiry_days;
+
+    #[test]
+    fn an_empty_expiry_means_never_and_garbage_is_refused() {
+        assert_eq!(expiry_days(" ").ok(), Some(None));
+        assert_eq!(expiry_days("30").ok(), Some(Some(30)));
+        assert!(expiry_days("soon").is_err());
+        assert!(expiry_days("-1").is_err());
+    }
 }

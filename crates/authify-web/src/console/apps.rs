@@ -1,0 +1,275 @@
+//! `/admin/apps` (global admins): registered applications: creating one (its secret is shown
+//! once, on the response to the POST), editing name and callbacks, rotating the secret (shown
+//! once) and deleting (both after confirmation).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use authify_core::manage::apps;
+use authify_core::manage::views::AppInfo;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::gate::enter;
+use super::page::{ActionForm, Confirm, Field, Secret, enc, notice};
+use crate::pages::{PageError, require_csrf, respond, see_other};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+struct AppsPage {
+    apps: Vec<AppInfo>,
+}
+
+#[derive(Serialize)]
+struct AppPage {
+    app: AppInfo,
+    callbacks_text: String,
+}
+
+/// Query carrying only a notice flag.
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    /// Notice flag.
+    pub done: Option<String>,
+}
+
+/// The textarea's lines, trimmed, blank ones dropped.
+fn callback_lines(raw: &str) -> Vec<String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn app_url(app_id: &str) -> String {
+    format!("/admin/apps/{}", enc(app_id))
+}
+
+/// `GET /admin/apps`.
+pub async fn get_apps(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<DoneQuery>,
+) -> HttpResponse {
+    respond(&state, apps_page(&state, &req, query.into_inner()).await)
+}
+
+async fn apps_page(
+    state: &AppState,
+    req: &HttpRequest,
+    q: DoneQuery,
+) -> Result<HttpResponse, PageError> {
+    let c = enter!(state, req, "apps");
+    let view = AppsPage {
+        apps: apps::list(state.db(), &c.actor).await?,
+    };
+    c.frame.render(
+        state,
+        "admin/apps",
+        "Applications",
+        notice(q.done.as_deref()),
+        &view,
+    )
+}
+
+/// `POST /admin/apps`: registers an application and shows its secret once.
+pub async fn post_apps(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(&state, create(&state, &req, form.into_inner()).await)
+}
+
+async fn create(
+    state: &AppState,
+    req: &HttpRequest,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    require_csrf(state, req, form.csrf_token.as_deref())?;
+    let c = enter!(state, req, "apps");
+    let callbacks = callback_lines(ActionForm::text(&form.callbacks));
+    let name = ActionForm::text(&form.name);
+    let (app, secret) = apps::create(state.db(), &c.actor, name, &callbacks, Utc::now()).await?;
+    c.frame.secret(
+        state,
+        &Secret {
+            heading: format!("{} is registered", app.name),
+            message: "Copy the secret now: Authify stores only a hash of it and will not show it again. Rotate it if it is lost.",
+            back_url: app_url(&app.app_id),
+            values: vec![
+                Field::shown("app_id", "App ID", app.app_id),
+                Field::shown("secret", "Secret", secret),
+            ],
+        },
+    )
+}
+
+/// `GET /admin/apps/{app_id}`.
+pub async fn get_app(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    app_id: web::Path<String>,
+    query: web::Query<DoneQuery>,
+) -> HttpResponse {
+    respond(
+        &state,
+        app_page(&state, &req, &app_id, query.into_inner()).await,
+    )
+}
+
+async fn app_page(
+    state: &AppState,
+    req: &HttpRequest,
+    app_id: &str,
+    q: DoneQuery,
+) -> Result<HttpResponse, PageError> {
+    let c = enter!(state, req, "apps");
+    let app = apps::get(state.db(), &c.actor, app_id).await?;
+    let view = AppPage {
+        callbacks_text: app.callbacks.join("\n"),
+        app,
+    };
+    let title = view.app.name.clone();
+    c.frame
+        .render(state, "admin/app", &title, notice(q.done.as_deref()), &view)
+}
+
+/// `POST /admin/apps/{app_id}/update`: name and callbacks.
+pub async fn post_update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    app_id: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(
+        &state,
+        update(&state, &req, &app_id, form.into_inner()).await,
+    )
+}
+
+async fn update(
+    state: &AppState,
+    req: &HttpRequest,
+    app_id: &str,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    require_csrf(state, req, form.csrf_token.as_deref())?;
+    let c = enter!(state, req, "apps");
+    let callbacks = callback_lines(ActionForm::text(&form.callbacks));
+    let name = ActionForm::text(&form.name);
+    let app = apps::update(
+        state.db(),
+        &c.actor,
+        app_id,
+        Some(name),
+        Some(&callbacks),
+        Utc::now(),
+    )
+    .await?;
+    Ok(see_other(&format!(
+        "{}?done=app_updated",
+        app_url(&app.app_id)
+    )))
+}
+
+/// `POST /admin/apps/{app_id}/rotate` (confirmed): shows the new secret once.
+pub async fn post_rotate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    app_id: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(
+        &state,
+        rotate(&state, &req, &app_id, form.into_inner()).await,
+    )
+}
+
+async fn rotate(
+    state: &AppState,
+    req: &HttpRequest,
+    app_id: &str,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    require_csrf(state, req, form.csrf_token.as_deref())?;
+    let c = enter!(state, req, "apps");
+    let app = apps::get(state.db(), &c.actor, app_id).await?;
+    if !form.confirmed() {
+        return c.frame.confirm(
+            state,
+            &Confirm {
+                heading: format!("Rotate the secret of {}?", app.name),
+                message: "The current secret stops working at once; the application must be given the new one.".into(),
+                action: format!("{}/rotate", app_url(app_id)),
+                fields: vec![],
+                button: "Rotate secret",
+                cancel_url: app_url(app_id),
+            },
+        );
+    }
+    let secret = apps::rotate_secret(state.db(), &c.actor, app_id, Utc::now()).await?;
+    c.frame.secret(
+        state,
+        &Secret {
+            heading: format!("New secret of {}", app.name),
+            message: "Copy the secret now: Authify stores only a hash of it and will not show it again.",
+            back_url: app_url(&app.app_id),
+            values: vec![
+                Field::shown("app_id", "App ID", app.app_id),
+                Field::shown("secret", "Secret", secret),
+            ],
+        },
+    )
+}
+
+/// `POST /admin/apps/{app_id}/delete` (confirmed).
+pub async fn post_delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    app_id: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(
+        &state,
+        delete(&state, &req, &app_id, form.into_inner()).await,
+    )
+}
+
+async fn delete(
+    state: &AppState,
+    req: &HttpRequest,
+    app_id: &str,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    require_csrf(state, req, form.csrf_token.as_deref())?;
+    let c = enter!(state, req, "apps");
+    if !form.confirmed() {
+        let app = apps::get(state.db(), &c.actor, app_id).await?;
+        return c.frame.confirm(
+            state,
+            &Confirm {
+                heading: format!("Delete {}?", app.name),
+                message: "Its callbacks stop working at once and its users can no longer sign in to it. This cannot be undone.".into(),
+                action: format!("{}/delete", app_url(app_id)),
+                fields: vec![],
+                button: "Delete application",
+                cancel_url: app_url(app_id),
+            },
+        );
+    }
+    apps::delete(state.db(), &c.actor, app_id, Utc::now()).await?;
+    Ok(see_other("/admin/apps?done=app_deleted"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::callback_lines;
+
+    #[test]
+    fn callbacks_are_one_per_line_trimmed_without_blank_lines() {
+        assert_eq!(
+            callback_lines(" https://a.test/cb \r\n\r\nhttps://b.test/cb\n"),
+            vec!["https://a.test/cb", "https://b.test/cb"]
+        );
+    }
+}

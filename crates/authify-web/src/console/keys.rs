@@ -1,0 +1,90 @@
+//! `/admin/keys` (global admins): the signing keys the server publishes, which one signs, and
+//! generating a new key that takes over signing at once (older keys stay published, so tokens
+//! already issued still verify).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use authify_core::manage::console;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::apps::DoneQuery;
+use super::gate::enter;
+use super::page::{ActionForm, notice};
+use crate::pages::{PageError, require_csrf, respond, see_other};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+struct KeyRow {
+    kid: String,
+    algorithm: String,
+    created: String,
+    active: bool,
+}
+
+#[derive(Serialize)]
+struct KeysPage {
+    keys: Vec<KeyRow>,
+}
+
+/// `GET /admin/keys`.
+pub async fn get_keys(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<DoneQuery>,
+) -> HttpResponse {
+    respond(&state, keys_page(&state, &req, query.into_inner()).await)
+}
+
+async fn keys_page(
+    state: &AppState,
+    req: &HttpRequest,
+    q: DoneQuery,
+) -> Result<HttpResponse, PageError> {
+    let c = enter!(state, req, "keys");
+    console::require_global(&c.actor)?;
+    let published = state.keys();
+    let mut keys: Vec<KeyRow> = published
+        .keyring
+        .summaries()
+        .iter()
+        .map(|k| KeyRow {
+            kid: k.kid.clone(),
+            algorithm: k.algorithm.as_str().to_owned(),
+            created: DateTime::<Utc>::from_timestamp_millis(k.created_ms)
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_default(),
+            active: k.active,
+        })
+        .collect();
+    keys.sort_by(|a, b| b.created.cmp(&a.created));
+    c.frame.render(
+        state,
+        "admin/keys",
+        "Signing keys",
+        notice(q.done.as_deref()),
+        &KeysPage { keys },
+    )
+}
+
+/// `POST /admin/keys`: generates a key and makes it the signer.
+pub async fn post_keys(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(&state, generate(&state, &req, form.into_inner()).await)
+}
+
+async fn generate(
+    state: &AppState,
+    req: &HttpRequest,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    require_csrf(state, req, form.csrf_token.as_deref())?;
+    let c = enter!(state, req, "keys");
+    console::require_global(&c.actor)?;
+    let now = Utc::now();
+    let kid = state.rotate_key(now).map_err(PageError::Internal)?;
+    console::record_key_rotation(state.db(), &c.actor, &kid, now).await;
+    Ok(see_other("/admin/keys?done=key_generated"))
+}

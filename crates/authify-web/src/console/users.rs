@@ -1,0 +1,172 @@
+//! `/admin/users` (global admins): search by e-mail or name, page through, disable or enable a
+//! user (disabling asks for confirmation), grant or revoke global admin.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use authify_core::manage::users::{self, UserChange};
+use authify_core::manage::views::UserInfo;
+use authify_core::manage::{PageRequest, console};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::gate::enter;
+use super::page::{ActionForm, Confirm, Field, enc, link, notice};
+use crate::pages::{PageError, require_csrf, respond, see_other};
+use crate::state::AppState;
+
+/// Query of list pages.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    /// Search text.
+    pub q: Option<String>,
+    /// Page cursor.
+    pub cursor: Option<String>,
+    /// Notice flag.
+    pub done: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UsersPage {
+    q: String,
+    users: Vec<UserInfo>,
+    self_uid: String,
+    next_url: Option<String>,
+}
+
+/// `GET /admin`: the first section the actor may open.
+pub async fn get_admin(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    respond(&state, admin_home(&state, &req).await)
+}
+
+async fn admin_home(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, PageError> {
+    let c = enter!(state, req, "users");
+    Ok(see_other(if c.global() {
+        "/admin/users"
+    } else {
+        "/admin/orgs"
+    }))
+}
+
+/// `GET /admin/users?q=&cursor=`.
+pub async fn get_users(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> HttpResponse {
+    respond(&state, users_page(&state, &req, query.into_inner()).await)
+}
+
+async fn users_page(
+    state: &AppState,
+    req: &HttpRequest,
+    q: ListQuery,
+) -> Result<HttpResponse, PageError> {
+    let c = enter!(state, req, "users");
+    let text = q.q.unwrap_or_default();
+    let page = PageRequest {
+        cursor: q.cursor,
+        limit: None,
+    };
+    let found = console::search_users(state.db(), &c.actor, Some(text.clone()), page).await?;
+    let view = UsersPage {
+        next_url: found
+            .next_cursor
+            .as_deref()
+            .map(|cur| link("/admin/users", &[("q", Some(&text)), ("cursor", Some(cur))])),
+        q: text,
+        users: found.items,
+        self_uid: c.actor.user.public_id.clone(),
+    };
+    c.frame.render(
+        state,
+        "admin/users",
+        "Users",
+        notice(q.done.as_deref()),
+        &view,
+    )
+}
+
+/// `POST /admin/users/{uid}/disabled`: `value=yes` disables (after confirmation), `no` enables.
+pub async fn post_disabled(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    uid: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(
+        &state,
+        set_disabled(&state, &req, &uid, form.into_inner()).await,
+    )
+}
+
+async fn set_disabled(
+    state: &AppState,
+    req: &HttpRequest,
+    uid: &str,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    require_csrf(state, req, form.csrf_token.as_deref())?;
+    let c = enter!(state, req, "users");
+    let disable = ActionForm::yes(&form.value);
+    if disable && !form.confirmed() {
+        let user = users::get(state.db(), &c.actor, uid).await?;
+        return c.frame.confirm(
+            state,
+            &Confirm {
+                heading: format!("Disable {}?", user.email),
+                message:
+                    "They are signed out everywhere at once and cannot sign in until enabled again."
+                        .into(),
+                action: format!("/admin/users/{}/disabled", enc(uid)),
+                fields: vec![Field::hidden("value", "yes")],
+                button: "Disable user",
+                cancel_url: "/admin/users".into(),
+            },
+        );
+    }
+    let change = UserChange {
+        disabled: Some(disable),
+        ..UserChange::default()
+    };
+    users::update(state.db(), &c.actor, uid, change, Utc::now()).await?;
+    let done = if disable {
+        "user_disabled"
+    } else {
+        "user_enabled"
+    };
+    Ok(see_other(&format!("/admin/users?done={done}")))
+}
+
+/// `POST /admin/users/{uid}/admin`: `value=yes` grants global admin, `no` revokes it.
+pub async fn post_admin(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    uid: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> HttpResponse {
+    respond(
+        &state,
+        set_admin(&state, &req, &uid, form.into_inner()).await,
+    )
+}
+
+async fn set_admin(
+    state: &AppState,
+    req: &HttpRequest,
+    uid: &str,
+    form: ActionForm,
+) -> Result<HttpResponse, PageError> {
+    require_csrf(state, req, form.csrf_token.as_deref())?;
+    let c = enter!(state, req, "users");
+    let admin = ActionForm::yes(&form.value);
+    let change = UserChange {
+        admin: Some(admin),
+        ..UserChange::default()
+    };
+    users::update(state.db(), &c.actor, uid, change, Utc::now()).await?;
+    let done = if admin {
+        "admin_granted"
+    } else {
+        "admin_revoked"
+    };
+    Ok(see_other(&format!("/admin/users?done={done}")))
+}
