@@ -124,6 +124,7 @@ async fn token(w: &World, role: Role) -> Option<String> {
     Some(w.app.api_token(email, false).await)
 }
 
+#[derive(Clone, Copy)]
 struct Action {
     name: &'static str,
     method: &'static str,
@@ -393,50 +394,68 @@ fn actions() -> Vec<Action> {
     ]
 }
 
-#[tokio::test]
+/// Runs one (action, role) pair in a fresh world; `Some(description)` when it went wrong.
+async fn check(action: Action, role: Role) -> Option<String> {
+    let w = world().await;
+    let token = token(&w, role).await;
+    let before = w.app.fingerprint().await;
+    let reply = w
+        .app
+        .call(
+            token.as_deref(),
+            action.method,
+            &(action.path)(&w),
+            (action.body)(&w),
+        )
+        .await;
+    let after = w.app.fingerprint().await;
+    let allowed = action.allowed.contains(&role);
+    let ok = if allowed {
+        (200..300).contains(&reply.status)
+    } else {
+        let right_refusal = match role {
+            Anonymous | AppToken => reply.status == 401,
+            ReadOnlyKey => reply.status == 403,
+            _ => matches!(reply.status, 403 | 404),
+        };
+        right_refusal
+            && before == after
+            && reply.body["error"].is_string()
+            && reply.body["message"].is_string()
+    };
+    (!ok).then(|| {
+        format!(
+            "{} as {role:?}: expected {}, got {} {} (state changed: {})",
+            action.name,
+            if allowed { "success" } else { "refusal" },
+            reply.status,
+            reply.body,
+            before != after
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_role_is_allowed_exactly_its_management_actions_and_refusals_change_nothing() {
-    let mut failures = Vec::new();
+    // 240 independent worlds; a few at a time so the wait for disk and database overlaps.
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(12));
+    let mut runs = tokio::task::JoinSet::new();
     for action in actions() {
         for role in ROLES {
-            let w = world().await;
-            let token = token(&w, role).await;
-            let before = w.app.fingerprint().await;
-            let reply = w
-                .app
-                .call(
-                    token.as_deref(),
-                    action.method,
-                    &(action.path)(&w),
-                    (action.body)(&w),
-                )
-                .await;
-            let after = w.app.fingerprint().await;
-            let allowed = action.allowed.contains(&role);
-            let ok = if allowed {
-                (200..300).contains(&reply.status)
-            } else {
-                let right_refusal = match role {
-                    Anonymous | AppToken => reply.status == 401,
-                    ReadOnlyKey => reply.status == 403,
-                    _ => matches!(reply.status, 403 | 404),
-                };
-                right_refusal
-                    && before == after
-                    && reply.body["error"].is_string()
-                    && reply.body["message"].is_string()
-            };
-            if !ok {
-                failures.push(format!(
-                    "{} as {role:?}: expected {}, got {} {} (state changed: {})",
-                    action.name,
-                    if allowed { "success" } else { "refusal" },
-                    reply.status,
-                    reply.body,
-                    before != after
-                ));
-            }
+            let limit = limit.clone();
+            runs.spawn(async move {
+                let _permit = limit.acquire_owned().await.unwrap();
+                check(action, role).await
+            });
         }
     }
+    let mut failures = Vec::new();
+    let mut pairs = 0;
+    while let Some(result) = runs.join_next().await {
+        pairs += 1;
+        failures.extend(result.unwrap());
+    }
+    assert_eq!(pairs, actions().len() * ROLES.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

@@ -10,6 +10,7 @@
 //! - [`apps`]: registered applications and callback resolution.
 //! - [`orgs`]: organizations, groups and their members.
 //! - [`throttle`]: sign-in attempts per account.
+//! - [`seed`]: a synthetic population for scale tests.
 //! - [`manage`]: the console's and the API's use cases, with their permission checks and audit.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -21,6 +22,7 @@ pub mod manage;
 pub mod orgs;
 pub mod passwords;
 pub mod random;
+pub mod seed;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

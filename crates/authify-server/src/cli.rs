@@ -44,6 +44,19 @@ pub enum Command {
     /// Manage groups inside organizations.
     #[command(subcommand)]
     Groups(GroupsCommand),
+    /// Fill the database with synthetic users and organizations, for benchmarks. Every seeded
+    /// user has the password given on standard input.
+    Seed {
+        /// Users to create (`seed-NNNNNN@example.com`).
+        #[arg(long, default_value_t = 100_000)]
+        users: u32,
+        /// Organizations to create, each with members and a group.
+        #[arg(long, default_value_t = 10_000)]
+        orgs: u32,
+        /// Members per organization.
+        #[arg(long, default_value_t = 10)]
+        members_per_org: u32,
+    },
 }
 
 /// `authify users ...`

@@ -157,6 +157,7 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(16 * 1024))
                 .wrap(authify_web::headers::security_headers())
                 .wrap(middleware::from_fn(authify_web::headers::access_log))
+                .wrap(middleware::from_fn(authify_web::headers::server_timing))
                 .configure(authify_web::configure)
         })
         .workers(settings.workers)

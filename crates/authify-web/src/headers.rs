@@ -42,3 +42,24 @@ pub async fn access_log(
     tracing::debug!(%method, %path, status = res.status().as_u16(), micros = start.elapsed().as_micros() as u64, "request");
     Ok(res)
 }
+
+/// Adds `Server-Timing: app;dur=<ms>` (W3C Server Timing) to console and API responses, so
+/// their server time can be measured from outside without a profiler. Other paths (the key
+/// documents, the sign-in pages) skip the clock.
+pub async fn server_timing(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let path = req.path();
+    if !(path.starts_with("/admin") || path.starts_with("/api/")) {
+        return next.call(req).await;
+    }
+    let start = std::time::Instant::now();
+    let mut res = next.call(req).await?;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.2}")) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("server-timing"), v);
+    }
+    Ok(res)
+}

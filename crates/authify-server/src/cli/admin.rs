@@ -25,7 +25,9 @@ pub fn run_admin(
         return Ok(());
     }
     let password = match command {
-        Command::Users(UsersCommand::Create { .. }) => Some(read_password(stdin)?),
+        Command::Users(UsersCommand::Create { .. }) | Command::Seed { .. } => {
+            Some(read_password(stdin)?)
+        }
         _ => None,
     };
     let hasher = PasswordHasher::new(settings.argon2, 1).map_err(|e| e.to_string())?;
@@ -141,6 +143,29 @@ async fn run(
         Command::Groups(GroupsCommand::AddMember { org, group, email }) => {
             orgs::add_group_member(db, org, group, email, now).await?;
             let _ = writeln!(out, "{email} is now in group {group:?} of {org:?}");
+        }
+        Command::Seed {
+            users,
+            orgs,
+            members_per_org,
+        } => {
+            let password = authify_domain::Password::new(password.as_deref().unwrap_or_default())
+                .map_err(|e| AdminError::Invalid(e.to_string()))?;
+            let hash = hasher.hash(password.expose().to_owned()).await?;
+            let plan = authify_core::seed::SeedPlan {
+                users: *users,
+                orgs: *orgs,
+                members_per_org: *members_per_org,
+            };
+            let started = std::time::Instant::now();
+            let when = authify_core::db_time(now);
+            let (u, o) =
+                db.run_blocking(|conn| authify_core::seed::seed(conn, plan, &hash, when))?;
+            let _ = writeln!(
+                out,
+                "seeded {u} users and {o} organizations in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Serve | Command::Migrate | Command::Keys(_) => {}
     }
