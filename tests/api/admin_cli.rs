@@ -275,3 +275,57 @@ fn users_apps_orgs_and_groups_are_managed_from_the_command_line() {
         "no group named",
     );
 }
+
+#[test]
+fn seed_fills_the_database_and_command_line_changes_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = ok(&authify(
+        d,
+        &[
+            "seed",
+            "--users",
+            "120",
+            "--orgs",
+            "12",
+            "--members-per-org",
+            "4",
+        ],
+        "a seeding password\n",
+    ));
+    assert!(
+        out.contains("seeded 120 users and 12 organizations"),
+        "{out}"
+    );
+    ok(&authify(d, &["orgs", "create", "--name", "Acme"], ""));
+    let db = d.join("data/authify.db");
+    let count = |sql: &str| {
+        use diesel::{Connection as _, RunQueryDsl as _};
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+        diesel::sql_query(sql).get_result::<N>(&mut conn).unwrap().n
+    };
+    assert_eq!(count("SELECT COUNT(*) AS n FROM users"), 120);
+    assert_eq!(count("SELECT COUNT(*) AS n FROM organization_members"), 48);
+    assert_eq!(count("SELECT COUNT(*) AS n FROM group_members"), 36);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action IN ('cli.seed', 'cli.orgs.create') AND actor = 'command line'"
+        ),
+        2
+    );
+    // Seeding again collides on the first e-mail and writes nothing more.
+    fails(
+        &authify(
+            d,
+            &["seed", "--users", "5", "--orgs", "0"],
+            "a seeding password\n",
+        ),
+        "exists",
+    );
+    assert_eq!(count("SELECT COUNT(*) AS n FROM users"), 120);
+}

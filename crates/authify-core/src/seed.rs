@@ -56,7 +56,13 @@ pub fn seed(
                         disabled: false,
                         created_at: now,
                     },
-                )?;
+                )
+                .map_err(|e| match e {
+                    authify_store::StoreError::Conflict(_) => AdminError::Conflict(format!(
+                        "{email} already exists; seed an empty database"
+                    )),
+                    other => other.into(),
+                })?;
                 out.push(user.id);
             }
             Ok::<_, AdminError>(out)

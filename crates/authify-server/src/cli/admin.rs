@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use authify_core::manage::audit::Entry;
 use authify_core::{AdminError, Db, PasswordHasher, accounts, apps, orgs};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -32,8 +33,33 @@ pub fn run_admin(
     };
     let hasher = PasswordHasher::new(settings.argon2, 1).map_err(|e| e.to_string())?;
     actix_web::rt::System::new()
-        .block_on(run(command, &db, &hasher, password, now, out))
+        .block_on(async {
+            run(command, &db, &hasher, password, now, out).await?;
+            audit(command, &db, now).await;
+            Ok::<_, AdminError>(())
+        })
         .map_err(|e| e.to_string())
+}
+
+/// Records a successful change made from the command line (whoever runs it holds the database).
+async fn audit(command: &Command, db: &Db, now: DateTime<Utc>) {
+    let action = match command {
+        Command::Users(UsersCommand::Create { .. }) => "cli.users.create",
+        Command::Users(_) => "cli.users.update",
+        Command::Apps(AppsCommand::Create { .. }) => "cli.apps.create",
+        Command::Orgs(OrgsCommand::Create { .. }) => "cli.orgs.create",
+        Command::Orgs(OrgsCommand::AddMember { .. }) => "cli.orgs.add_member",
+        Command::Groups(GroupsCommand::Create { .. }) => "cli.groups.create",
+        Command::Groups(GroupsCommand::AddMember { .. }) => "cli.groups.add_member",
+        Command::Seed { .. } => "cli.seed",
+        _ => return,
+    };
+    // The command's arguments; passwords arrive on stdin and are never part of them.
+    Entry::new(action, authify_core::db_time(now))
+        .by_email("command line")
+        .details(json!({ "command": format!("{command:?}") }))
+        .save(db)
+        .await;
 }
 
 fn read_password(stdin: &mut impl std::io::BufRead) -> Result<String, String> {
