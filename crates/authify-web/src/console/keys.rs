@@ -51,7 +51,7 @@ async fn keys_page(
             kid: k.kid.clone(),
             algorithm: k.algorithm.as_str().to_owned(),
             created: DateTime::<Utc>::from_timestamp_millis(k.created_ms)
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                 .unwrap_or_default(),
             active: k.active,
         })
