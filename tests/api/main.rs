@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_cli;
+mod api_tokens;
 mod authz_matrix;
 mod browser;
 mod callback;
