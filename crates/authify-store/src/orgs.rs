@@ -379,13 +379,21 @@ pub fn delete_group(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> 
     })
 }
 
-/// Members of a group, by e-mail.
-pub fn list_group_members(conn: &mut DbConnection, group_id: i64) -> Result<Vec<User>, StoreError> {
+/// Members of a group with their admin flag in its organization, by e-mail. One query.
+pub fn list_group_members(
+    conn: &mut DbConnection,
+    group: &Group,
+) -> Result<Vec<(User, bool)>, StoreError> {
     Ok(group_members::table
         .inner_join(users::table)
-        .filter(group_members::group_id.eq(group_id))
+        .inner_join(
+            organization_members::table.on(organization_members::user_id
+                .eq(group_members::user_id)
+                .and(organization_members::organization_id.eq(group.organization_id))),
+        )
+        .filter(group_members::group_id.eq(group.id))
         .order(users::email.asc())
-        .select(User::as_select())
+        .select((User::as_select(), organization_members::is_admin))
         .load(conn)?)
 }
 

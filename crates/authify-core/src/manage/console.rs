@@ -1,14 +1,11 @@
-//! What the admin console needs beyond the shared use cases: who may enter it, the user search
-//! with the store's filter type kept out of the web crate, the global-admin gate of pages with
-//! no use case of their own (signing keys), and the audit entry of a key rotation.
+//! What the admin console needs beyond the shared use cases: who may enter it, the global-admin
+//! gate of pages with no use case of their own (signing keys), and the audit entry of a key rotation.
 
 use authify_store::orgs;
-use authify_store::users::UserFilter;
 use chrono::{DateTime, Utc};
 
 use super::actor::Actor;
 use super::audit::Entry;
-use super::views::{Page, PageRequest, UserInfo};
 use crate::error::AdminError;
 use crate::{Db, db_time};
 
@@ -21,20 +18,6 @@ pub async fn administers_any(db: &Db, actor: &Actor) -> Result<bool, AdminError>
 /// Whether the actor may enter the console: a global admin or an organization admin.
 pub async fn may_enter(db: &Db, actor: &Actor) -> Result<bool, AdminError> {
     Ok(actor.is_global_admin() || administers_any(db, actor).await?)
-}
-
-/// Users whose e-mail or name contains `query`; global admins only.
-pub async fn search_users(
-    db: &Db,
-    actor: &Actor,
-    query: Option<String>,
-    page: PageRequest,
-) -> Result<Page<UserInfo>, AdminError> {
-    let filter = UserFilter {
-        query: query.filter(|q| !q.trim().is_empty()),
-        ..UserFilter::default()
-    };
-    super::users::list(db, actor, filter, page).await
 }
 
 /// Fails unless the actor is a global admin (pages with no use case of their own).

@@ -155,15 +155,9 @@ pub async fn members(
     db.run(move |conn| {
         let org = actor.managed_org(conn, &oid)?;
         let g = group_in(conn, &org, &gid)?;
-        let admins: std::collections::HashSet<i64> =
-            orgs::list_members(conn, org.id, None, None, i64::MAX)?
-                .into_iter()
-                .filter(|(_, a)| *a)
-                .map(|(u, _)| u.id)
-                .collect();
-        Ok(orgs::list_group_members(conn, g.id)?
+        Ok(orgs::list_group_members(conn, &g)?
             .iter()
-            .map(|u| MemberInfo::new(u, admins.contains(&u.id)))
+            .map(|(u, admin)| MemberInfo::new(u, *admin))
             .collect())
     })
     .await

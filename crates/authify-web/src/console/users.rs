@@ -2,9 +2,9 @@
 //! user (disabling asks for confirmation), grant or revoke global admin.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use authify_core::manage::users::{self, UserChange};
+use authify_core::manage::PageRequest;
+use authify_core::manage::users::{self, UserChange, UserFilter};
 use authify_core::manage::views::UserInfo;
-use authify_core::manage::{PageRequest, console};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
@@ -66,7 +66,11 @@ async fn users_page(
         cursor: q.cursor,
         limit: None,
     };
-    let found = console::search_users(state.db(), &c.actor, Some(text.clone()), page).await?;
+    let filter = UserFilter {
+        query: Some(text.clone()).filter(|t| !t.trim().is_empty()),
+        ..UserFilter::default()
+    };
+    let found = users::list(state.db(), &c.actor, filter, page).await?;
     let view = UsersPage {
         next_url: found
             .next_cursor
