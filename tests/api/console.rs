@@ -459,6 +459,8 @@ async fn generating_a_signing_key_makes_it_the_active_one_and_is_audited() {
     let (_, keys) = html(&admin, "/admin/keys").await;
     assert!(keys.contains(&before));
 
+    // The newest key signs: the new one is made a second after the first.
+    app.clock.advance(chrono::Duration::seconds(1));
     let res = admin.submit("/admin/keys", "/admin/keys", &[]).await;
     assert_eq!(location(&res), "/admin/keys?done=key_generated");
     let after = app.state.keys().keyring.signer().kid().to_owned();

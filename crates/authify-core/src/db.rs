@@ -23,8 +23,9 @@ impl Db {
         Db { pool }
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool.
-    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    /// Runs `f` with a pooled connection on the blocking pool. Crate-private: callers outside
+    /// the core go through use cases, never through a connection.
+    pub(crate) async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -41,7 +42,7 @@ impl Db {
         })
     }
 
-    /// Runs `f` synchronously (command line, migrations).
+    /// Runs `f` synchronously (command line, migrations, test set-up).
     pub fn run_blocking<T, E>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, E>,

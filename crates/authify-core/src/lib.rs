@@ -2,6 +2,8 @@
 //! token crate. Every function that depends on time takes `now`; randomness comes from
 //! [`random`] at the edge of each use case so tests can see what was drawn.
 //!
+//! - [`clock`]: the one reading of the system clock; a fixed clock for tests.
+//! - [`authn`]: the sign-in engine: one persisted flow per attempt, steps, the final transaction.
 //! - [`db`]: the async boundary: repository calls on the blocking pool.
 //! - [`passwords`]: argon2id on a bounded pool, with a dummy hash for unknown users.
 //! - [`accounts`]: sign-up, sign-in, user creation.
@@ -16,6 +18,8 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod authn;
+pub mod clock;
 pub mod db;
 mod error;
 pub mod manage;
@@ -29,6 +33,7 @@ pub mod tokens;
 
 pub use authify_store::StoreError;
 pub use authify_store::models::{Application, User};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::Db;
 pub use error::AdminError;
 pub use passwords::{HashParams, PasswordHasher};

@@ -1,4 +1,5 @@
-//! Randomness from the operating system's CSPRNG, for ids, tokens and secrets.
+//! Randomness from the operating system's CSPRNG, for ids, tokens and secrets: the one place
+//! Authify draws it (clippy.toml forbids `getrandom` elsewhere).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -6,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 /// `N` random bytes. The OS generator failing is unrecoverable for an identity provider.
 pub fn bytes<const N: usize>() -> Result<[u8; N], getrandom::Error> {
     let mut out = [0u8; N];
+    #[allow(clippy::disallowed_methods)] // the one sanctioned use of the OS generator
     getrandom::fill(&mut out)?;
     Ok(out)
 }

@@ -73,3 +73,8 @@ pub async fn issue(
         .issue(signer, subject, app_id, now.timestamp(), jti)?
         .0)
 }
+
+/// The claims `user` would get: what the account page shows.
+pub async fn subject_for(db: &Db, user: User) -> Result<TokenSubject, StoreError> {
+    db.run(move |conn| subject(conn, &user)).await
+}

@@ -54,19 +54,21 @@ fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
+    // The one reading of the system clock for a command; the server reads it per request.
+    let now = authify_core::Clock::now(&authify_core::SystemClock);
     let result = match &cli.command {
         Command::Serve => serve(&settings),
         Command::Keys(command) => run_keys(
             command,
             &settings,
-            chrono::Utc::now(),
+            now,
             &mut std::io::stdout(),
         )
         .map_err(|e| e.to_string()),
         other => run_admin(
             other,
             &settings,
-            chrono::Utc::now(),
+            now,
             &mut std::io::stdin().lock(),
             &mut std::io::stdout(),
         ),
@@ -82,7 +84,8 @@ fn main() -> ExitCode {
 
 fn serve(settings: &Settings) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async {
-        let app = Application::build(settings, chrono::Utc::now()).map_err(|e| e.to_string())?;
+        let clock = std::sync::Arc::new(authify_core::SystemClock);
+        let app = Application::build(settings, clock).map_err(|e| e.to_string())?;
         tracing::info!(url = %settings.public_url, bind = %settings.bind, port = app.port(), "authify is listening");
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })

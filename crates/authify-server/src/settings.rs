@@ -115,6 +115,12 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "Session lifetime in hours, 1 to 720.",
     },
     SettingDoc {
+        key: "flow_ttl",
+        env: "AUTHIFY_FLOW_TTL",
+        default: "10",
+        description: "How long one sign-in attempt may take, in minutes (from opening the form to the last factor), 1 to 60.",
+    },
+    SettingDoc {
         key: "argon2_memory_kib",
         env: "AUTHIFY_ARGON2_MEMORY_KIB",
         default: "19456",
@@ -194,6 +200,8 @@ pub struct Settings {
     pub org_creation: authify_core::manage::OrgCreation,
     /// Session lifetime, hours.
     pub session_ttl: u32,
+    /// Sign-in attempt lifetime in minutes.
+    pub flow_ttl: u32,
     /// argon2id parameters.
     pub argon2: authify_core::HashParams,
     /// Hashes at once.
@@ -251,6 +259,7 @@ struct RawSettings {
     signup: Option<String>,
     org_creation: Option<String>,
     session_ttl: Option<String>,
+    flow_ttl: Option<String>,
     argon2_memory_kib: Option<String>,
     argon2_iterations: Option<String>,
     argon2_parallelism: Option<String>,
@@ -403,6 +412,7 @@ impl Settings {
                 Some(v) => return Err(invalid("org_creation", &v, "admins or users")),
             },
             session_ttl: number(raw.session_ttl, "session_ttl", 12, 1, 720)?,
+            flow_ttl: number(raw.flow_ttl, "flow_ttl", 10, 1, 60)?,
             argon2: authify_core::HashParams {
                 memory_kib: number(
                     raw.argon2_memory_kib,

@@ -5,7 +5,9 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, middleware, web};
 use authify_core::throttle::SignInThrottle;
-use authify_core::{Db, PasswordHasher};
+use std::sync::Arc;
+
+use authify_core::{Clock, Db, PasswordHasher};
 use authify_jwt::{Keyring, KeyringError};
 use authify_web::{AppState, WebConfig};
 use chrono::{DateTime, Utc};
@@ -96,6 +98,7 @@ fn web_config(settings: &Settings) -> WebConfig {
         signup_enabled: settings.signup,
         org_creation: settings.org_creation,
         session_ttl_hours: settings.session_ttl,
+        flow_ttl_minutes: settings.flow_ttl,
     }
 }
 
@@ -107,9 +110,10 @@ pub struct Application {
 }
 
 impl Application {
-    /// Loads keys, binds `settings.bind` (port 0 picks a free port) and prepares the workers.
-    /// Must be called inside an async runtime.
-    pub fn build(settings: &Settings, now: DateTime<Utc>) -> Result<Self, StartupError> {
+    /// Loads keys, binds `settings.bind` (port 0 picks a free port) and prepares the workers,
+    /// which read the time from `clock`. Must be called inside an async runtime.
+    pub fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        let now = clock.now();
         let (keyring, generated) = prepare_keyring(settings, now)?;
         if let Some(kid) = &generated {
             tracing::info!(kid = %kid, algorithm = %settings.jwt_algorithm, "generated a signing key");
@@ -125,6 +129,7 @@ impl Application {
                 db,
                 hasher,
                 SignInThrottle::new(settings.signin_attempts_per_minute),
+                clock,
             )
             .map_err(|e| StartupError::Keyring(e.to_string()))?
             .with_key_rotation({
@@ -140,15 +145,7 @@ impl Application {
         };
         let listener = TcpListener::bind(settings.bind).map_err(bind_err)?;
         let port = listener.local_addr().map_err(bind_err)?.port();
-        let janitor = state.clone();
-        // Throttle state only for accounts tried in the last minute or so.
-        tokio::spawn(async move {
-            let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                every_minute.tick().await;
-                janitor.throttle().forget_idle();
-            }
-        });
+        tokio::spawn(housekeeping(state.clone()));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -207,4 +204,19 @@ pub fn rotate_signing_key(
         .replace_keyring(keyring)
         .map_err(|e| StartupError::Keyring(e.to_string()))?;
     Ok(entry.kid)
+}
+
+/// Every minute: forget throttle state of accounts not tried lately, and delete expired sessions
+/// and sign-in flows (the database keeps only what can still be used).
+async fn housekeeping(state: web::Data<AppState>) {
+    let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every_minute.tick().await;
+        state.throttle().forget_idle();
+        match state.authn().sweep(state.now()).await {
+            Ok((0, 0)) => {}
+            Ok((sessions, flows)) => tracing::debug!(sessions, flows, "expired rows deleted"),
+            Err(e) => tracing::warn!(error = %e, "deleting expired sessions and flows failed"),
+        }
+    }
 }

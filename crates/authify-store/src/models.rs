@@ -119,6 +119,30 @@ pub struct Session {
     pub created_at: NaiveDateTime,
     /// Absolute expiry.
     pub expires_at: NaiveDateTime,
+    /// How the user signed in: RFC 8176 `amr` values, space-separated.
+    pub amr: String,
+}
+
+/// A sign-in attempt in progress. The cookie token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = auth_flows)]
+pub struct AuthFlow {
+    /// Internal id.
+    pub id: i64,
+    /// SHA-256 (hex) of the cookie token.
+    pub token_hash: String,
+    /// Where the attempt returns, as JSON (owned by the core's `authn`).
+    pub return_to: String,
+    /// The user, once a factor identified them.
+    pub user_id: Option<i64>,
+    /// `amr` values of the factors satisfied so far, space-separated.
+    pub amr: String,
+    /// Factors still required, space-separated.
+    pub pending: String,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+    /// Absolute expiry.
+    pub expires_at: NaiveDateTime,
 }
 
 /// A personal API key. The secret itself is never stored.

@@ -75,6 +75,20 @@ diesel::table! {
         user_id -> BigInt,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        amr -> Text,
+    }
+}
+
+diesel::table! {
+    auth_flows (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        return_to -> Text,
+        user_id -> Nullable<BigInt>,
+        amr -> Text,
+        pending -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 
@@ -118,6 +132,7 @@ diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(application_callbacks -> applications (application_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(auth_flows -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -128,6 +143,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     application_callbacks,
     sessions,
+    auth_flows,
     api_keys,
     audit_events,
 );

@@ -7,11 +7,12 @@ use crate::models::{Session, User};
 use crate::schema::{sessions, users};
 use crate::{DbConnection, StoreError};
 
-/// Records a session for `user_id`.
+/// Records a session for `user_id`, who signed in with `amr`.
 pub fn insert_session(
     conn: &mut DbConnection,
     token_hash: &str,
     user_id: i64,
+    amr: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> Result<(), StoreError> {
@@ -19,6 +20,7 @@ pub fn insert_session(
         .values((
             sessions::token_hash.eq(token_hash),
             sessions::user_id.eq(user_id),
+            sessions::amr.eq(amr),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
         ))
@@ -74,4 +76,12 @@ pub fn delete_user_sessions_except(
         Some(k) => diesel::delete(q.filter(sessions::token_hash.ne(k))).execute(conn)?,
         None => diesel::delete(q).execute(conn)?,
     })
+}
+
+/// How many sessions `user_id` has (expired or not): for tests and the account page.
+pub fn count_user_sessions(conn: &mut DbConnection, user_id: i64) -> Result<i64, StoreError> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?)
 }

@@ -28,8 +28,7 @@ impl TestApp {
         let user = self
             .state
             .db()
-            .run(move |conn| authify_store::users::find_user_by_email(conn, &email))
-            .await
+            .run_blocking(move |conn| authify_store::users::find_user_by_email(conn, &email))
             .unwrap()
             .expect("user exists");
         Actor {
@@ -103,7 +102,7 @@ impl TestApp {
         let rows = self
             .state
             .db()
-            .run(|conn| {
+            .run_blocking(|conn| {
                 let u: Vec<(String, String, bool, bool)> = users::table
                     .order(users::id)
                     .select((users::email, users::name, users::is_admin, users::disabled))
@@ -151,7 +150,6 @@ impl TestApp {
                     "{u:?}\n{o:?}\n{m:?}\n{g:?}\n{gm:?}\n{a:?}\n{c:?}\n{k:?}"
                 ))
             })
-            .await
             .unwrap();
         format!("{rows}\nsigning keys: {keys}")
     }

@@ -1,6 +1,8 @@
 //! Dev-only helpers for the integration tests: a real server on a loopback port with its own
 //! keys directory ([`spawn_app`]), a sample user, and runners for the independent verifiers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The test kit starts its fixed clocks from the real time.
+#![allow(clippy::disallowed_methods)]
 
 mod api;
 
@@ -32,6 +34,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// Its shared state (keys).
     pub state: web::Data<AppState>,
+    /// The server's clock: stands still until a test moves it.
+    pub clock: authify_core::FixedClock,
     /// A plain HTTP client.
     pub http: reqwest::Client,
     /// The keys directory (inside [`TestApp::dir`]).
@@ -111,7 +115,8 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
         vars.push(("AUTHIFY_DB_URL", &db_url));
     }
     let settings = test_settings(dir.path(), &vars);
-    let app = Application::build(&settings, chrono::Utc::now()).expect("server starts");
+    let clock = authify_core::FixedClock::at(chrono::Utc::now());
+    let app = Application::build(&settings, std::sync::Arc::new(clock.clone())).expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
@@ -122,6 +127,7 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
         address,
         settings,
         state,
+        clock,
         http: reqwest::Client::new(),
         keys_dir,
         dir,
@@ -284,7 +290,7 @@ impl TestApp {
     /// Registers an application with `callbacks`; returns its app id.
     pub async fn create_app(&self, name: &str, callbacks: &[&str]) -> String {
         let callbacks: Vec<String> = callbacks.iter().map(|c| c.to_string()).collect();
-        authify_core::apps::create(self.state.db(), name, &callbacks, chrono::Utc::now())
+        authify_core::apps::create(self.state.db(), name, &callbacks, self.state.now())
             .await
             .unwrap()
             .app

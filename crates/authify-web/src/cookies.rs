@@ -1,34 +1,91 @@
-//! The two cookies Authify sets, and the CSRF check.
+//! The two cookies Authify sets, and the CSRF check of every form.
 //!
-//! - `authify_session`: the opaque session token. HttpOnly, SameSite=Lax (so the SSO redirect from
-//!   an app's link still carries it), Secure when the public URL is https.
-//! - `authify_csrf`: a random token repeated in every form (double-submit). HttpOnly,
-//!   SameSite=Strict. A POST must carry the same value in `csrf_token`, and, when the browser
-//!   sends `Origin`, come from our own origin.
+//! - the session cookie: the opaque session token. HttpOnly, SameSite=Lax (so the SSO redirect
+//!   from an app's link still carries it), Secure when the public URL is https.
+//! - the flow cookie: the token of the sign-in attempt in progress (`authify_core::authn`).
+//!   HttpOnly, SameSite=Lax, as long-lived as the flow.
+//!
+//! Under https both carry the `__Host-` prefix: the browser then refuses them from a sibling
+//! subdomain or over http, so nobody can plant one (RFC 6265bis §4.1.3.2).
+//!
+//! Forms carry a token bound to the session or the flow (`authn::csrf`); a POST must carry the
+//! token of one of the browser's own cookies and, when the browser sends `Origin`, come from our
+//! own origin (scheme, host and port).
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::header;
-use subtle::ConstantTimeEq as _;
+use authify_core::authn::{Cookies, csrf};
 
-/// Session cookie name.
-pub const SESSION: &str = "authify_session";
-/// CSRF cookie name.
-pub const CSRF: &str = "authify_csrf";
+/// The cookie names for a deployment: `__Host-` prefixed under https.
+#[derive(Debug, Clone, Copy)]
+pub struct Names {
+    /// Session cookie.
+    pub session: &'static str,
+    /// Flow cookie.
+    pub flow: &'static str,
+    /// Set `Secure`.
+    pub secure: bool,
+}
 
-/// Builds a cookie with our flags.
-pub fn build(
-    name: &'static str,
-    value: String,
-    secure: bool,
-    same_site: SameSite,
-    max_age: Option<i64>,
-) -> Cookie<'static> {
+impl Names {
+    /// The names for http (`secure == false`) or https.
+    pub fn new(secure: bool) -> Self {
+        if secure {
+            Names {
+                session: "__Host-authify_session",
+                flow: "__Host-authify_flow",
+                secure,
+            }
+        } else {
+            Names {
+                session: "authify_session",
+                flow: "authify_flow",
+                secure,
+            }
+        }
+    }
+
+    /// The session cookie carrying `token` for `max_age` seconds.
+    pub fn session_cookie(&self, token: String, max_age: i64) -> Cookie<'static> {
+        build(self.session, token, self.secure, Some(max_age))
+    }
+
+    /// The flow cookie carrying `token` for `max_age` seconds.
+    pub fn flow_cookie(&self, token: String, max_age: i64) -> Cookie<'static> {
+        build(self.flow, token, self.secure, Some(max_age))
+    }
+
+    /// A cookie that deletes the session cookie.
+    pub fn session_removal(&self) -> Cookie<'static> {
+        removal(self.session, self.secure)
+    }
+
+    /// A cookie that deletes the flow cookie.
+    pub fn flow_removal(&self) -> Cookie<'static> {
+        removal(self.flow, self.secure)
+    }
+
+    /// The session and flow tokens the browser sent.
+    pub fn read(&self, req: &HttpRequest) -> Cookies {
+        let value = |name| {
+            req.cookie(name)
+                .map(|c| c.value().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        Cookies {
+            session: value(self.session),
+            flow: value(self.flow),
+        }
+    }
+}
+
+fn build(name: &'static str, value: String, secure: bool, max_age: Option<i64>) -> Cookie<'static> {
     let mut c = Cookie::build(name, value)
         .path("/")
         .http_only(true)
         .secure(secure)
-        .same_site(same_site)
+        .same_site(SameSite::Lax)
         .finish();
     if let Some(secs) = max_age {
         c.set_max_age(CookieDuration::seconds(secs));
@@ -36,87 +93,100 @@ pub fn build(
     c
 }
 
-/// A cookie that deletes `name`.
-pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
-    let mut c = build(name, String::new(), secure, SameSite::Lax, Some(0));
+fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut c = build(name, String::new(), secure, Some(0));
     c.make_removal();
     c
 }
 
-/// The session token the browser sent, if any.
-pub fn session_token(req: &HttpRequest) -> Option<String> {
-    req.cookie(SESSION)
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
+/// The form token of a signed-in browser's pages (bound to its session).
+pub fn session_csrf(cookies: &Cookies) -> String {
+    cookies
+        .session
+        .as_deref()
+        .map(csrf::token_for)
+        .unwrap_or_default()
 }
 
-/// The CSRF token for a page: the browser's, or a fresh one with the cookie to set.
-pub fn csrf_token(
-    req: &HttpRequest,
-    secure: bool,
-) -> Result<(String, Option<Cookie<'static>>), getrandom::Error> {
-    if let Some(existing) = req
-        .cookie(CSRF)
-        .map(|c| c.value().to_owned())
-        .filter(|v| v.len() == 43)
-    {
-        return Ok((existing, None));
-    }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    use base64::Engine as _;
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let cookie = build(CSRF, token.clone(), secure, SameSite::Strict, None);
-    Ok((token, Some(cookie)))
-}
-
-/// Whether a form POST may proceed: the form's token equals the cookie (constant time) and the
-/// request's `Origin`, when present, is ours.
-// SECURITY: every state-changing form goes through here; a missing or mismatched token means the
+/// Whether a form POST may proceed: the form's token is bound to this browser's session or flow,
+/// and the request's `Origin`, when present, is ours.
+// SECURITY: every state-changing form goes through here; a missing or foreign token means the
 // request changes nothing.
-pub fn csrf_ok(req: &HttpRequest, form_token: Option<&str>, public_origin: &str) -> bool {
-    let Some(cookie) = req.cookie(CSRF) else {
-        tracing::info!(path = req.path(), "form refused: no CSRF cookie");
+pub fn csrf_ok(
+    req: &HttpRequest,
+    cookies: &Cookies,
+    form_token: Option<&str>,
+    public_origin: &str,
+) -> bool {
+    if cookies.session.is_none() && cookies.flow.is_none() {
+        tracing::info!(path = req.path(), "form refused: no session or flow cookie");
         return false;
-    };
-    let Some(form) = form_token else {
-        tracing::info!(path = req.path(), "form refused: no CSRF token in the form");
-        return false;
-    };
-    if !(cookie.value().len() == 43 && bool::from(cookie.value().as_bytes().ct_eq(form.as_bytes())))
-    {
+    }
+    if !csrf::matches(
+        form_token,
+        &[cookies.session.as_deref(), cookies.flow.as_deref()],
+    ) {
         tracing::info!(
             path = req.path(),
-            "form refused: CSRF token does not match its cookie"
+            "form refused: the form token is not this browser's"
         );
         return false;
     }
     if !origin_ok(req, public_origin) {
-        tracing::info!(path = req.path(), origin = ?req.headers().get(header::ORIGIN), "form refused: foreign Origin");
+        tracing::info!(path = req.path(), "form refused: foreign or malformed Origin");
         return false;
     }
     true
 }
 
+/// `Origin` absent, or equal to our public origin, or to this request's own scheme and host.
 fn origin_ok(req: &HttpRequest, public_origin: &str) -> bool {
-    let Some(origin) = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(raw) = req.headers().get(header::ORIGIN) else {
         // Older browsers and non-browser clients send no Origin; the token check stands alone.
         return true;
     };
+    // SECURITY: an Origin that is not visible ASCII is refused, not treated as absent.
+    let Ok(origin) = raw.to_str() else {
+        return false;
+    };
+    if origin.is_empty() || !origin.bytes().all(|b| b.is_ascii_graphic()) {
+        return false;
+    }
     if origin == public_origin {
         return true;
     }
-    // Same origin as the request itself (e.g. reached on another address than the public URL).
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
-    match (origin.split_once("://"), host) {
-        (Some((_, origin_host)), Some(host)) => origin_host == host,
-        _ => false,
+    // Same origin as the request itself (e.g. reached on another address than the public URL):
+    // scheme and host both match.
+    let info = req.connection_info();
+    origin == format!("{}://{}", info.scheme(), info.host())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn check(origin: &[u8]) -> bool {
+        let req = TestRequest::default()
+            .insert_header((header::HOST, "id.example"))
+            .insert_header((
+                header::ORIGIN,
+                header::HeaderValue::from_bytes(origin).unwrap(),
+            ))
+            .to_http_request();
+        origin_ok(&req, "https://id.example")
+    }
+
+    #[test]
+    fn the_origin_check_compares_scheme_host_and_port_and_refuses_odd_bytes() {
+        assert!(check(b"https://id.example"));
+        // The request itself is plain http here: its own origin is http://id.example.
+        assert!(check(b"http://id.example"));
+        assert!(!check(b"https://id.example:8443"));
+        assert!(!check(b"https://evil.example"));
+        assert!(!check(b"ftp://id.example"));
+        assert!(!check(b"null"));
+        assert!(!check("https://id.example\u{e9}".as_bytes()));
+        assert!(!check(b"https://id.example x"));
     }
 }

@@ -28,9 +28,9 @@ pub use state::{AppState, KeyRotation, PublishedKeys, StateError, WebConfig};
 
 /// A short random reference that ties an error page to its log line.
 pub(crate) fn random_reference() -> String {
-    let mut b = [0u8; 6];
-    let _ = getrandom::fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    authify_core::random::bytes::<6>()
+        .map(|b| b.iter().map(|x| format!("{x:02x}")).collect())
+        .unwrap_or_else(|_| "unavailable".to_owned())
 }
 
 /// The client's address, for the audit log: the TCP peer. Forwarded headers are not trusted

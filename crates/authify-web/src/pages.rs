@@ -7,8 +7,7 @@ use actix_web::http::{StatusCode, header};
 use serde::Serialize;
 
 use actix_web::HttpRequest;
-use authify_core::{User, sessions};
-use chrono::Utc;
+use authify_core::User;
 
 use crate::cookies;
 use crate::state::AppState;
@@ -60,7 +59,7 @@ impl PageError {
     pub fn csrf() -> Self {
         PageError::Forbidden {
             heading: "This form has expired",
-            message: "The form was not submitted from this site or its security token expired. Nothing was changed. Go back, reload the page and try again.".into(),
+            message: "The form was not submitted from this site, or its security token expired (they are tied to your sign-in and last at most a few minutes before you sign in). Authify needs cookies for its forms. Nothing was changed. Go back, reload the page and try again.".into(),
         }
     }
 }
@@ -201,7 +200,8 @@ pub fn require_csrf(
     req: &HttpRequest,
     token: Option<&str>,
 ) -> Result<(), PageError> {
-    if cookies::csrf_ok(req, token, &state.config().public_origin) {
+    let cookies = state.cookies().read(req);
+    if cookies::csrf_ok(req, &cookies, token, &state.config().public_origin) {
         Ok(())
     } else {
         Err(PageError::csrf())
@@ -210,10 +210,10 @@ pub fn require_csrf(
 
 /// The signed-in user of this request, if any.
 pub async fn current_user(state: &AppState, req: &HttpRequest) -> Result<Option<User>, PageError> {
-    match cookies::session_token(req) {
-        Some(token) => sessions::resolve(state.db(), &token, Utc::now())
-            .await
-            .map_err(PageError::internal),
-        None => Ok(None),
-    }
+    let cookies = state.cookies().read(req);
+    state
+        .authn()
+        .session_user(cookies.session.as_deref(), state.now())
+        .await
+        .map_err(PageError::internal)
 }

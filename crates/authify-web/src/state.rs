@@ -5,8 +5,9 @@ use std::sync::{Arc, RwLock};
 
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
+use authify_core::authn::{Authn, AuthnSettings, Client};
 use authify_core::throttle::SignInThrottle;
-use authify_core::{Db, PasswordHasher};
+use authify_core::{Clock, Db, PasswordHasher};
 use authify_jwt::{KeyError, Keyring, TokenIssuer};
 use base64::Engine as _;
 use serde_json::json;
@@ -29,6 +30,8 @@ pub struct WebConfig {
     pub signup_enabled: bool,
     /// Session lifetime in hours (`AUTHIFY_SESSION_TTL`).
     pub session_ttl_hours: u32,
+    /// How long a sign-in attempt may take, in minutes (`AUTHIFY_FLOW_TTL`).
+    pub flow_ttl_minutes: u32,
     /// Who may create organizations (`AUTHIFY_ORG_CREATION`).
     pub org_creation: authify_core::manage::OrgCreation,
 }
@@ -74,7 +77,7 @@ impl Document {
 #[derive(Debug)]
 pub struct PublishedKeys {
     /// The keys themselves, for signing and for checking our own tokens.
-    pub keyring: Keyring,
+    pub keyring: Arc<Keyring>,
     /// `GET /jwt/key`: `{"data": PEM}` of the active key.
     pub key: Document,
     /// `GET /about/jwt/download_key`: the same PEM, raw.
@@ -106,7 +109,7 @@ impl PublishedKeys {
             ),
             pem: Document::new(pem, "application/x-pem-file"),
             verify_keys: keyring.key_set(),
-            keyring,
+            keyring: Arc::new(keyring),
         })
     }
 }
@@ -119,7 +122,9 @@ pub struct AppState {
     hasher: PasswordHasher,
     templates: Templates,
     issuer: TokenIssuer,
-    throttle: SignInThrottle,
+    authn: Authn,
+    clock: Arc<dyn Clock>,
+    cookies: crate::cookies::Names,
     key_rotation: Option<KeyRotation>,
 }
 
@@ -144,25 +149,62 @@ pub enum StateError {
 }
 
 impl AppState {
-    /// State publishing `keyring`, reading and writing `db`.
+    /// State publishing `keyring`, reading and writing `db`, reading the time from `clock`.
     pub fn new(
         config: WebConfig,
         keyring: Keyring,
         db: Db,
         hasher: PasswordHasher,
         throttle: SignInThrottle,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, StateError> {
         let keys = PublishedKeys::new(keyring, &config)?;
+        let issuer = TokenIssuer::new(config.issuer.clone(), config.expiration_minutes);
+        let authn = Authn::new(
+            db.clone(),
+            hasher.clone(),
+            throttle,
+            issuer.clone(),
+            AuthnSettings {
+                flow_ttl: chrono::Duration::minutes(i64::from(config.flow_ttl_minutes)),
+                session_ttl: chrono::Duration::hours(i64::from(config.session_ttl_hours)),
+                signup_enabled: config.signup_enabled,
+            },
+        );
         Ok(AppState {
-            issuer: TokenIssuer::new(config.issuer.clone(), config.expiration_minutes),
+            issuer,
             templates: Templates::new()?,
+            cookies: crate::cookies::Names::new(config.secure_cookies),
             config,
             keys: RwLock::new(Arc::new(keys)),
             db,
             hasher,
-            throttle,
+            authn,
+            clock,
             key_rotation: None,
         })
+    }
+
+    /// The sign-in engine.
+    pub fn authn(&self) -> &Authn {
+        &self.authn
+    }
+
+    /// Now, from the state's clock: read once per request.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The cookie names of this deployment.
+    pub fn cookies(&self) -> crate::cookies::Names {
+        self.cookies
+    }
+
+    /// The request's origin, for the audit log.
+    pub fn client(&self, req: &actix_web::HttpRequest) -> Client {
+        Client {
+            ip: crate::client_ip(req),
+        }
     }
 
     /// Lets the console generate and activate signing keys.
@@ -181,7 +223,7 @@ impl AppState {
 
     /// Sign-in attempts per account.
     pub fn throttle(&self) -> &SignInThrottle {
-        &self.throttle
+        self.authn.throttle()
     }
 
     /// The settings.

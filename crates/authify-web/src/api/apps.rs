@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, web};
 use authify_core::manage::apps;
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json as value;
 
@@ -35,7 +34,7 @@ pub async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let b: NewApp = json(&body)?;
-    let (app, secret) = apps::create(state.db(), &actor, &b.name, &b.callbacks, Utc::now()).await?;
+    let (app, secret) = apps::create(state.db(), &actor, &b.name, &b.callbacks, state.now()).await?;
     Ok(created(&value!({
         "app_id": app.app_id,
         "name": app.name,
@@ -76,7 +75,7 @@ pub async fn patch(
         &app_id,
         b.name.as_deref(),
         b.callbacks.as_deref(),
-        Utc::now(),
+        state.now(),
     )
     .await?))
 }
@@ -87,7 +86,7 @@ pub async fn delete(
     ApiActor(actor): ApiActor,
     app_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    apps::delete(state.db(), &actor, &app_id, Utc::now()).await?;
+    apps::delete(state.db(), &actor, &app_id, state.now()).await?;
     Ok(no_content())
 }
 
@@ -97,7 +96,7 @@ pub async fn rotate_secret(
     ApiActor(actor): ApiActor,
     app_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let secret = apps::rotate_secret(state.db(), &actor, &app_id, Utc::now()).await?;
+    let secret = apps::rotate_secret(state.db(), &actor, &app_id, state.now()).await?;
     Ok(ok(
         &value!({ "app_id": app_id.into_inner(), "secret": secret }),
     ))

@@ -10,7 +10,6 @@ use actix_web::{FromRequest, HttpRequest, web};
 use authify_core::manage::{Actor, api_keys};
 use authify_domain::API_AUDIENCE;
 use authify_jwt::{Validation, VerifyError, verify};
-use chrono::Utc;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -50,7 +49,7 @@ async fn authenticate(req: HttpRequest) -> Result<ApiActor, ApiError> {
         .clone();
     let token = bearer(&req)?;
     let keys = state.keys();
-    let now = Utc::now();
+    let now = state.now();
     // SECURITY: only tokens minted for the API itself; a token an app received through the
     // callback has the app's audience and is refused (the original's account takeover, W-9).
     let validation = Validation::new(state.config().issuer.clone(), API_AUDIENCE);

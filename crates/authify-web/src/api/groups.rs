@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, web};
 use authify_core::manage::groups;
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::{ApiActor, json};
@@ -32,7 +31,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let b: Named = json(&body)?;
     Ok(created(
-        &groups::create(state.db(), &actor, &oid, &b.name, Utc::now()).await?,
+        &groups::create(state.db(), &actor, &oid, &b.name, state.now()).await?,
     ))
 }
 
@@ -61,7 +60,7 @@ pub async fn patch(
         &oid,
         &gid,
         &b.name,
-        Utc::now(),
+        state.now(),
     )
     .await?))
 }
@@ -73,7 +72,7 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (oid, gid) = path.into_inner();
-    groups::delete(state.db(), &actor, &oid, &gid, Utc::now()).await?;
+    groups::delete(state.db(), &actor, &oid, &gid, state.now()).await?;
     Ok(no_content())
 }
 
@@ -107,7 +106,7 @@ pub async fn add_member(
     let b: NewGroupMember = json(&body)?;
     let (oid, gid) = path.into_inner();
     Ok(created(
-        &groups::add_member(state.db(), &actor, &oid, &gid, &b.uid, Utc::now()).await?,
+        &groups::add_member(state.db(), &actor, &oid, &gid, &b.uid, state.now()).await?,
     ))
 }
 
@@ -118,6 +117,6 @@ pub async fn remove_member(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (oid, gid, uid) = path.into_inner();
-    groups::remove_member(state.db(), &actor, &oid, &gid, &uid, Utc::now()).await?;
+    groups::remove_member(state.db(), &actor, &oid, &gid, &uid, state.now()).await?;
     Ok(no_content())
 }

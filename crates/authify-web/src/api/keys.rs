@@ -3,7 +3,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::manage::api_keys::{self, ExchangeError};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json as value;
 
@@ -40,7 +39,7 @@ pub async fn post_token(
         &b.access_key,
         &b.secret_key,
         ip.as_deref(),
-        Utc::now(),
+        state.now(),
     )
     .await
     {
@@ -57,7 +56,7 @@ pub async fn list(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
 ) -> Result<HttpResponse, ApiError> {
-    let items = api_keys::list(state.db(), &actor, Utc::now()).await?;
+    let items = api_keys::list(state.db(), &actor, state.now()).await?;
     Ok(ok(&value!({ "items": items, "next_cursor": null })))
 }
 
@@ -85,7 +84,7 @@ pub async fn create(
             &b.name,
             b.read_only,
             b.expires_in_days,
-            Utc::now(),
+            state.now(),
         )
         .await?,
     ))
@@ -97,6 +96,6 @@ pub async fn revoke(
     ApiActor(actor): ApiActor,
     access_key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    api_keys::revoke(state.db(), &actor, &access_key, Utc::now()).await?;
+    api_keys::revoke(state.db(), &actor, &access_key, state.now()).await?;
     Ok(no_content())
 }

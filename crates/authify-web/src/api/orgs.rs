@@ -2,7 +2,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::manage::{PageRequest, orgs};
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::{ApiActor, json, query};
@@ -56,7 +55,7 @@ pub async fn create(
     let b: Named = json(&body)?;
     let policy = state.config().org_creation;
     Ok(created(
-        &orgs::create(state.db(), &actor, &b.name, policy, Utc::now()).await?,
+        &orgs::create(state.db(), &actor, &b.name, policy, state.now()).await?,
     ))
 }
 
@@ -82,7 +81,7 @@ pub async fn patch(
         &actor,
         &oid,
         &b.name,
-        Utc::now(),
+        state.now(),
     )
     .await?))
 }
@@ -93,7 +92,7 @@ pub async fn delete(
     ApiActor(actor): ApiActor,
     oid: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    orgs::delete(state.db(), &actor, &oid, Utc::now()).await?;
+    orgs::delete(state.db(), &actor, &oid, state.now()).await?;
     Ok(no_content())
 }
 
@@ -129,7 +128,7 @@ pub async fn add_member(
 ) -> Result<HttpResponse, ApiError> {
     let b: NewMember = json(&body)?;
     Ok(created(
-        &orgs::add_member(state.db(), &actor, &oid, &b.email, b.admin, Utc::now()).await?,
+        &orgs::add_member(state.db(), &actor, &oid, &b.email, b.admin, state.now()).await?,
     ))
 }
 
@@ -155,7 +154,7 @@ pub async fn patch_member(
         &oid,
         &uid,
         b.admin,
-        Utc::now(),
+        state.now(),
     )
     .await?))
 }
@@ -167,6 +166,6 @@ pub async fn remove_member(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (oid, uid) = path.into_inner();
-    orgs::remove_member(state.db(), &actor, &oid, &uid, Utc::now()).await?;
+    orgs::remove_member(state.db(), &actor, &oid, &uid, state.now()).await?;
     Ok(no_content())
 }

@@ -3,7 +3,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::manage::users::{self, CredentialChange, UserChange, UserFilter};
 use authify_core::manage::{PageRequest, views::UserInfo};
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::auth::{ApiActor, json, query};
@@ -49,7 +48,7 @@ pub async fn patch_me(
         password: b.password,
     };
     let user =
-        users::change_credentials(state.db(), state.hasher(), &actor, change, None, Utc::now())
+        users::change_credentials(state.db(), state.hasher(), &actor, change, None, state.now())
             .await?;
     Ok(ok(&user))
 }
@@ -99,7 +98,7 @@ pub async fn create(
         b.name.as_deref(),
         &b.password,
         b.admin,
-        Utc::now(),
+        state.now(),
     )
     .await?;
     Ok(created(&user))
@@ -141,7 +140,7 @@ pub async fn patch(
         &actor,
         &uid,
         change,
-        Utc::now(),
+        state.now(),
     )
     .await?))
 }

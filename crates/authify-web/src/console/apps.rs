@@ -5,7 +5,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::manage::apps;
 use authify_core::manage::views::AppInfo;
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::gate::enter;
@@ -89,7 +88,7 @@ async fn create(
     let c = enter!(state, req, "apps");
     let callbacks = callback_lines(ActionForm::text(&form.callbacks));
     let name = ActionForm::text(&form.name);
-    let (app, secret) = apps::create(state.db(), &c.actor, name, &callbacks, Utc::now()).await?;
+    let (app, secret) = apps::create(state.db(), &c.actor, name, &callbacks, state.now()).await?;
     c.frame.secret(
         state,
         &Secret {
@@ -163,7 +162,7 @@ async fn update(
         app_id,
         Some(name),
         Some(&callbacks),
-        Utc::now(),
+        state.now(),
     )
     .await?;
     Ok(see_other(&format!(
@@ -207,7 +206,7 @@ async fn rotate(
             },
         );
     }
-    let secret = apps::rotate_secret(state.db(), &c.actor, app_id, Utc::now()).await?;
+    let secret = apps::rotate_secret(state.db(), &c.actor, app_id, state.now()).await?;
     c.frame.secret(
         state,
         &Secret {
@@ -257,7 +256,7 @@ async fn delete(
             },
         );
     }
-    apps::delete(state.db(), &c.actor, app_id, Utc::now()).await?;
+    apps::delete(state.db(), &c.actor, app_id, state.now()).await?;
     Ok(see_other("/admin/apps?done=app_deleted"))
 }
 

@@ -4,7 +4,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::manage::views::{GroupInfo, MAX_LIMIT, MemberInfo, OrgInfo};
 use authify_core::manage::{PageRequest, groups, orgs};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::gate::enter;
@@ -107,7 +106,7 @@ async fn rename(
     require_csrf(state, req, form.csrf_token.as_deref())?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
-    groups::rename(state.db(), &c.actor, oid, gid, name, Utc::now()).await?;
+    groups::rename(state.db(), &c.actor, oid, gid, name, state.now()).await?;
     Ok(see_other(&format!(
         "{}?done=group_renamed",
         group_url(oid, gid)
@@ -151,7 +150,7 @@ async fn delete(
             },
         );
     }
-    groups::delete(state.db(), &c.actor, oid, gid, Utc::now()).await?;
+    groups::delete(state.db(), &c.actor, oid, gid, state.now()).await?;
     Ok(see_other(&format!(
         "/admin/orgs/{}?done=group_deleted",
         enc(oid)
@@ -182,7 +181,7 @@ async fn add_member(
     require_csrf(state, req, form.csrf_token.as_deref())?;
     let c = enter!(state, req, "orgs");
     let uid = ActionForm::text(&form.uid);
-    groups::add_member(state.db(), &c.actor, oid, gid, uid, Utc::now()).await?;
+    groups::add_member(state.db(), &c.actor, oid, gid, uid, state.now()).await?;
     Ok(see_other(&format!(
         "{}?done=member_added",
         group_url(oid, gid)
@@ -229,7 +228,7 @@ async fn remove_member(
             },
         );
     }
-    groups::remove_member(state.db(), &c.actor, oid, gid, uid, Utc::now()).await?;
+    groups::remove_member(state.db(), &c.actor, oid, gid, uid, state.now()).await?;
     Ok(see_other(&format!(
         "{}?done=member_removed",
         group_url(oid, gid)

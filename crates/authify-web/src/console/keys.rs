@@ -83,7 +83,7 @@ async fn generate(
     require_csrf(state, req, form.csrf_token.as_deref())?;
     let c = enter!(state, req, "keys");
     console::require_global(&c.actor)?;
-    let now = Utc::now();
+    let now = state.now();
     let kid = state.rotate_key(now).map_err(PageError::Internal)?;
     console::record_key_rotation(state.db(), &c.actor, &kid, now).await;
     Ok(see_other("/admin/keys?done=key_generated"))

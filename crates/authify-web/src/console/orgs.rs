@@ -5,7 +5,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::manage::views::{GroupInfo, MemberInfo, OrgInfo};
 use authify_core::manage::{OrgCreation, PageRequest, groups, orgs};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::gate::enter;
@@ -107,7 +106,7 @@ async fn create_org(
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
     let policy = state.config().org_creation;
-    let org = orgs::create(state.db(), &c.actor, name, policy, Utc::now()).await?;
+    let org = orgs::create(state.db(), &c.actor, name, policy, state.now()).await?;
     Ok(see_other(&org_url(&org.oid, "org_created")))
 }
 
@@ -174,7 +173,7 @@ async fn rename(
     require_csrf(state, req, form.csrf_token.as_deref())?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
-    orgs::rename(state.db(), &c.actor, oid, name, Utc::now()).await?;
+    orgs::rename(state.db(), &c.actor, oid, name, state.now()).await?;
     Ok(see_other(&org_url(oid, "org_renamed")))
 }
 
@@ -210,7 +209,7 @@ async fn delete(
             },
         );
     }
-    orgs::delete(state.db(), &c.actor, oid, Utc::now()).await?;
+    orgs::delete(state.db(), &c.actor, oid, state.now()).await?;
     Ok(see_other("/admin/orgs?done=org_deleted"))
 }
 
@@ -236,7 +235,7 @@ async fn add_member(
     require_csrf(state, req, form.csrf_token.as_deref())?;
     let c = enter!(state, req, "orgs");
     let (email, admin) = (ActionForm::text(&form.email), ActionForm::yes(&form.admin));
-    orgs::add_member(state.db(), &c.actor, oid, email, admin, Utc::now()).await?;
+    orgs::add_member(state.db(), &c.actor, oid, email, admin, state.now()).await?;
     Ok(see_other(&org_url(oid, "member_added")))
 }
 
@@ -264,7 +263,7 @@ async fn member_admin(
     require_csrf(state, req, form.csrf_token.as_deref())?;
     let c = enter!(state, req, "orgs");
     let admin = ActionForm::yes(&form.value);
-    orgs::set_member_admin(state.db(), &c.actor, oid, uid, admin, Utc::now()).await?;
+    orgs::set_member_admin(state.db(), &c.actor, oid, uid, admin, state.now()).await?;
     let done = if admin {
         "member_promoted"
     } else {
@@ -312,7 +311,7 @@ async fn remove_member(
             },
         );
     }
-    orgs::remove_member(state.db(), &c.actor, oid, uid, Utc::now()).await?;
+    orgs::remove_member(state.db(), &c.actor, oid, uid, state.now()).await?;
     Ok(see_other(&org_url(oid, "member_removed")))
 }
 
@@ -338,7 +337,7 @@ async fn create_group(
     require_csrf(state, req, form.csrf_token.as_deref())?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
-    let group = groups::create(state.db(), &c.actor, oid, name, Utc::now()).await?;
+    let group = groups::create(state.db(), &c.actor, oid, name, state.now()).await?;
     Ok(see_other(&format!(
         "/admin/orgs/{}/groups/{}?done=group_created",
         enc(oid),

@@ -1,9 +1,8 @@
-//! The frame every console page shares: the navigation, the CSRF token of its forms (and the
-//! cookie that carries it), the one-line notice after a change, the confirmation step of
+//! The frame every console page shares: the navigation, the CSRF token of its forms (bound to
+//! the session), the one-line notice after a change, the confirmation step of
 //! destructive actions and the page that shows a new secret once. The account page's forms use
 //! the same confirmation and secret pages, without the navigation.
 
-use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -103,18 +102,15 @@ pub struct Frame {
     pub nav: Option<Nav>,
     /// The token every form on the page carries.
     pub csrf_token: String,
-    cookie: Option<Cookie<'static>>,
 }
 
 impl Frame {
-    /// The frame of a page for `req`, with a fresh CSRF cookie when the browser has none.
+    /// The frame of a signed-in page for `req`: its forms carry the session's token.
     pub fn new(state: &AppState, req: &HttpRequest, nav: Option<Nav>) -> Result<Self, PageError> {
-        let (csrf_token, cookie) =
-            cookies::csrf_token(req, state.config().secure_cookies).map_err(PageError::internal)?;
+        let csrf_token = cookies::session_csrf(&state.cookies().read(req));
         Ok(Frame {
             nav,
             csrf_token,
-            cookie,
         })
     }
 
@@ -134,11 +130,7 @@ impl Frame {
             notice,
             page,
         };
-        let mut res = render(state, template, &view, StatusCode::OK)?;
-        if let Some(c) = &self.cookie {
-            res.add_cookie(c).map_err(PageError::internal)?;
-        }
-        Ok(res)
+        render(state, template, &view, StatusCode::OK)
     }
 
     /// The confirmation page of a destructive action.

@@ -5,7 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::manage::PageRequest;
 use authify_core::manage::users::{self, UserChange, UserFilter};
 use authify_core::manage::views::UserInfo;
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::gate::enter;
@@ -131,7 +130,7 @@ async fn set_disabled(
         disabled: Some(disable),
         ..UserChange::default()
     };
-    users::update(state.db(), &c.actor, uid, change, Utc::now()).await?;
+    users::update(state.db(), &c.actor, uid, change, state.now()).await?;
     let done = if disable {
         "user_disabled"
     } else {
@@ -166,7 +165,7 @@ async fn set_admin(
         admin: Some(admin),
         ..UserChange::default()
     };
-    users::update(state.db(), &c.actor, uid, change, Utc::now()).await?;
+    users::update(state.db(), &c.actor, uid, change, state.now()).await?;
     let done = if admin {
         "admin_granted"
     } else {

@@ -6,12 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::manage::users::{self, CredentialChange};
 use authify_core::manage::{self, Actor, OrgCreation, api_keys, orgs};
 use authify_core::tokens;
-use chrono::Utc;
 use serde::Deserialize;
 
 use crate::console::gate::signed_in;
 use crate::console::page::{ActionForm, Confirm, Field, Frame, Secret, notice};
-use crate::cookies;
 use crate::pages::{PageError, require_csrf, respond, see_other};
 use crate::state::AppState;
 use crate::views::{AccountGroup, AccountOrganization, AccountUser, AccountView};
@@ -39,16 +37,11 @@ async fn account_page(
     let Some(actor) = signed_in(state, req).await? else {
         return Ok(see_other("/login"));
     };
-    let subject = {
-        let user = actor.user.clone();
-        state
-            .db()
-            .run(move |conn| tokens::subject(conn, &user))
-            .await
-            .map_err(PageError::internal)?
-    };
+    let subject = tokens::subject_for(state.db(), actor.user.clone())
+        .await
+        .map_err(PageError::internal)?;
     let console = manage::console::may_enter(state.db(), &actor).await?;
-    let api_keys = api_keys::list(state.db(), &actor, Utc::now()).await?;
+    let api_keys = api_keys::list(state.db(), &actor, state.now()).await?;
     let user = &actor.user;
     let view = AccountView {
         console,
@@ -128,7 +121,7 @@ async fn change_email(
         email: Some(form.email.unwrap_or_default()),
         password: None,
     };
-    users::change_credentials(state.db(), state.hasher(), &actor, change, None, Utc::now()).await?;
+    users::change_credentials(state.db(), state.hasher(), &actor, change, None, state.now()).await?;
     Ok(see_other("/account?done=email_changed"))
 }
 
@@ -156,14 +149,14 @@ async fn change_password(
         email: None,
         password: Some(form.password.unwrap_or_default()),
     };
-    let keep = cookies::session_token(req);
+    let keep = state.cookies().read(req).session;
     users::change_credentials(
         state.db(),
         state.hasher(),
         &actor,
         change,
         keep.as_deref(),
-        Utc::now(),
+        state.now(),
     )
     .await?;
     Ok(see_other("/account?done=password_changed"))
@@ -204,7 +197,7 @@ async fn create_api_key(
     let days = expiry_days(ActionForm::text(&form.expires_in_days))?;
     let read_only = ActionForm::yes(&form.read_only);
     let name = ActionForm::text(&form.name);
-    let created = api_keys::create(state.db(), &actor, name, read_only, days, Utc::now()).await?;
+    let created = api_keys::create(state.db(), &actor, name, read_only, days, state.now()).await?;
     Frame::new(state, req, None)?.secret(
         state,
         &Secret {
@@ -253,7 +246,7 @@ async fn revoke_api_key(
             },
         );
     }
-    api_keys::revoke(state.db(), &actor, access_key, Utc::now()).await?;
+    api_keys::revoke(state.db(), &actor, access_key, state.now()).await?;
     Ok(see_other("/account?done=api_key_revoked"))
 }
 
@@ -288,7 +281,7 @@ async fn leave_org(
         );
     }
     let uid = actor.user.public_id.clone();
-    orgs::remove_member(state.db(), &actor, oid, &uid, Utc::now()).await?;
+    orgs::remove_member(state.db(), &actor, oid, &uid, state.now()).await?;
     Ok(see_other("/account?done=org_left"))
 }
 
@@ -309,7 +302,7 @@ async fn create_org(
     let actor = actor!(state, req, form);
     let name = ActionForm::text(&form.name);
     let policy = state.config().org_creation;
-    let org = orgs::create(state.db(), &actor, name, policy, Utc::now()).await?;
+    let org = orgs::create(state.db(), &actor, name, policy, state.now()).await?;
     Ok(see_other(&format!(
         "/admin/orgs/{}?done=org_created",
         crate::console::page::enc(&org.oid)

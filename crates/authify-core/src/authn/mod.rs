@@ -1,0 +1,318 @@
+//! The sign-in engine: one persisted flow per sign-in attempt.
+//!
+//! A browser that is not signed in gets a flow when it opens `/login` or `/signup`: a row in
+//! `auth_flows` found by the SHA-256 of a random token the browser keeps in its own HttpOnly
+//! cookie. The flow records where the attempt returns ([`Return`]), the user once a factor
+//! identified them, the factors satisfied so far (RFC 8176 `amr` values) and those still
+//! required. Steps ([`Authn::password`], [`Authn::sign_up`]; next: second factors, passkeys,
+//! upstream providers) move it on; only the last step creates the session, issues the token and
+//! writes the audit entries, in one transaction ([`complete`]). An abandoned flow leaves nothing
+//! but its row, which expires and is swept.
+//!
+//! Each public method is one call per HTTP request, with `now` passed in; the web layer never
+//! sees a database connection.
+//!
+//! - [`flow`]: the flow record and its returns.
+//! - [`csrf`]: form tokens bound to the session or flow.
+//! - [`complete`]: the final transaction.
+
+pub mod csrf;
+mod flow;
+mod complete;
+mod steps;
+
+use std::sync::Arc;
+
+use authify_domain::CallbackError;
+use authify_jwt::TokenIssuer;
+use authify_store::StoreError;
+use authify_store::models::User;
+use chrono::{DateTime, Duration, Utc};
+
+pub use flow::{Return, ReturnRequest};
+pub use steps::SignUpForm;
+
+use crate::throttle::SignInThrottle;
+use crate::{Db, PasswordHasher, random};
+
+/// Settings of the engine.
+#[derive(Debug, Clone)]
+pub struct AuthnSettings {
+    /// How long a sign-in attempt may take (`AUTHIFY_FLOW_TTL`, minutes; default 10).
+    pub flow_ttl: Duration,
+    /// How long a session lasts (`AUTHIFY_SESSION_TTL`, hours).
+    pub session_ttl: Duration,
+    /// Public sign-up allowed (`AUTHIFY_SIGNUP`).
+    pub signup_enabled: bool,
+}
+
+/// The factors still required once a user is identified, by `amr` name. Today nothing follows
+/// the password; the second-factor policy plugs in here.
+pub type Policy = Arc<dyn Fn(&User) -> Vec<String> + Send + Sync>;
+
+/// The request's origin, for the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// Client address.
+    pub ip: Option<String>,
+}
+
+/// The browser's cookies that matter to the engine.
+#[derive(Clone, Default)]
+pub struct Cookies {
+    /// Session token.
+    pub session: Option<String>,
+    /// Flow token.
+    pub flow: Option<String>,
+}
+
+// SECURITY: both are bearer secrets; they never reach logs.
+impl std::fmt::Debug for Cookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cookies")
+            .field("session", &self.session.is_some())
+            .field("flow", &self.flow.is_some())
+            .finish()
+    }
+}
+
+/// The flow cookie a response must carry.
+#[derive(Clone)]
+pub struct FlowCookie {
+    /// The token.
+    pub token: String,
+    /// A new flow: the cookie must be set.
+    pub new: bool,
+    /// Lifetime in seconds.
+    pub max_age: i64,
+}
+
+impl std::fmt::Debug for FlowCookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowCookie")
+            .field("new", &self.new)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a sign-in or sign-up form needs to be shown.
+#[derive(Debug, Clone)]
+pub struct FormContext {
+    /// The flow the form belongs to.
+    pub flow: FlowCookie,
+    /// The form token (bound to the flow).
+    pub csrf: String,
+    /// Where the attempt returns.
+    pub ret: Return,
+}
+
+/// A finished sign-in: the new session and where to send the browser.
+#[derive(Clone)]
+pub struct Completion {
+    /// The new session token (cookie value).
+    pub session: String,
+    /// Session lifetime in seconds.
+    pub max_age: i64,
+    /// Where to send the browser (the account page, or the app's callback with its token).
+    pub location: String,
+}
+
+impl std::fmt::Debug for Completion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Completion").finish_non_exhaustive()
+    }
+}
+
+/// The answer to opening `/login` or `/signup`.
+#[derive(Debug)]
+pub enum Opened {
+    /// Already signed in: sent on at once (single sign-on). No session is created.
+    Returned {
+        /// Where to.
+        location: String,
+    },
+    /// Show the form.
+    Form(FormContext),
+}
+
+/// A user mistake: the form again, with what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Unknown e-mail or wrong password: indistinguishable by design.
+    InvalidCredentials,
+    /// Right password, disabled account.
+    Disabled,
+    /// Sign-up: the address has an account.
+    EmailTaken,
+    /// Sign-up: input that does not parse (the message says what).
+    Invalid(String),
+}
+
+/// Where a step left the attempt.
+#[derive(Debug)]
+pub enum Progress {
+    /// Signed in.
+    Done(Completion),
+    /// The user is identified, more factors are required (by `amr` name).
+    Pending {
+        /// The flow.
+        flow: FlowCookie,
+        /// What is still required.
+        required: Vec<String>,
+    },
+    /// The step failed by the user's mistake; show the form again.
+    Refused {
+        /// Why.
+        reason: Refusal,
+        /// The form to show again.
+        form: FormContext,
+    },
+}
+
+/// A step could not be taken. User mistakes are [`Progress::Refused`], not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthnError {
+    /// The callback is not valid or not registered (a 400 page, nothing signed in or sent).
+    #[error("{0}")]
+    Callback(CallbackError),
+    /// Too many attempts for this account; wait this long.
+    #[error("too many sign-in attempts; retry in {0:?}")]
+    Throttled(std::time::Duration),
+    /// Public sign-up is off.
+    #[error("sign-up is disabled")]
+    SignupDisabled,
+    /// The hashing pool is saturated.
+    #[error("too many sign-ins in progress")]
+    Busy,
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Store(#[source] StoreError),
+    /// Signing, randomness or a damaged row.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<crate::passwords::HashError> for AuthnError {
+    fn from(e: crate::passwords::HashError) -> Self {
+        match e {
+            crate::passwords::HashError::Busy => AuthnError::Busy,
+            other => AuthnError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<getrandom::Error> for AuthnError {
+    fn from(e: getrandom::Error) -> Self {
+        AuthnError::Internal(format!("randomness: {e}"))
+    }
+}
+
+impl From<crate::tokens::TokenError> for AuthnError {
+    fn from(e: crate::tokens::TokenError) -> Self {
+        match e {
+            crate::tokens::TokenError::Store(s) => AuthnError::Store(s),
+            other => AuthnError::Internal(other.to_string()),
+        }
+    }
+}
+
+struct Inner {
+    issuer: TokenIssuer,
+    settings: AuthnSettings,
+    policy: Policy,
+    throttle: Arc<SignInThrottle>,
+}
+
+/// The sign-in engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Authn {
+    db: Db,
+    hasher: PasswordHasher,
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Authn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authn")
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new random token and the hash the database keeps.
+pub(crate) fn new_token() -> Result<(String, String), AuthnError> {
+    let token = random::token::<32>()?;
+    let hash = crate::sessions::token_hash(&token);
+    Ok((token, hash))
+}
+
+impl Authn {
+    /// An engine over `db`, signing tokens as `issuer`. Nothing is required after the password.
+    pub fn new(
+        db: Db,
+        hasher: PasswordHasher,
+        throttle: SignInThrottle,
+        issuer: TokenIssuer,
+        settings: AuthnSettings,
+    ) -> Self {
+        Authn {
+            db,
+            hasher,
+            inner: Arc::new(Inner {
+                issuer,
+                settings,
+                policy: Arc::new(|_| Vec::new()),
+                throttle: Arc::new(throttle),
+            }),
+        }
+    }
+
+    /// The same engine requiring what `policy` says once a user is identified.
+    pub fn with_policy(self, policy: Policy) -> Self {
+        let inner = Inner {
+            issuer: self.inner.issuer.clone(),
+            settings: self.inner.settings.clone(),
+            policy,
+            throttle: Arc::clone(&self.inner.throttle),
+        };
+        Authn {
+            inner: Arc::new(inner),
+            ..self
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &AuthnSettings {
+        &self.inner.settings
+    }
+
+    /// Attempts per account: every password check, at sign-in or to confirm a change, takes one.
+    pub fn throttle(&self) -> &SignInThrottle {
+        &self.inner.throttle
+    }
+
+    /// The user of an unexpired session, unless they were disabled since.
+    pub async fn session_user(
+        &self,
+        session: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, AuthnError> {
+        let Some(token) = session else {
+            return Ok(None);
+        };
+        Ok(crate::sessions::resolve(&self.db, token, now).await?)
+    }
+
+    /// Deletes expired sessions and flows; returns how many of each. Run periodically.
+    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<(usize, usize), AuthnError> {
+        let now = crate::db_time(now);
+        self.db
+            .run(move |conn| {
+                let sessions = authify_store::sessions::delete_expired_sessions(conn, now)?;
+                let flows = authify_store::flows::delete_expired_flows(conn, now)?;
+                Ok::<_, StoreError>((sessions, flows))
+            })
+            .await
+            .map_err(AuthnError::Store)
+    }
+}

@@ -1,0 +1,400 @@
+//! The steps of a sign-in: opening the form, the password, sign-up, and signing out. Each is one
+//! call per request: at most one database task before the (bounded) argon2 work and one after.
+
+use std::sync::Arc;
+
+use authify_domain::{Email, Name, Password};
+use authify_jwt::Keyring;
+use authify_store::models::{NewUser, User};
+use authify_store::{DbConnection, StoreError, flows, sessions, transaction, users};
+use chrono::{DateTime, Utc};
+
+use super::complete::{Finish, complete, send_on};
+use super::flow::Flow;
+use super::{
+    Authn, AuthnError, Client, Cookies, FlowCookie, FormContext, Opened, Progress, Refusal, Return,
+    ReturnRequest, csrf, new_token,
+};
+use crate::manage::audit::Entry;
+use crate::{db_time, random};
+
+/// The `amr` value of a password (RFC 8176 §2).
+pub const AMR_PASSWORD: &str = "pwd";
+
+/// The sign-up form, unparsed. No `Debug`: it holds a password.
+pub struct SignUpForm {
+    /// Display name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Chosen password.
+    pub password: String,
+}
+
+/// The live flow of this browser, or a new one returning to `ret`. A flow that already
+/// identified a user is not reused for a new attempt.
+fn flow_for(
+    conn: &mut DbConnection,
+    cookie: Option<&str>,
+    ret: &Return,
+    authn: &Authn,
+    now: DateTime<Utc>,
+) -> Result<(Flow, FlowCookie), AuthnError> {
+    let ttl = authn.inner.settings.flow_ttl;
+    if let Some(token) = cookie.filter(|t| t.len() == 43) {
+        let hash = crate::sessions::token_hash(token);
+        if let Some(row) = flows::find_flow(conn, &hash, db_time(now))? {
+            let mut flow = Flow::try_from(row)?;
+            if flow.user_id.is_none() {
+                if &flow.ret != ret {
+                    flows::update_flow_return(conn, flow.id, &ret.to_json()?)?;
+                    flow.ret = ret.clone();
+                }
+                let cookie = FlowCookie {
+                    token: token.to_owned(),
+                    new: false,
+                    max_age: ttl.num_seconds(),
+                };
+                return Ok((flow, cookie));
+            }
+            flows::delete_flow(conn, flow.id)?;
+        }
+    }
+    let (token, hash) = new_token()?;
+    flows::insert_flow(conn, &hash, &ret.to_json()?, db_time(now), db_time(now + ttl))?;
+    let row = flows::find_flow(conn, &hash, db_time(now))?
+        .ok_or_else(|| AuthnError::Internal("a new flow could not be read back".into()))?;
+    let cookie = FlowCookie {
+        token,
+        new: true,
+        max_age: ttl.num_seconds(),
+    };
+    Ok((Flow::try_from(row)?, cookie))
+}
+
+fn form(flow: &Flow, cookie: FlowCookie) -> FormContext {
+    FormContext {
+        csrf: csrf::token_for(&cookie.token),
+        flow: cookie,
+        ret: flow.ret.clone(),
+    }
+}
+
+/// The session's user, unless expired or disabled.
+fn session_user(
+    conn: &mut DbConnection,
+    token: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, StoreError> {
+    let Some(token) = token.filter(|t| t.len() == 43) else {
+        return Ok(None);
+    };
+    let found = sessions::find_session(conn, &crate::sessions::token_hash(token), db_time(now))?;
+    Ok(found.map(|(_, u)| u).filter(|u| !u.disabled))
+}
+
+impl Authn {
+    /// Opens `/login` or `/signup`: a signed-in user is sent straight on (single sign-on, a
+    /// fresh token for the app); anyone else gets the form of their flow. One database task.
+    pub async fn open(
+        &self,
+        cookies: Cookies,
+        request: ReturnRequest,
+        keys: Arc<Keyring>,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Opened, AuthnError> {
+        let authn = self.clone();
+        self.db
+            .run(move |conn| {
+                let ret = request.resolve(conn)?;
+                if let Some(user) = session_user(conn, cookies.session.as_deref(), now)? {
+                    let issuer = &authn.inner.issuer;
+                    let location = transaction(conn, |conn| {
+                        send_on(conn, issuer, &keys, &user, &ret, &client, now)
+                    })?;
+                    return Ok(Opened::Returned { location });
+                }
+                let (flow, cookie) =
+                    transaction(conn, |conn| flow_for(conn, cookies.flow.as_deref(), &ret, &authn, now))?;
+                Ok(Opened::Form(form(&flow, cookie)))
+            })
+            .await
+    }
+
+    /// The password step. The return comes from the form when it names an application (the
+    /// legacy form repeats `callback` and `state`), else from the flow. Throttled per account,
+    /// known or not; unknown users cost the same argon2 work as wrong passwords.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn password(
+        &self,
+        cookies: Cookies,
+        request: ReturnRequest,
+        email: &str,
+        password: Password,
+        keys: Arc<Keyring>,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Progress, AuthnError> {
+        let parsed = Email::parse(email).ok();
+        let authn = self.clone();
+        let flow_cookie = cookies.flow.clone();
+        let (flow, cookie, user) = self
+            .db
+            .run(move |conn| {
+                let (flow, cookie) = transaction(conn, |conn| {
+                    let ret = if request.names_an_app() {
+                        Some(request.resolve(conn)?)
+                    } else {
+                        None
+                    };
+                    let existing = match &ret {
+                        Some(r) => r.clone(),
+                        None => current_return(conn, flow_cookie.as_deref(), now)?,
+                    };
+                    flow_for(conn, flow_cookie.as_deref(), &existing, &authn, now)
+                })?;
+                let user = match parsed {
+                    Some(e) => users::find_user_by_email(conn, e.as_str())?,
+                    None => None,
+                };
+                Ok::<_, AuthnError>((flow, cookie, user))
+            })
+            .await?;
+        // SECURITY: throttled per account, known or not (W-13), before any password is checked
+        // (after the callback check: a bad link is a 400 whatever the count).
+        self.throttle()
+            .attempt(email)
+            .map_err(AuthnError::Throttled)?;
+        // SECURITY: same work and same answer for unknown users (dummy hash) and wrong passwords.
+        let matched = self
+            .hasher
+            .verify(
+                password.expose().to_owned(),
+                user.as_ref().map(|u| u.password_hash.clone()),
+            )
+            .await?;
+        let refusal = match &user {
+            Some(u) if matched && u.disabled => Some(Refusal::Disabled),
+            Some(_) if matched => None,
+            _ => Some(Refusal::InvalidCredentials),
+        };
+        match (refusal, user) {
+            (None, Some(user)) => {
+                self.identified(user, vec![AMR_PASSWORD.to_owned()], flow, cookie, cookies.session, keys, client, "signin", now)
+                    .await
+            }
+            (reason, user) => {
+                let reason = reason.unwrap_or(Refusal::InvalidCredentials);
+                // SECURITY: what was typed into the e-mail field is kept only when it is an
+                // e-mail address: a password typed there must not end up in the audit log.
+                let typed = Email::parse(email).map(|e| e.as_str().to_owned()).ok();
+                let entry = Entry::new("signin", db_time(now))
+                    .failed()
+                    .ip(client.ip.as_deref());
+                let entry = match (&user, typed) {
+                    (Some(u), _) => entry.by_user(u),
+                    (None, Some(e)) => entry.by_email(&e),
+                    (None, None) => entry.by_email("(not an e-mail address)"),
+                };
+                entry.save(&self.db).await;
+                Ok(Progress::Refused {
+                    reason,
+                    form: form(&flow, cookie),
+                })
+            }
+        }
+    }
+
+    /// A user was identified by a first factor: finish, or record what is still required.
+    #[allow(clippy::too_many_arguments)]
+    async fn identified(
+        &self,
+        user: User,
+        amr: Vec<String>,
+        flow: Flow,
+        cookie: FlowCookie,
+        old_session: Option<String>,
+        keys: Arc<Keyring>,
+        client: Client,
+        action: &'static str,
+        now: DateTime<Utc>,
+    ) -> Result<Progress, AuthnError> {
+        let amr: Vec<String> = flow.amr.iter().cloned().chain(amr).collect();
+        let required: Vec<String> = (self.inner.policy)(&user)
+            .into_iter()
+            .filter(|f| !amr.contains(f))
+            .collect();
+        let authn = self.clone();
+        if required.is_empty() {
+            let done = self
+                .db
+                .run(move |conn| {
+                    transaction(conn, |conn| {
+                        let finish = Finish {
+                            user: &user,
+                            amr: &amr,
+                            ret: &flow.ret,
+                            action,
+                            old_session: old_session.as_deref(),
+                            flow_id: Some(flow.id),
+                            client: &client,
+                            session_ttl: authn.inner.settings.session_ttl,
+                            now,
+                        };
+                        complete(conn, &authn.inner.issuer, &keys, finish)
+                    })
+                })
+                .await?;
+            return Ok(Progress::Done(done));
+        }
+        let pending = required.join(" ");
+        let still = required.clone();
+        let (flow_id, user_id, amr_text) = (flow.id, user.id, amr.join(" "));
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    flows::update_flow_progress(conn, flow_id, user_id, &amr_text, &pending)?;
+                    Entry::new("signin.factor", db_time(now))
+                        .by_user(&user)
+                        .ip(client.ip.as_deref())
+                        .details(serde_json::json!({ "amr": amr, "pending": required }))
+                        .record(conn)
+                })
+            })
+            .await
+            .map_err(AuthnError::Store)?;
+        Ok(Progress::Pending {
+            flow: cookie,
+            required: still,
+        })
+    }
+
+    /// Sign-up as a first step: creates the account and signs in, in one transaction. The
+    /// password is hashed before the e-mail is checked, so a taken address costs the same time.
+    pub async fn sign_up(
+        &self,
+        cookies: Cookies,
+        request: ReturnRequest,
+        input: SignUpForm,
+        keys: Arc<Keyring>,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Progress, AuthnError> {
+        if !self.inner.settings.signup_enabled {
+            return Err(AuthnError::SignupDisabled);
+        }
+        let parsed = (|| {
+            Ok::<_, authify_domain::InputError>((
+                Name::parse(&input.name, "the name")?,
+                Email::parse(&input.email)?,
+                Password::new(&input.password)?,
+            ))
+        })();
+        let authn = self.clone();
+        let (name, email, password) = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                let flow_cookie = cookies.flow.clone();
+                let (flow, cookie) = self
+                    .db
+                    .run(move |conn| {
+                        transaction(conn, |conn| {
+                            let ret = request.resolve(conn)?;
+                            flow_for(conn, flow_cookie.as_deref(), &ret, &authn, now)
+                        })
+                    })
+                    .await?;
+                return Ok(Progress::Refused {
+                    reason: Refusal::Invalid(e.to_string()),
+                    form: form(&flow, cookie),
+                });
+            }
+        };
+        let hash = self.hasher.hash(password.expose().to_owned()).await?;
+        let public_id = random::public_id()?;
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let ret = request.resolve(conn)?;
+                    let (flow, cookie) = flow_for(conn, cookies.flow.as_deref(), &ret, &authn, now)?;
+                    let new = NewUser {
+                        public_id: &public_id,
+                        email: email.as_str(),
+                        name: name.as_str(),
+                        password_hash: &hash,
+                        is_admin: false,
+                        disabled: false,
+                        created_at: db_time(now),
+                    };
+                    let id = match users::insert_user(conn, &new) {
+                        Ok(user) => user.id,
+                        Err(StoreError::Conflict(_)) => {
+                            return Ok(Progress::Refused {
+                                reason: Refusal::EmailTaken,
+                                form: form(&flow, cookie),
+                            });
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    let user = users::get_user(conn, id)?;
+                    let amr = vec![AMR_PASSWORD.to_owned()];
+                    let finish = Finish {
+                        user: &user,
+                        amr: &amr,
+                        ret: &flow.ret,
+                        action: "signup",
+                        old_session: cookies.session.as_deref(),
+                        flow_id: Some(flow.id),
+                        client: &client,
+                        session_ttl: authn.inner.settings.session_ttl,
+                        now,
+                    };
+                    complete(conn, &authn.inner.issuer, &keys, finish).map(Progress::Done)
+                })
+            })
+            .await
+    }
+
+    /// Ends the browser's session (and audits it). Signing out without a session is not an error.
+    pub async fn sign_out(
+        &self,
+        session: Option<String>,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthnError> {
+        let Some(token) = session else {
+            return Ok(());
+        };
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    if let Some(user) = session_user(conn, Some(&token), now)? {
+                        Entry::new("logout", db_time(now))
+                            .by_user(&user)
+                            .ip(client.ip.as_deref())
+                            .record(conn)?;
+                    }
+                    sessions::delete_session(conn, &crate::sessions::token_hash(&token))?;
+                    Ok::<_, StoreError>(())
+                })
+            })
+            .await
+            .map_err(AuthnError::Store)
+    }
+}
+
+/// The return of the browser's live flow, or the account page.
+fn current_return(
+    conn: &mut DbConnection,
+    cookie: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Return, AuthnError> {
+    let Some(token) = cookie.filter(|t| t.len() == 43) else {
+        return Ok(Return::Account);
+    };
+    match flows::find_flow(conn, &crate::sessions::token_hash(token), db_time(now))? {
+        Some(row) => Ok(Flow::try_from(row)?.ret),
+        None => Ok(Return::Account),
+    }
+}

@@ -1,0 +1,90 @@
+//! Sign-in attempts (`auth_flows`), stored by the SHA-256 of their cookie token. What the
+//! columns mean belongs to `authify_core::authn`; this module only reads and writes rows.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::models::AuthFlow;
+use crate::schema::auth_flows;
+use crate::{DbConnection, StoreError};
+
+/// Records a new attempt.
+pub fn insert_flow(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    return_to: &str,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> Result<(), StoreError> {
+    diesel::insert_into(auth_flows::table)
+        .values((
+            auth_flows::token_hash.eq(token_hash),
+            auth_flows::return_to.eq(return_to),
+            auth_flows::created_at.eq(now),
+            auth_flows::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The unexpired attempt with this token hash.
+pub fn find_flow(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> Result<Option<AuthFlow>, StoreError> {
+    Ok(auth_flows::table
+        .filter(auth_flows::token_hash.eq(token_hash))
+        .filter(auth_flows::expires_at.gt(now))
+        .select(AuthFlow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Points an attempt at another return (a new `/login?callback=` in the same browser).
+pub fn update_flow_return(
+    conn: &mut DbConnection,
+    id: i64,
+    return_to: &str,
+) -> Result<(), StoreError> {
+    diesel::update(auth_flows::table.find(id))
+        .set(auth_flows::return_to.eq(return_to))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records progress: the identified user, the factors satisfied and those still pending.
+pub fn update_flow_progress(
+    conn: &mut DbConnection,
+    id: i64,
+    user_id: i64,
+    amr: &str,
+    pending: &str,
+) -> Result<(), StoreError> {
+    diesel::update(auth_flows::table.find(id))
+        .set((
+            auth_flows::user_id.eq(Some(user_id)),
+            auth_flows::amr.eq(amr),
+            auth_flows::pending.eq(pending),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes one attempt; returns whether it existed.
+pub fn delete_flow(conn: &mut DbConnection, id: i64) -> Result<bool, StoreError> {
+    Ok(diesel::delete(auth_flows::table.find(id)).execute(conn)? > 0)
+}
+
+/// Deletes expired attempts; returns how many.
+pub fn delete_expired_flows(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::delete(auth_flows::table.filter(auth_flows::expires_at.le(now))).execute(conn)?)
+}
+
+/// How many attempts exist (expired or not): for tests and metrics.
+pub fn count_flows(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(auth_flows::table.count().get_result(conn)?)
+}
