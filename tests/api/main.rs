@@ -6,6 +6,7 @@
 
 mod admin_cli;
 mod api_tokens;
+mod authn;
 mod authz_matrix;
 mod browser;
 mod callback;

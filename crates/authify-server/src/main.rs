@@ -58,13 +58,9 @@ fn main() -> ExitCode {
     let now = authify_core::Clock::now(&authify_core::SystemClock);
     let result = match &cli.command {
         Command::Serve => serve(&settings),
-        Command::Keys(command) => run_keys(
-            command,
-            &settings,
-            now,
-            &mut std::io::stdout(),
-        )
-        .map_err(|e| e.to_string()),
+        Command::Keys(command) => {
+            run_keys(command, &settings, now, &mut std::io::stdout()).map_err(|e| e.to_string())
+        }
         other => run_admin(
             other,
             &settings,

@@ -116,7 +116,8 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
     }
     let settings = test_settings(dir.path(), &vars);
     let clock = authify_core::FixedClock::at(chrono::Utc::now());
-    let app = Application::build(&settings, std::sync::Arc::new(clock.clone())).expect("server starts");
+    let app =
+        Application::build(&settings, std::sync::Arc::new(clock.clone())).expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
@@ -287,6 +288,11 @@ fn run(command: &mut Command) -> ExternalRun {
 pub const PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
+    /// The server's current time (its fixed clock).
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        authify_core::Clock::now(&self.clock)
+    }
+
     /// Registers an application with `callbacks`; returns its app id.
     pub async fn create_app(&self, name: &str, callbacks: &[&str]) -> String {
         let callbacks: Vec<String> = callbacks.iter().map(|c| c.to_string()).collect();

@@ -108,35 +108,18 @@ pub fn session_csrf(cookies: &Cookies) -> String {
         .unwrap_or_default()
 }
 
-/// Whether a form POST may proceed: the form's token is bound to this browser's session or flow,
-/// and the request's `Origin`, when present, is ours.
-// SECURITY: every state-changing form goes through here; a missing or foreign token means the
-// request changes nothing.
-pub fn csrf_ok(
-    req: &HttpRequest,
-    cookies: &Cookies,
-    form_token: Option<&str>,
-    public_origin: &str,
-) -> bool {
-    if cookies.session.is_none() && cookies.flow.is_none() {
-        tracing::info!(path = req.path(), "form refused: no session or flow cookie");
-        return false;
-    }
-    if !csrf::matches(
-        form_token,
-        &[cookies.session.as_deref(), cookies.flow.as_deref()],
-    ) {
+/// Whether a form POST's origin is acceptable (the token is checked by the engine, which knows
+/// whether the session or flow it is bound to is live).
+// SECURITY: with the token check, every state-changing form goes through here.
+pub fn origin_allowed(req: &HttpRequest, public_origin: &str) -> bool {
+    let ok = origin_ok(req, public_origin);
+    if !ok {
         tracing::info!(
             path = req.path(),
-            "form refused: the form token is not this browser's"
+            "form refused: foreign or malformed Origin"
         );
-        return false;
     }
-    if !origin_ok(req, public_origin) {
-        tracing::info!(path = req.path(), "form refused: foreign or malformed Origin");
-        return false;
-    }
-    true
+    ok
 }
 
 /// `Origin` absent, or equal to our public origin, or to this request's own scheme and host.

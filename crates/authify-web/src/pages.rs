@@ -193,17 +193,29 @@ pub fn respond(state: &AppState, result: Result<HttpResponse, PageError>) -> Htt
     res
 }
 
-/// Every form POST starts here: a missing or wrong CSRF token, or a foreign origin, stops the
-/// request before it changes anything.
-pub fn require_csrf(
+/// Every form POST starts here: a missing or foreign token, a session or flow that is no longer
+/// live, or a foreign origin, stops the request before it changes anything.
+pub async fn require_csrf(
     state: &AppState,
     req: &HttpRequest,
     token: Option<&str>,
 ) -> Result<(), PageError> {
+    if !cookies::origin_allowed(req, &state.config().public_origin) {
+        return Err(PageError::csrf());
+    }
     let cookies = state.cookies().read(req);
-    if cookies::csrf_ok(req, &cookies, token, &state.config().public_origin) {
+    let allowed = state
+        .authn()
+        .form_allowed(&cookies, token, state.now())
+        .await
+        .map_err(PageError::internal)?;
+    if allowed {
         Ok(())
     } else {
+        tracing::info!(
+            path = req.path(),
+            "form refused: no live session or flow for its token"
+        );
         Err(PageError::csrf())
     }
 }

@@ -3,8 +3,8 @@
 //! The token of a form is derived from the secret cookie that ties the browser to us: the
 //! session token when signed in, otherwise the flow token. A value a third party plants in a
 //! cookie (a sibling subdomain can set cookies for ours over http) no longer passes: the form
-//! must carry the derivation of a session or flow the server issued. Signing in or out changes
-//! the session, so the token changes with it.
+//! must carry the derivation of a session or flow the server issued and that is still live.
+//! Signing in or out changes the session, so the token changes with it.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,14 +22,20 @@ pub fn token_for(binding: &str) -> String {
 }
 
 /// Whether `form_token` is the token of one of the browser's bindings (compared in constant
-/// time). No binding, no match.
+/// time). No binding, no match. The caller must still check that the binding is live: anyone
+/// can compute the token of a value they chose ([`super::Authn::form_allowed`] does both).
 pub fn matches(form_token: Option<&str>, bindings: &[Option<&str>]) -> bool {
-    let Some(form) = form_token.filter(|t| t.len() == 43) else {
-        return false;
-    };
-    bindings.iter().flatten().any(|binding| {
-        // SECURITY: constant-time, so the comparison leaks no prefix of the expected token.
-        bool::from(token_for(binding).as_bytes().ct_eq(form.as_bytes()))
+    matching(form_token, bindings).is_some()
+}
+
+/// The index of the binding `form_token` belongs to.
+pub(crate) fn matching(form_token: Option<&str>, bindings: &[Option<&str>]) -> Option<usize> {
+    let form = form_token.filter(|t| t.len() == 43)?;
+    bindings.iter().position(|binding| {
+        binding.is_some_and(|b| {
+            // SECURITY: constant-time, so the comparison leaks no prefix of the expected token.
+            bool::from(token_for(b).as_bytes().ct_eq(form.as_bytes()))
+        })
     })
 }
 

@@ -80,10 +80,9 @@ impl ReturnRequest {
         };
         let callback = CallbackUrl::from_base64(raw).map_err(AuthnError::Callback)?;
         // SECURITY: never redirect anywhere that is not registered, signed in or not (W-1).
-        let app = apps::find_application_by_callback(conn, callback.match_key())?
-            .ok_or(AuthnError::Callback(
-                authify_domain::CallbackError::NotRegistered,
-            ))?;
+        let app = apps::find_application_by_callback(conn, callback.match_key())?.ok_or(
+            AuthnError::Callback(authify_domain::CallbackError::NotRegistered),
+        )?;
         Ok(Return::Legacy {
             app_id: app.app_id,
             app_name: app.name,

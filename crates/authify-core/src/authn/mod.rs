@@ -16,9 +16,9 @@
 //! - [`csrf`]: form tokens bound to the session or flow.
 //! - [`complete`]: the final transaction.
 
+mod complete;
 pub mod csrf;
 mod flow;
-mod complete;
 mod steps;
 
 use std::sync::Arc;
@@ -301,6 +301,36 @@ impl Authn {
             return Ok(None);
         };
         Ok(crate::sessions::resolve(&self.db, token, now).await?)
+    }
+
+    /// Whether a form POST may proceed: its token belongs to the browser's session or flow, and
+    /// that session or flow is live on the server. A cookie value someone planted, or one whose
+    /// flow expired, does not pass.
+    // SECURITY: the CSRF check of every form (login CSRF included).
+    pub async fn form_allowed(
+        &self,
+        cookies: &Cookies,
+        form_token: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AuthnError> {
+        let bindings = [cookies.session.as_deref(), cookies.flow.as_deref()];
+        let Some(index) = csrf::matching(form_token, &bindings) else {
+            return Ok(false);
+        };
+        let hash = bindings[index]
+            .map(crate::sessions::token_hash)
+            .unwrap_or_default();
+        let when = crate::db_time(now);
+        self.db
+            .run(move |conn| {
+                Ok(if index == 0 {
+                    authify_store::sessions::find_session(conn, &hash, when)?.is_some()
+                } else {
+                    authify_store::flows::find_flow(conn, &hash, when)?.is_some()
+                })
+            })
+            .await
+            .map_err(AuthnError::Store)
     }
 
     /// Deletes expired sessions and flows; returns how many of each. Run periodically.

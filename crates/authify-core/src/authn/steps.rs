@@ -61,7 +61,13 @@ fn flow_for(
         }
     }
     let (token, hash) = new_token()?;
-    flows::insert_flow(conn, &hash, &ret.to_json()?, db_time(now), db_time(now + ttl))?;
+    flows::insert_flow(
+        conn,
+        &hash,
+        &ret.to_json()?,
+        db_time(now),
+        db_time(now + ttl),
+    )?;
     let row = flows::find_flow(conn, &hash, db_time(now))?
         .ok_or_else(|| AuthnError::Internal("a new flow could not be read back".into()))?;
     let cookie = FlowCookie {
@@ -115,8 +121,9 @@ impl Authn {
                     })?;
                     return Ok(Opened::Returned { location });
                 }
-                let (flow, cookie) =
-                    transaction(conn, |conn| flow_for(conn, cookies.flow.as_deref(), &ret, &authn, now))?;
+                let (flow, cookie) = transaction(conn, |conn| {
+                    flow_for(conn, cookies.flow.as_deref(), &ret, &authn, now)
+                })?;
                 Ok(Opened::Form(form(&flow, cookie)))
             })
             .await
@@ -181,8 +188,18 @@ impl Authn {
         };
         match (refusal, user) {
             (None, Some(user)) => {
-                self.identified(user, vec![AMR_PASSWORD.to_owned()], flow, cookie, cookies.session, keys, client, "signin", now)
-                    .await
+                self.identified(
+                    user,
+                    vec![AMR_PASSWORD.to_owned()],
+                    flow,
+                    cookie,
+                    cookies.session,
+                    keys,
+                    client,
+                    "signin",
+                    now,
+                )
+                .await
             }
             (reason, user) => {
                 let reason = reason.unwrap_or(Refusal::InvalidCredentials);
@@ -317,7 +334,8 @@ impl Authn {
             .run(move |conn| {
                 transaction(conn, |conn| {
                     let ret = request.resolve(conn)?;
-                    let (flow, cookie) = flow_for(conn, cookies.flow.as_deref(), &ret, &authn, now)?;
+                    let (flow, cookie) =
+                        flow_for(conn, cookies.flow.as_deref(), &ret, &authn, now)?;
                     let new = NewUser {
                         public_id: &public_id,
                         email: email.as_str(),

@@ -34,7 +34,8 @@ pub async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let b: NewApp = json(&body)?;
-    let (app, secret) = apps::create(state.db(), &actor, &b.name, &b.callbacks, state.now()).await?;
+    let (app, secret) =
+        apps::create(state.db(), &actor, &b.name, &b.callbacks, state.now()).await?;
     Ok(created(&value!({
         "app_id": app.app_id,
         "name": app.name,

@@ -47,9 +47,15 @@ pub async fn patch_me(
         email: b.email,
         password: b.password,
     };
-    let user =
-        users::change_credentials(state.db(), state.hasher(), &actor, change, None, state.now())
-            .await?;
+    let user = users::change_credentials(
+        state.db(),
+        state.hasher(),
+        &actor,
+        change,
+        None,
+        state.now(),
+    )
+    .await?;
     Ok(ok(&user))
 }
 

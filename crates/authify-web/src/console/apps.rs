@@ -84,7 +84,7 @@ async fn create(
     req: &HttpRequest,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     let callbacks = callback_lines(ActionForm::text(&form.callbacks));
     let name = ActionForm::text(&form.name);
@@ -152,7 +152,7 @@ async fn update(
     app_id: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     let callbacks = callback_lines(ActionForm::text(&form.callbacks));
     let name = ActionForm::text(&form.name);
@@ -190,7 +190,7 @@ async fn rotate(
     app_id: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     let app = apps::get(state.db(), &c.actor, app_id).await?;
     if !form.confirmed() {
@@ -240,7 +240,7 @@ async fn delete(
     app_id: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     if !form.confirmed() {
         let app = apps::get(state.db(), &c.actor, app_id).await?;

@@ -103,7 +103,7 @@ async fn rename(
     gid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
     groups::rename(state.db(), &c.actor, oid, gid, name, state.now()).await?;
@@ -134,7 +134,7 @@ async fn delete(
     gid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
         let group = groups::get(state.db(), &c.actor, oid, gid).await?;
@@ -178,7 +178,7 @@ async fn add_member(
     gid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let uid = ActionForm::text(&form.uid);
     groups::add_member(state.db(), &c.actor, oid, gid, uid, state.now()).await?;
@@ -210,7 +210,7 @@ async fn remove_member(
     uid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
         let group = groups::get(state.db(), &c.actor, oid, gid).await?;

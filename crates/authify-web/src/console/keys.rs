@@ -80,7 +80,7 @@ async fn generate(
     req: &HttpRequest,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "keys");
     console::require_global(&c.actor)?;
     let now = state.now();

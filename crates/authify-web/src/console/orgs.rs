@@ -102,7 +102,7 @@ async fn create_org(
     req: &HttpRequest,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
     let policy = state.config().org_creation;
@@ -170,7 +170,7 @@ async fn rename(
     oid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
     orgs::rename(state.db(), &c.actor, oid, name, state.now()).await?;
@@ -193,7 +193,7 @@ async fn delete(
     oid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
         let org = orgs::get(state.db(), &c.actor, oid).await?;
@@ -232,7 +232,7 @@ async fn add_member(
     oid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let (email, admin) = (ActionForm::text(&form.email), ActionForm::yes(&form.admin));
     orgs::add_member(state.db(), &c.actor, oid, email, admin, state.now()).await?;
@@ -260,7 +260,7 @@ async fn member_admin(
     uid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let admin = ActionForm::yes(&form.value);
     orgs::set_member_admin(state.db(), &c.actor, oid, uid, admin, state.now()).await?;
@@ -293,7 +293,7 @@ async fn remove_member(
     uid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
         let org = orgs::get(state.db(), &c.actor, oid).await?;
@@ -334,7 +334,7 @@ async fn create_group(
     oid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
     let group = groups::create(state.db(), &c.actor, oid, name, state.now()).await?;

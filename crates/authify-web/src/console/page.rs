@@ -108,10 +108,7 @@ impl Frame {
     /// The frame of a signed-in page for `req`: its forms carry the session's token.
     pub fn new(state: &AppState, req: &HttpRequest, nav: Option<Nav>) -> Result<Self, PageError> {
         let csrf_token = cookies::session_csrf(&state.cookies().read(req));
-        Ok(Frame {
-            nav,
-            csrf_token,
-        })
+        Ok(Frame { nav, csrf_token })
     }
 
     /// Renders `template` with the frame and `page`.

@@ -107,7 +107,7 @@ async fn set_disabled(
     uid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "users");
     let disable = ActionForm::yes(&form.value);
     if disable && !form.confirmed() {
@@ -158,7 +158,7 @@ async fn set_admin(
     uid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "users");
     let admin = ActionForm::yes(&form.value);
     let change = UserChange {

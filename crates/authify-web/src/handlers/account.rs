@@ -88,7 +88,7 @@ async fn form_actor(
     req: &HttpRequest,
     form: &ActionForm,
 ) -> Result<Option<Actor>, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     signed_in(state, req).await
 }
 
@@ -121,7 +121,15 @@ async fn change_email(
         email: Some(form.email.unwrap_or_default()),
         password: None,
     };
-    users::change_credentials(state.db(), state.hasher(), &actor, change, None, state.now()).await?;
+    users::change_credentials(
+        state.db(),
+        state.hasher(),
+        &actor,
+        change,
+        None,
+        state.now(),
+    )
+    .await?;
     Ok(see_other("/account?done=email_changed"))
 }
 

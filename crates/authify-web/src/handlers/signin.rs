@@ -101,9 +101,15 @@ struct Shown {
 }
 
 /// Adds the flow cookie when the flow is new.
-fn with_flow(state: &AppState, mut res: HttpResponse, flow: &FlowCookie) -> Result<HttpResponse, PageError> {
+fn with_flow(
+    state: &AppState,
+    mut res: HttpResponse,
+    flow: &FlowCookie,
+) -> Result<HttpResponse, PageError> {
     if flow.new {
-        let cookie = state.cookies().flow_cookie(flow.token.clone(), flow.max_age);
+        let cookie = state
+            .cookies()
+            .flow_cookie(flow.token.clone(), flow.max_age);
         res.add_cookie(&cookie).map_err(PageError::internal)?;
     }
     Ok(res)
@@ -128,7 +134,11 @@ fn show_login(
         state: request.state.clone(),
         app_name: form.ret.app_name().map(str::to_owned),
     };
-    with_flow(state, render(state, "pages/login", &view, status)?, &form.flow)
+    with_flow(
+        state,
+        render(state, "pages/login", &view, status)?,
+        &form.flow,
+    )
 }
 
 fn show_signup(
@@ -150,7 +160,11 @@ fn show_signup(
         state: request.state.clone(),
         app_name: form.ret.app_name().map(str::to_owned),
     };
-    with_flow(state, render(state, "pages/signup", &view, status)?, &form.flow)
+    with_flow(
+        state,
+        render(state, "pages/signup", &view, status)?,
+        &form.flow,
+    )
 }
 
 /// Signed in: the new session cookie, the flow cookie gone, on to the return.
@@ -224,7 +238,7 @@ async fn login_submit(
     req: &HttpRequest,
     form: LoginForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let request = ReturnRequest::new(form.callback, form.state);
     let email = form.email.unwrap_or_default();
     let progress = state
@@ -311,7 +325,7 @@ async fn signup_submit(
     req: &HttpRequest,
     form: SignupForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let request = ReturnRequest::new(form.callback, form.state);
     let input = SignUpForm {
         name: form.name.unwrap_or_default(),
@@ -336,7 +350,8 @@ async fn signup_submit(
         Progress::Refused { reason, form } => {
             let (message, status) = match reason {
                 Refusal::EmailTaken => (
-                    "An account with this e-mail address already exists. Sign in instead.".to_owned(),
+                    "An account with this e-mail address already exists. Sign in instead."
+                        .to_owned(),
                     StatusCode::CONFLICT,
                 ),
                 Refusal::Invalid(m) => (sentence(&m), StatusCode::BAD_REQUEST),
@@ -384,7 +399,7 @@ async fn logout_submit(
     req: &HttpRequest,
     form: LogoutForm,
 ) -> Result<HttpResponse, PageError> {
-    require_csrf(state, req, form.csrf_token.as_deref())?;
+    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let cookies = state.cookies().read(req);
     state
         .authn()
