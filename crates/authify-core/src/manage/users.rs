@@ -201,7 +201,8 @@ impl std::fmt::Debug for CredentialChange {
 }
 
 /// Changes the actor's own e-mail and/or password. The current password is checked first
-/// (argon2, on the bounded pool); other sessions end when the password changes.
+/// (argon2, on the bounded pool). Either change ends every session of the user but
+/// `keep_session` (the token of the session making the change, if it is one).
 pub async fn change_credentials(
     db: &Db,
     hasher: &PasswordHasher,
@@ -266,13 +267,14 @@ pub async fn change_credentials(
             }
             if let Some(h) = &hash {
                 users::update_user_password(conn, id, h)?;
-                // SECURITY: a new password signs out every other session.
-                sessions::delete_user_sessions_except(conn, id, keep.as_deref())?;
                 actor
                     .entry("user.change_password", now)
                     .target("user", &actor.user.public_id, &actor.user.email)
                     .record(conn)?;
             }
+            // SECURITY: a new e-mail address or password signs out every other session, so
+            // whoever took over one of them loses it with the credentials they may have seen.
+            sessions::delete_user_sessions_except(conn, id, keep.as_deref())?;
             Ok(UserInfo::from(&users::get_user(conn, id)?))
         })
     })
