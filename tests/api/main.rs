@@ -11,6 +11,7 @@ mod authz_matrix;
 mod browser;
 mod callback;
 mod console;
+mod credential_changes;
 mod interop;
 mod keys_cli;
 mod management;

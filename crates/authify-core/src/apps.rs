@@ -1,5 +1,5 @@
-//! Registered applications: creation (with a secret shown once), listing, and resolving a
-//! callback to the application that registered it.
+//! Registered applications: creation (with a secret shown once) and resolving a callback to the
+//! application that registered it.
 
 use authify_domain::{CallbackError, CallbackUrl, Name};
 use authify_store::StoreError;
@@ -71,11 +71,6 @@ pub(crate) fn new_secret() -> Result<(String, String), AdminError> {
     // A 256-bit random secret needs no slow hash; SHA-256 keeps verification cheap.
     let hash = format!("sha256:{}", crate::sessions::token_hash(&secret));
     Ok((secret, hash))
-}
-
-/// Every application with its callbacks.
-pub async fn list(db: &Db) -> Result<Vec<(Application, Vec<String>)>, AdminError> {
-    db.run(|conn| Ok(apps::list_applications(conn)?)).await
 }
 
 /// Why a callback could not be used.

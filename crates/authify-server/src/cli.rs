@@ -1,5 +1,7 @@
-//! The command line: `serve` and `keys generate|list`. Output is for people and scripts alike:
-//! results on stdout, one-line errors on stderr, non-zero exit codes on failure.
+//! The command line: `serve`, `migrate`, `keys generate|list`, and administration (`users`,
+//! `apps`, `orgs`, `groups`, `seed`) through the same use cases as the console and the API. Output
+//! is for people and scripts alike: results on stdout, one-line errors on stderr, non-zero exit
+//! codes on failure.
 
 mod admin;
 mod keys;
@@ -80,7 +82,7 @@ pub enum UsersCommand {
         #[command(flatten)]
         output: Output,
     },
-    /// Disable a user and end their sessions.
+    /// Disable a user and end their sessions (never the last enabled global administrator).
     Disable {
         /// E-mail address.
         #[arg(long)]

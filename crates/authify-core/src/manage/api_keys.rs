@@ -47,6 +47,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<CreatedApiKey, AdminError> {
     actor.can_write()?;
+    actor.own_account()?;
     let name = Name::parse(name, "the key name").map_err(|e| AdminError::Invalid(e.to_string()))?;
     let expires_at = match expires_in_days {
         Some(d) if d == 0 || d > MAX_DAYS => {
@@ -76,8 +77,8 @@ pub async fn create(
                         expires_at,
                     },
                 )?;
-                Entry::new("api_key.create", now)
-                    .by(&actor)
+                actor
+                    .entry("api_key.create", now)
                     .target("api_key", &key.access_key, &key.name)
                     .details(json!({ "read_only": read_only, "expires_at": expires_at.map(|e| e.and_utc().to_rfc3339()) }))
                     .record(conn)?;
@@ -107,8 +108,8 @@ pub async fn revoke(
                 .filter(|k| k.user_id == actor.user.id)
                 .ok_or_else(|| AdminError::NotFound(format!("no API key {access_key:?}")))?;
             store::revoke_api_key(conn, key.id, now)?;
-            Entry::new("api_key.revoke", now)
-                .by(&actor)
+            actor
+                .entry("api_key.revoke", now)
                 .target("api_key", &key.access_key, &key.name)
                 .record(conn)?;
             Ok(())

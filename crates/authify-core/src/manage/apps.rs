@@ -1,6 +1,7 @@
 //! Registered applications, managed by global admins: create (secret shown once), edit name and
 //! callbacks, rotate the secret (shown once), delete.
 
+use authify_domain::Name;
 use authify_store::models::Application;
 use authify_store::{DbConnection, StoreError, apps as store, transaction};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -11,7 +12,7 @@ use super::audit::Entry;
 use super::views::AppInfo;
 use crate::apps::{new_secret, parse_callbacks};
 use crate::error::AdminError;
-use crate::{Db, db_time};
+use crate::{Db, db_time, random};
 
 fn info(conn: &mut DbConnection, app: &Application) -> Result<AppInfo, AdminError> {
     Ok(AppInfo {
@@ -31,9 +32,22 @@ fn find(conn: &mut DbConnection, app_id: &str) -> Result<Application, AdminError
 }
 
 fn entry(action: &str, actor: &Actor, app: &Application, now: NaiveDateTime) -> Entry {
-    Entry::new(action, now)
-        .by(actor)
+    actor
+        .entry(action, now)
         .target("application", &app.app_id, &app.name)
+}
+
+fn parse_name(name: &str) -> Result<Name, AdminError> {
+    Name::parse(name, "the application name").map_err(|e| AdminError::Invalid(e.to_string()))
+}
+
+fn callback_taken(e: StoreError) -> AdminError {
+    match e {
+        StoreError::Conflict(_) => {
+            AdminError::Conflict("a callback is already registered to another application".into())
+        }
+        other => other.into(),
+    }
 }
 
 /// Every application.
@@ -67,7 +81,8 @@ pub async fn get(db: &Db, actor: &Actor, app_id: &str) -> Result<AppInfo, AdminE
     .await
 }
 
-/// Registers an application; returns it and its secret (shown once).
+/// Registers an application; returns it and its secret (shown once). Each callback must pass
+/// the same checks as a login callback, and may belong to one application only.
 pub async fn create(
     db: &Db,
     actor: &Actor,
@@ -77,16 +92,28 @@ pub async fn create(
 ) -> Result<(AppInfo, String), AdminError> {
     actor.can_write()?;
     actor.global()?;
-    let created = crate::apps::create(db, name, callbacks, now).await?;
+    let name = parse_name(name)?;
+    if callbacks.is_empty() {
+        return Err(AdminError::Invalid(
+            "an application needs at least one callback URL".into(),
+        ));
+    }
+    let callbacks = parse_callbacks(callbacks)?;
+    let app_id = format!("app_{}", random::token::<12>()?);
+    let (secret, hash) = new_secret()?;
     let (actor, now) = (actor.clone(), db_time(now));
-    let app = created.app;
     let info = db
         .run(move |conn| {
-            entry("application.create", &actor, &app, now).record(conn)?;
-            info(conn, &app)
+            transaction(conn, |conn| {
+                let app =
+                    store::insert_application(conn, &app_id, name.as_str(), &hash, &callbacks, now)
+                        .map_err(callback_taken)?;
+                entry("application.create", &actor, &app, now).record(conn)?;
+                info(conn, &app)
+            })
         })
         .await?;
-    Ok((info, created.secret))
+    Ok((info, secret))
 }
 
 /// Renames an application and/or replaces its callbacks (all or nothing).
@@ -100,13 +127,7 @@ pub async fn update(
 ) -> Result<AppInfo, AdminError> {
     actor.can_write()?;
     actor.global()?;
-    let name = match name {
-        Some(n) => Some(
-            authify_domain::Name::parse(n, "the application name")
-                .map_err(|e| AdminError::Invalid(e.to_string()))?,
-        ),
-        None => None,
-    };
+    let name = name.map(parse_name).transpose()?;
     let callbacks = match callbacks {
         Some([]) => {
             return Err(AdminError::Invalid(
@@ -125,14 +146,8 @@ pub async fn update(
                 .as_ref()
                 .map_or(app.name.as_str(), |n| n.as_str())
                 .to_owned();
-            store::update_application(conn, app.id, &new_name, callbacks.as_deref()).map_err(
-                |e| match e {
-                    StoreError::Conflict(_) => AdminError::Conflict(
-                        "a callback is already registered to another application".into(),
-                    ),
-                    other => other.into(),
-                },
-            )?;
+            store::update_application(conn, app.id, &new_name, callbacks.as_deref())
+                .map_err(callback_taken)?;
             let updated = find(conn, &app_id)?;
             let after = info(conn, &updated)?;
             entry("application.update", &actor, &app, now)

@@ -40,8 +40,8 @@ fn group_entry(
     g: &Group,
     now: NaiveDateTime,
 ) -> Entry {
-    Entry::new(action, now)
-        .by(actor)
+    actor
+        .entry(action, now)
         .target("group", &g.public_id, &format!("{} / {}", org.name, g.name))
         .org(&org.public_id)
 }
@@ -65,6 +65,25 @@ pub async fn get(db: &Db, actor: &Actor, oid: &str, gid: &str) -> Result<GroupIn
     db.run(move |conn| {
         let (org, _) = actor.org(conn, &oid)?;
         Ok(GroupInfo::from(&group_in(conn, &org, &gid)?))
+    })
+    .await
+}
+
+/// The group with exactly this name (how the command line names groups); any member of the
+/// organization.
+pub async fn find_by_name(
+    db: &Db,
+    actor: &Actor,
+    oid: &str,
+    name: &str,
+) -> Result<GroupInfo, AdminError> {
+    let (actor, oid, name) = (actor.clone(), oid.to_owned(), name.to_owned());
+    db.run(move |conn| {
+        let (org, _) = actor.org(conn, &oid)?;
+        let g = orgs::find_group(conn, org.id, &name)?.ok_or_else(|| {
+            AdminError::NotFound(format!("{:?} has no group named {name:?}", org.name))
+        })?;
+        Ok(GroupInfo::from(&g))
     })
     .await
 }

@@ -39,8 +39,8 @@ pub(crate) fn member_by_uid(
 }
 
 fn org_entry(action: &str, actor: &Actor, org: &Organization, now: NaiveDateTime) -> Entry {
-    Entry::new(action, now)
-        .by(actor)
+    actor
+        .entry(action, now)
         .target("organization", &org.public_id, &org.name)
         .org(&org.public_id)
 }
@@ -87,6 +87,23 @@ pub async fn get(db: &Db, actor: &Actor, oid: &str) -> Result<OrgInfo, AdminErro
     db.run(move |conn| {
         let (org, role) = actor.org(conn, &oid)?;
         Ok(OrgInfo::new(&org, role))
+    })
+    .await
+}
+
+/// The organization with exactly this name (how the command line names organizations), if the
+/// actor may see it.
+pub async fn find_by_name(db: &Db, actor: &Actor, name: &str) -> Result<OrgInfo, AdminError> {
+    let (actor, name) = (actor.clone(), name.to_owned());
+    db.run(move |conn| {
+        let missing = || AdminError::NotFound(format!("no organization named {name:?}"));
+        let org = orgs::find_organization_by_name(conn, &name)?.ok_or_else(missing)?;
+        // Through the same check as an id, so a name discloses no more than an id would.
+        match actor.org(conn, &org.public_id) {
+            Ok((org, role)) => Ok(OrgInfo::new(&org, role)),
+            Err(AdminError::NotFound(_)) => Err(missing()),
+            Err(other) => Err(other),
+        }
     })
     .await
 }
@@ -198,6 +215,25 @@ pub async fn members(
             |(u, _)| u.email.clone(),
             |(u, admin)| MemberInfo::new(&u, admin),
         ))
+    })
+    .await
+}
+
+/// The member with this exact e-mail address; the organization's admins and global admins.
+pub async fn member_by_email(
+    db: &Db,
+    actor: &Actor,
+    oid: &str,
+    email: &str,
+) -> Result<MemberInfo, AdminError> {
+    let email = Email::parse(email).map_err(|e| AdminError::Invalid(format!("{email:?}: {e}")))?;
+    let (actor, oid) = (actor.clone(), oid.to_owned());
+    db.run(move |conn| {
+        let org = actor.managed_org(conn, &oid)?;
+        let missing = || AdminError::NotFound(format!("{email} is not a member of {:?}", org.name));
+        let user = users::find_user_by_email(conn, email.as_str())?.ok_or_else(missing)?;
+        let admin = orgs::find_membership(conn, org.id, user.id)?.ok_or_else(missing)?;
+        Ok(MemberInfo::new(&user, admin))
     })
     .await
 }

@@ -2,6 +2,7 @@
 //! and a user's own e-mail and password, which change only with the current password.
 
 use authify_domain::{Email, Name, Password};
+use authify_store::models::NewUser;
 use authify_store::users;
 pub use authify_store::users::UserFilter;
 use authify_store::{DbConnection, StoreError, sessions, transaction};
@@ -9,10 +10,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::actor::Actor;
-use super::audit::Entry;
 use super::views::{Page, PageRequest, UserInfo};
 use crate::error::AdminError;
-use crate::{Db, PasswordHasher, User, accounts, db_time};
+use crate::{Db, PasswordHasher, User, db_time, random};
 
 fn by_uid(conn: &mut DbConnection, uid: &str) -> Result<User, AdminError> {
     users::find_user_by_public_id(conn, uid)?
@@ -50,7 +50,20 @@ pub async fn get(db: &Db, actor: &Actor, uid: &str) -> Result<UserInfo, AdminErr
         .await
 }
 
-/// A new user, created by a global admin.
+/// One user by exact e-mail address (how the command line names users); global admins only.
+pub async fn find_by_email(db: &Db, actor: &Actor, email: &str) -> Result<UserInfo, AdminError> {
+    actor.global()?;
+    let email = Email::parse(email).map_err(|e| AdminError::Invalid(format!("{email:?}: {e}")))?;
+    db.run(move |conn| {
+        let user = users::find_user_by_email(conn, email.as_str())?
+            .ok_or_else(|| AdminError::NotFound(format!("no user with e-mail {email}")))?;
+        Ok(UserInfo::from(&user))
+    })
+    .await
+}
+
+/// A new user, created by a global admin. The display name defaults to the part of the e-mail
+/// address before the @.
 #[allow(clippy::too_many_arguments)] // each is a distinct field of the new account
 pub async fn create(
     db: &Db,
@@ -64,13 +77,40 @@ pub async fn create(
 ) -> Result<UserInfo, AdminError> {
     actor.can_write()?;
     actor.global()?;
-    let user = accounts::create_user(db, hasher, email, name, password, admin, now).await?;
-    let entry = Entry::new("user.create", db_time(now))
-        .by(actor)
-        .target("user", &user.public_id, &user.email)
-        .details(json!({ "admin": admin }));
-    db.run(move |conn| entry.record(conn)).await?;
-    Ok(UserInfo::from(&user))
+    let email = Email::parse(email).map_err(|e| AdminError::Invalid(format!("{email:?}: {e}")))?;
+    let default_name = email.as_str().split('@').next().unwrap_or("user");
+    let name = Name::parse(name.unwrap_or(default_name), "the name")
+        .map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let password = Password::new(password).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let hash = hasher.hash(password.expose().to_owned()).await?;
+    let public_id = random::public_id()?;
+    let (actor, now) = (actor.clone(), db_time(now));
+    db.run(move |conn| {
+        transaction(conn, |conn| {
+            let new = NewUser {
+                public_id: &public_id,
+                email: email.as_str(),
+                name: name.as_str(),
+                password_hash: &hash,
+                is_admin: admin,
+                disabled: false,
+                created_at: now,
+            };
+            let user = users::insert_user(conn, &new).map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    AdminError::Conflict(format!("a user with e-mail {email} already exists"))
+                }
+                other => other.into(),
+            })?;
+            actor
+                .entry("user.create", now)
+                .target("user", &user.public_id, &user.email)
+                .details(json!({ "admin": admin }))
+                .record(conn)?;
+            Ok(UserInfo::from(&user))
+        })
+    })
+    .await
 }
 
 /// What a global admin may change about a user.
@@ -113,24 +153,26 @@ pub async fn update(
                     "this is the last enabled global administrator; make someone else an administrator first".into(),
                 ));
             }
-            let target = |e: Entry| e.by(&actor).target("user", &user.public_id, &user.email);
+            let target = |action: &str| {
+                actor
+                    .entry(action, now)
+                    .target("user", &user.public_id, &user.email)
+            };
             if let Some(d) = change.disabled.filter(|d| *d != user.disabled) {
                 users::update_user_disabled(conn, user.id, d)?;
                 if d {
                     // SECURITY: a disabled user is signed out everywhere at once.
                     sessions::delete_user_sessions(conn, user.id)?;
                 }
-                target(Entry::new(if d { "user.disable" } else { "user.enable" }, now))
-                    .record(conn)?;
+                target(if d { "user.disable" } else { "user.enable" }).record(conn)?;
             }
             if let Some(a) = change.admin.filter(|a| *a != user.is_admin) {
                 users::update_user_admin(conn, user.id, a)?;
-                target(Entry::new(if a { "user.grant_admin" } else { "user.revoke_admin" }, now))
-                    .record(conn)?;
+                target(if a { "user.grant_admin" } else { "user.revoke_admin" }).record(conn)?;
             }
             if let Some(n) = name.filter(|n| n.as_str() != user.name) {
                 users::update_user_name(conn, user.id, n.as_str())?;
-                target(Entry::new("user.rename", now))
+                target("user.rename")
                     .details(json!({ "before": user.name, "after": n.as_str() }))
                     .record(conn)?;
             }
@@ -159,7 +201,8 @@ impl std::fmt::Debug for CredentialChange {
 }
 
 /// Changes the actor's own e-mail and/or password. The current password is checked first
-/// (argon2, on the bounded pool); other sessions end when the password changes.
+/// (argon2, on the bounded pool). Either change ends every session of the user but
+/// `keep_session` (the token of the session making the change, if it is one).
 pub async fn change_credentials(
     db: &Db,
     hasher: &PasswordHasher,
@@ -169,6 +212,7 @@ pub async fn change_credentials(
     now: DateTime<Utc>,
 ) -> Result<UserInfo, AdminError> {
     actor.can_write()?;
+    actor.own_account()?;
     let email = match change.email.as_deref().filter(|e| !e.trim().is_empty()) {
         Some(e) => Some(Email::parse(e).map_err(|e| AdminError::Invalid(e.to_string()))?),
         None => None,
@@ -191,8 +235,9 @@ pub async fn change_credentials(
         )
         .await?;
     if !ok {
-        Entry::new("user.credentials", db_time(now))
-            .by(actor)
+        // A refused attempt changes nothing, so it has no transaction to join.
+        actor
+            .entry("user.credentials", db_time(now))
             .failed()
             .save(db)
             .await;
@@ -214,21 +259,22 @@ pub async fn change_credentials(
                     }
                     other => other.into(),
                 })?;
-                Entry::new("user.change_email", now)
-                    .by(&actor)
+                actor
+                    .entry("user.change_email", now)
                     .target("user", &actor.user.public_id, e.as_str())
                     .details(json!({ "before": actor.user.email, "after": e.as_str() }))
                     .record(conn)?;
             }
             if let Some(h) = &hash {
                 users::update_user_password(conn, id, h)?;
-                // SECURITY: a new password signs out every other session.
-                sessions::delete_user_sessions_except(conn, id, keep.as_deref())?;
-                Entry::new("user.change_password", now)
-                    .by(&actor)
+                actor
+                    .entry("user.change_password", now)
                     .target("user", &actor.user.public_id, &actor.user.email)
                     .record(conn)?;
             }
+            // SECURITY: a new e-mail address or password signs out every other session, so
+            // whoever took over one of them loses it with the credentials they may have seen.
+            sessions::delete_user_sessions_except(conn, id, keep.as_deref())?;
             Ok(UserInfo::from(&users::get_user(conn, id)?))
         })
     })

@@ -1,10 +1,14 @@
-//! `authify migrate|users|apps|orgs|groups`: administration from the command line, through the
-//! same use cases the web uses.
+//! `authify migrate|users|apps|orgs|groups|seed`: administration from the command line. The
+//! command line acts as [`Actor::system`] and calls the same use cases as the console and the
+//! API, so the same rules hold (the last enabled administrator stays) and every change is audited
+//! in its own transaction, by "command line". Names and e-mail addresses, the command line's
+//! vocabulary, are resolved to ids here, at the edge.
 
 use std::io::Write;
 
-use authify_core::manage::audit::Entry;
-use authify_core::{AdminError, Db, PasswordHasher, accounts, apps, orgs};
+use authify_core::manage::views::UserInfo;
+use authify_core::manage::{Actor, OrgCreation, apps, groups, orgs, users};
+use authify_core::{AdminError, Db, PasswordHasher};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -33,33 +37,8 @@ pub fn run_admin(
     };
     let hasher = PasswordHasher::new(settings.argon2, 1).map_err(|e| e.to_string())?;
     actix_web::rt::System::new()
-        .block_on(async {
-            run(command, &db, &hasher, password, now, out).await?;
-            audit(command, &db, now).await;
-            Ok::<_, AdminError>(())
-        })
+        .block_on(run(command, &db, &hasher, password, now, out))
         .map_err(|e| e.to_string())
-}
-
-/// Records a successful change made from the command line (whoever runs it holds the database).
-async fn audit(command: &Command, db: &Db, now: DateTime<Utc>) {
-    let action = match command {
-        Command::Users(UsersCommand::Create { .. }) => "cli.users.create",
-        Command::Users(_) => "cli.users.update",
-        Command::Apps(AppsCommand::Create { .. }) => "cli.apps.create",
-        Command::Orgs(OrgsCommand::Create { .. }) => "cli.orgs.create",
-        Command::Orgs(OrgsCommand::AddMember { .. }) => "cli.orgs.add_member",
-        Command::Groups(GroupsCommand::Create { .. }) => "cli.groups.create",
-        Command::Groups(GroupsCommand::AddMember { .. }) => "cli.groups.add_member",
-        Command::Seed { .. } => "cli.seed",
-        _ => return,
-    };
-    // The command's arguments; passwords arrive on stdin and are never part of them.
-    Entry::new(action, authify_core::db_time(now))
-        .by_email("command line")
-        .details(json!({ "command": format!("{command:?}") }))
-        .save(db)
-        .await;
 }
 
 fn read_password(stdin: &mut impl std::io::BufRead) -> Result<String, String> {
@@ -82,6 +61,7 @@ async fn run(
     now: DateTime<Utc>,
     out: &mut impl Write,
 ) -> Result<(), AdminError> {
+    let actor = &Actor::system();
     match command {
         Command::Users(UsersCommand::Create {
             email,
@@ -91,36 +71,44 @@ async fn run(
             ..
         }) => {
             let password = password.unwrap_or_default();
-            let user =
-                accounts::create_user(db, hasher, email, name.as_deref(), &password, *admin, now)
-                    .await?;
+            let user = users::create(
+                db,
+                hasher,
+                actor,
+                email,
+                name.as_deref(),
+                &password,
+                *admin,
+                now,
+            )
+            .await?;
             if output.json {
-                let v = json!({ "uid": user.public_id, "email": user.email, "name": user.name, "admin": user.is_admin });
+                let v = json!({ "uid": user.uid, "email": user.email, "name": user.name, "admin": user.admin });
                 let _ = writeln!(out, "{v}");
             } else {
-                let _ = writeln!(out, "created user {} ({})", user.email, user.public_id);
+                let _ = writeln!(out, "created user {} ({})", user.email, user.uid);
             }
         }
         Command::Users(UsersCommand::Disable { email }) => {
-            accounts::set_disabled(db, email, true).await?;
-            let _ = writeln!(out, "disabled {email}; their sessions have ended");
+            let user = set_disabled(db, actor, email, true, now).await?;
+            let _ = writeln!(out, "disabled {}; their sessions have ended", user.email);
         }
         Command::Users(UsersCommand::Enable { email }) => {
-            accounts::set_disabled(db, email, false).await?;
-            let _ = writeln!(out, "enabled {email}");
+            let user = set_disabled(db, actor, email, false, now).await?;
+            let _ = writeln!(out, "enabled {}", user.email);
         }
         Command::Apps(AppsCommand::Create {
             name,
             callbacks,
             output,
         }) => {
-            let created = apps::create(db, name, callbacks, now).await?;
+            let (app, secret) = apps::create(db, actor, name, callbacks, now).await?;
             if output.json {
-                let v = json!({ "app_id": created.app.app_id, "app_secret": created.secret, "name": created.app.name });
+                let v = json!({ "app_id": app.app_id, "app_secret": secret, "name": app.name });
                 let _ = writeln!(out, "{v}");
             } else {
-                let _ = writeln!(out, "app_id:     {}", created.app.app_id);
-                let _ = writeln!(out, "app_secret: {}", created.secret);
+                let _ = writeln!(out, "app_id:     {}", app.app_id);
+                let _ = writeln!(out, "app_secret: {secret}");
                 let _ = writeln!(
                     out,
                     "The secret is shown only now; Authify keeps only its hash."
@@ -128,47 +116,54 @@ async fn run(
             }
         }
         Command::Apps(AppsCommand::List { output }) => {
-            let list = apps::list(db).await?;
+            let list = apps::list(db, actor).await?;
             if output.json {
                 let v: Vec<_> = list
                     .iter()
-                    .map(|(a, cbs)| json!({ "app_id": a.app_id, "name": a.name, "callbacks": cbs }))
+                    .map(
+                        |a| json!({ "app_id": a.app_id, "name": a.name, "callbacks": a.callbacks }),
+                    )
                     .collect();
                 let _ = writeln!(out, "{}", serde_json::Value::Array(v));
             } else {
-                for (a, cbs) in &list {
-                    let _ = writeln!(out, "{}  {}  {}", a.app_id, a.name, cbs.join(" "));
+                for a in &list {
+                    let _ = writeln!(out, "{}  {}  {}", a.app_id, a.name, a.callbacks.join(" "));
                 }
             }
         }
         Command::Orgs(OrgsCommand::Create { name }) => {
-            let org = orgs::create_org(db, name, now).await?;
-            let _ = writeln!(
-                out,
-                "created organization {:?} ({})",
-                org.name, org.public_id
-            );
+            let org = orgs::create(db, actor, name, OrgCreation::Admins, now).await?;
+            let _ = writeln!(out, "created organization {:?} ({})", org.name, org.oid);
         }
         Command::Orgs(OrgsCommand::AddMember { org, email, admin }) => {
-            orgs::add_org_member(db, org, email, *admin, now).await?;
+            let o = orgs::find_by_name(db, actor, org).await?;
+            let member = orgs::add_member(db, actor, &o.oid, email, *admin, now).await?;
             let role = if *admin {
                 "an administrator"
             } else {
                 "a member"
             };
-            let _ = writeln!(out, "{email} is now {role} of {org:?}");
+            let _ = writeln!(out, "{} is now {role} of {:?}", member.email, o.name);
         }
         Command::Groups(GroupsCommand::Create { org, name }) => {
-            let group = orgs::create_group(db, org, name, now).await?;
+            let o = orgs::find_by_name(db, actor, org).await?;
+            let group = groups::create(db, actor, &o.oid, name, now).await?;
             let _ = writeln!(
                 out,
-                "created group {:?} in {org:?} ({})",
-                group.name, group.public_id
+                "created group {:?} in {:?} ({})",
+                group.name, o.name, group.gid
             );
         }
         Command::Groups(GroupsCommand::AddMember { org, group, email }) => {
-            orgs::add_group_member(db, org, group, email, now).await?;
-            let _ = writeln!(out, "{email} is now in group {group:?} of {org:?}");
+            let o = orgs::find_by_name(db, actor, org).await?;
+            let g = groups::find_by_name(db, actor, &o.oid, group).await?;
+            let member = orgs::member_by_email(db, actor, &o.oid, email).await?;
+            groups::add_member(db, actor, &o.oid, &g.gid, &member.uid, now).await?;
+            let _ = writeln!(
+                out,
+                "{} is now in group {:?} of {:?}",
+                member.email, g.name, o.name
+            );
         }
         Command::Seed {
             users,
@@ -185,8 +180,18 @@ async fn run(
             };
             let started = std::time::Instant::now();
             let when = authify_core::db_time(now);
-            let (u, o) =
-                db.run_blocking(|conn| authify_core::seed::seed(conn, plan, &hash, when))?;
+            let entry = actor.entry("seed", when).details(json!({
+                "users": plan.users,
+                "orgs": plan.orgs,
+                "members_per_org": plan.members_per_org,
+            }));
+            let (u, o) = db.run_blocking(|conn| {
+                let seeded = authify_core::seed::seed(conn, plan, &hash, when)?;
+                // Seeding commits in chunks of 1,000 rows, so there is no one transaction to
+                // join: the entry follows the last chunk, and only when every chunk succeeded.
+                entry.record(conn)?;
+                Ok::<_, AdminError>(seeded)
+            })?;
             let _ = writeln!(
                 out,
                 "seeded {u} users and {o} organizations in {:.1} s",
@@ -196,4 +201,20 @@ async fn run(
         Command::Serve | Command::Migrate | Command::Keys(_) => {}
     }
     Ok(())
+}
+
+/// Disables or enables the user with this e-mail address.
+async fn set_disabled(
+    db: &Db,
+    actor: &Actor,
+    email: &str,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> Result<UserInfo, AdminError> {
+    let user = users::find_by_email(db, actor, email).await?;
+    let change = users::UserChange {
+        disabled: Some(disabled),
+        ..users::UserChange::default()
+    };
+    users::update(db, actor, &user.uid, change, now).await
 }
