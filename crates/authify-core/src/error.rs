@@ -22,6 +22,9 @@ pub enum AdminError {
     /// The current password given to confirm a change is wrong.
     #[error("the current password is not correct")]
     WrongPassword,
+    /// Too many password attempts for this account; wait this long.
+    #[error("too many password attempts; try again in {} seconds", .0.as_secs().max(1))]
+    Throttled(std::time::Duration),
     /// The hashing pool is saturated.
     #[error("too many requests in progress; try again in a moment")]
     Busy,
@@ -52,5 +55,16 @@ impl From<HashError> for AdminError {
 impl From<getrandom::Error> for AdminError {
     fn from(e: getrandom::Error) -> Self {
         AdminError::Internal(format!("randomness: {e}"))
+    }
+}
+
+impl From<crate::authn::AuthnError> for AdminError {
+    fn from(e: crate::authn::AuthnError) -> Self {
+        use crate::authn::AuthnError as A;
+        match e {
+            A::Throttled(wait) => AdminError::Throttled(wait),
+            A::Busy => AdminError::Busy,
+            other => AdminError::Internal(other.to_string()),
+        }
     }
 }

@@ -152,6 +152,7 @@ impl Application {
                 .app_data(app_state.clone())
                 // Forms are small; refuse big bodies before parsing them.
                 .app_data(web::FormConfig::default().limit(16 * 1024))
+                .wrap(middleware::from_fn(authify_web::error::error_pages))
                 .wrap(authify_web::headers::security_headers())
                 .wrap(middleware::from_fn(authify_web::headers::access_log))
                 .wrap(middleware::from_fn(authify_web::headers::server_timing))

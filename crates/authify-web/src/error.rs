@@ -1,30 +1,217 @@
-//! The one error type of the HTTP layer. It owns every status code and the error body shape
-//! `{"error": code, "message": text}`; internal causes go to the log, never to the client.
+//! The one error type of the HTTP layer and its renderings. Every handler (pages, console, API)
+//! returns `Result<_, WebError>`; this module owns every error status code.
+//!
+//! - JSON `{"error": code, "message": text}` under `/api/`, for `POST /jwt/token`, for the key
+//!   documents, and for any client whose `Accept` asks for JSON ([`ResponseError`]);
+//! - a finished HTML page for browsers on page paths (`/login`, `/signup`, `/logout`, `/account`,
+//!   `/admin`), put in place by the [`error_pages`] middleware;
+//! - room for OAuth error responses (RFC 6749 §5.2) as a third rendering when that protocol lands.
+//!
+//! Internal failures keep their cause as the error's source; the client sees only a reference,
+//! which the log line of the failure carries too.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+use authify_core::AdminError;
 use serde_json::json;
 
-/// An error answered over HTTP.
+use crate::state::AppState;
+use crate::views::ErrorView;
+
+/// An internal failure: its cause, and the reference shown to the client and logged.
+#[derive(Debug)]
+pub struct Internal {
+    /// Ties the page or body to the log line.
+    pub reference: String,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl std::fmt::Display for Internal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "internal error {}: {}", self.reference, self.source)
+    }
+}
+
+impl std::error::Error for Internal {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.source.as_ref())
+    }
+}
+
+/// A request that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
-    /// No such route or resource.
-    #[error("not found")]
-    NotFound,
-    /// The path exists but not for this method.
+    /// Input that does not parse: 400.
+    #[error("{0}")]
+    Invalid(String),
+    /// A malformed request with its own page heading (a bad callback): 400.
+    #[error("{heading}: {message}")]
+    BadRequest {
+        /// Page heading.
+        heading: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// No usable API token: 401.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Refused (CSRF, a disabled feature, a right the actor lacks): 403.
+    #[error("{message}")]
+    Forbidden {
+        /// Page heading.
+        heading: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The current password given to confirm a change is wrong: 403.
+    #[error("the current password is not correct")]
+    WrongPassword,
+    /// No such thing, or not visible to the caller: 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// The path exists but not for this method: 405.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// Something failed on our side. The cause is logged, the client sees only a generic message.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Conflicts with the current state (a taken name, the last admin): 409.
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts for this account: 429, retry after this long.
+    #[error("too many attempts; retry in {} seconds", .0.as_secs().max(1))]
+    TooMany(Duration),
+    /// The hashing pool is saturated: 503.
+    #[error("too many requests in progress; try again in a moment")]
+    Busy,
+    /// Our failure: 500, cause logged with the reference.
+    #[error("{0}")]
+    Internal(#[source] Internal),
 }
 
 impl WebError {
+    /// An internal error caused by `source`, with a fresh reference.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        WebError::Internal(Internal {
+            reference: crate::random_reference(),
+            source: source.into(),
+        })
+    }
+
+    /// A refusal with the generic heading.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        WebError::Forbidden {
+            heading: "Not allowed",
+            message: message.into(),
+        }
+    }
+
+    /// The form's CSRF check failed.
+    pub fn csrf() -> Self {
+        WebError::Forbidden {
+            heading: "This form has expired",
+            message: "The form was not submitted from this site, or its security token expired (they are tied to your sign-in and last at most a few minutes before you sign in). Authify needs cookies for its forms. Nothing was changed. Go back, reload the page and try again.".into(),
+        }
+    }
+
     fn code(&self) -> &'static str {
         match self {
-            WebError::NotFound => "not_found",
+            WebError::Invalid(_) | WebError::BadRequest { .. } => "invalid_request",
+            WebError::Unauthorized(_) => "unauthorized",
+            WebError::Forbidden { .. } => "forbidden",
+            WebError::WrongPassword => "wrong_password",
+            WebError::NotFound(_) => "not_found",
             WebError::MethodNotAllowed => "method_not_allowed",
+            WebError::Conflict(_) => "conflict",
+            WebError::TooMany(_) => "too_many_requests",
+            WebError::Busy => "busy",
             WebError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            WebError::TooMany(wait) => Some(wait.as_secs().max(1)),
+            WebError::Busy => Some(2),
+            _ => None,
+        }
+    }
+
+    /// Heading and sentence of the HTML page.
+    fn page_text(&self) -> (String, String) {
+        match self {
+            WebError::Invalid(m) => ("That did not work".into(), crate::pages::sentence(m)),
+            WebError::BadRequest { heading, message }
+            | WebError::Forbidden { heading, message } => ((*heading).to_owned(), message.clone()),
+            WebError::Unauthorized(m) => ("Sign in first".into(), crate::pages::sentence(m)),
+            WebError::WrongPassword => (
+                "Wrong password".into(),
+                "The current password is not correct. Nothing was changed.".into(),
+            ),
+            WebError::NotFound(m) => ("Not found".into(), crate::pages::sentence(m)),
+            WebError::MethodNotAllowed => (
+                "Not found".into(),
+                "This page does not answer that kind of request.".into(),
+            ),
+            WebError::Conflict(m) => ("That cannot be done".into(), crate::pages::sentence(m)),
+            WebError::TooMany(wait) => (
+                "Too many sign-in attempts".into(),
+                format!(
+                    "There were too many sign-in attempts for this account. Wait {} seconds and try again.",
+                    wait.as_secs().max(1)
+                ),
+            ),
+            WebError::Busy => (
+                "Too busy right now".into(),
+                "Too many sign-ins are in progress. Wait a moment and try again.".into(),
+            ),
+            WebError::Internal(i) => (
+                "Something went wrong".into(),
+                format!(
+                    "Authify could not complete this request. If it keeps happening, give the administrator this reference: {}.",
+                    i.reference
+                ),
+            ),
+        }
+    }
+
+    /// The HTML page of this error.
+    pub fn page(&self, state: &AppState) -> HttpResponse {
+        let status = self.status_code();
+        let (heading, message) = self.page_text();
+        let view = ErrorView {
+            title: heading.clone(),
+            status: status.as_u16(),
+            heading,
+            message,
+            back_url: Some("/login".into()),
+        };
+        let mut res =
+            crate::pages::render(state, "pages/error", &view, status).unwrap_or_else(|_| {
+                HttpResponse::build(status)
+                    .content_type("text/plain; charset=utf-8")
+                    .body(view.message.clone())
+            });
+        self.add_headers(&mut res);
+        res
+    }
+
+    fn add_headers(&self, res: &mut HttpResponse) {
+        let headers = res.headers_mut();
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        if let Some(secs) = self.retry_after() {
+            headers.insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        if matches!(self, WebError::Unauthorized(_)) {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
         }
     }
 }
@@ -32,31 +219,115 @@ impl WebError {
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
-            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Invalid(_) | WebError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden { .. } | WebError::WrongPassword => StatusCode::FORBIDDEN,
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
+    /// The JSON rendering. Called once per failed request, so internal failures are logged here.
     fn error_response(&self) -> HttpResponse {
-        let message = match self {
-            WebError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                "the server failed to answer; the failure has been logged".to_owned()
+        let body = match self {
+            WebError::Internal(i) => {
+                let mut causes = Vec::new();
+                let mut next = std::error::Error::source(i);
+                while let Some(cause) = next {
+                    causes.push(cause.to_string());
+                    next = cause.source();
+                }
+                tracing::error!(reference = %i.reference, causes = ?causes, "request failed");
+                json!({
+                    "error": self.code(),
+                    "message": format!("the server failed to answer; the failure was logged with reference {}", i.reference),
+                    "reference": i.reference,
+                })
             }
-            other => other.to_string(),
+            other => json!({ "error": other.code(), "message": other.to_string() }),
         };
-        HttpResponse::build(self.status_code())
-            .json(json!({ "error": self.code(), "message": message }))
+        let mut res = HttpResponse::build(self.status_code()).json(body);
+        self.add_headers(&mut res);
+        res
     }
 }
 
+impl From<AdminError> for WebError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Invalid(m) => WebError::Invalid(m),
+            AdminError::NotFound(m) => WebError::NotFound(m),
+            AdminError::Conflict(m) => WebError::Conflict(m),
+            AdminError::Forbidden(m) => WebError::forbidden(crate::pages::sentence(&m)),
+            AdminError::WrongPassword => WebError::WrongPassword,
+            AdminError::Throttled(wait) => WebError::TooMany(wait),
+            AdminError::Busy => WebError::Busy,
+            AdminError::Internal(m) => WebError::internal(m),
+        }
+    }
+}
+
+impl From<authify_core::StoreError> for WebError {
+    fn from(e: authify_core::StoreError) -> Self {
+        WebError::internal(e)
+    }
+}
+
+/// Whether an error on this request is shown as an HTML page: a browser on a page path.
+fn wants_page(req: &ServiceRequest) -> bool {
+    let path = req.path();
+    let page = ["/login", "/signup", "/logout", "/account", "/admin"]
+        .iter()
+        .any(|p| {
+            path == *p
+                || path
+                    .strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        });
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let asks_json = accept.contains("application/json") && !accept.contains("text/html");
+    page && !asks_json
+}
+
+/// Middleware: a [`WebError`] on a page request becomes its HTML page; everything else keeps
+/// the JSON rendering.
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let page = wants_page(&req);
+    let res = next.call(req).await?.map_into_boxed_body();
+    if !page {
+        return Ok(res);
+    }
+    let Some(err) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<WebError>())
+    else {
+        return Ok(res);
+    };
+    let Some(state) = res.request().app_data::<web::Data<AppState>>() else {
+        return Ok(res);
+    };
+    let html = err.page(state);
+    Ok(res.into_response(html))
+}
+
 /// The default service: JSON 404 for any unknown path.
-pub async fn not_found() -> Result<actix_web::HttpResponse, WebError> {
-    Err(WebError::NotFound)
+pub async fn not_found() -> Result<HttpResponse, WebError> {
+    Err(WebError::NotFound("not found".into()))
 }
 
 /// The default of each resource: JSON 405 for a method the path does not answer.
-pub async fn method_not_allowed() -> Result<actix_web::HttpResponse, WebError> {
+pub async fn method_not_allowed() -> Result<HttpResponse, WebError> {
     Err(WebError::MethodNotAllowed)
 }

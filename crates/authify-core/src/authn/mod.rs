@@ -23,7 +23,7 @@ mod steps;
 
 use std::sync::Arc;
 
-use authify_domain::CallbackError;
+use authify_domain::{CallbackError, Password};
 use authify_jwt::TokenIssuer;
 use authify_store::StoreError;
 use authify_store::models::User;
@@ -301,6 +301,31 @@ impl Authn {
             return Ok(None);
         };
         Ok(crate::sessions::resolve(&self.db, token, now).await?)
+    }
+
+    /// Checks `user`'s current password to confirm a change (account page, `PATCH /me`): the
+    /// same throttle as sign-in, on the bounded hashing pool.
+    pub async fn confirm_password(
+        &self,
+        user: &User,
+        attempt: Password,
+    ) -> Result<bool, AuthnError> {
+        // SECURITY: every password check is throttled per account (W-13), not only /login.
+        self.throttle()
+            .attempt(&user.email)
+            .map_err(AuthnError::Throttled)?;
+        Ok(self
+            .hasher
+            .verify(
+                attempt.expose().to_owned(),
+                Some(user.password_hash.clone()),
+            )
+            .await?)
+    }
+
+    /// Hashes a new password (argon2id, bounded pool).
+    pub async fn hash_password(&self, password: &Password) -> Result<String, AuthnError> {
+        Ok(self.hasher.hash(password.expose().to_owned()).await?)
     }
 
     /// Whether a form POST may proceed: its token belongs to the browser's session or flow, and

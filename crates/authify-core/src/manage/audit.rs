@@ -47,6 +47,10 @@ impl Entry {
 
     /// Done by `actor`.
     pub fn by(self, actor: &Actor) -> Self {
+        if actor.is_system() {
+            // The command line has no user row: no actor id, its name as the actor.
+            return self.by_email(super::actor::COMMAND_LINE);
+        }
         self.by_user(&actor.user).ip(actor.ip.as_deref())
     }
 

@@ -205,7 +205,7 @@ impl std::fmt::Debug for CredentialChange {
 /// `keep_session` (the token of the session making the change, if it is one).
 pub async fn change_credentials(
     db: &Db,
-    hasher: &PasswordHasher,
+    authn: &crate::authn::Authn,
     actor: &Actor,
     change: CredentialChange,
     keep_session: Option<&str>,
@@ -226,14 +226,10 @@ pub async fn change_credentials(
             "give a new e-mail address or a new password".into(),
         ));
     }
-    // SECURITY: a stolen session or API token alone cannot take over the account.
+    // SECURITY: a stolen session or API token alone cannot take over the account; the check is
+    // throttled like a sign-in, so a stolen session cannot guess the password at speed either.
     let current = Password::attempt(&change.current_password);
-    let ok = hasher
-        .verify(
-            current.expose().to_owned(),
-            Some(actor.user.password_hash.clone()),
-        )
-        .await?;
+    let ok = authn.confirm_password(&actor.user, current).await?;
     if !ok {
         // A refused attempt changes nothing, so it has no transaction to join.
         actor
@@ -244,7 +240,7 @@ pub async fn change_credentials(
         return Err(AdminError::WrongPassword);
     }
     let hash = match &password {
-        Some(p) => Some(hasher.hash(p.expose().to_owned()).await?),
+        Some(p) => Some(authn.hash_password(p).await?),
         None => None,
     };
     let keep = keep_session.map(crate::sessions::token_hash);

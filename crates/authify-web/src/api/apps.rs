@@ -6,15 +6,15 @@ use serde::Deserialize;
 use serde_json::json as value;
 
 use super::auth::{ApiActor, json};
-use super::error::ApiError;
 use super::{created, no_content, ok};
+use crate::error::WebError;
 use crate::state::AppState;
 
 /// `GET /api/v1/applications`.
 pub async fn list(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let items = apps::list(state.db(), &actor).await?;
     Ok(ok(&value!({ "items": items, "next_cursor": null })))
 }
@@ -32,7 +32,7 @@ pub async fn create(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: NewApp = json(&body)?;
     let (app, secret) =
         apps::create(state.db(), &actor, &b.name, &b.callbacks, state.now()).await?;
@@ -50,7 +50,7 @@ pub async fn get(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     app_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     Ok(ok(&apps::get(state.db(), &actor, &app_id).await?))
 }
 
@@ -68,7 +68,7 @@ pub async fn patch(
     ApiActor(actor): ApiActor,
     app_id: web::Path<String>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: AppChange = json(&body)?;
     Ok(ok(&apps::update(
         state.db(),
@@ -86,7 +86,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     app_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     apps::delete(state.db(), &actor, &app_id, state.now()).await?;
     Ok(no_content())
 }
@@ -96,7 +96,7 @@ pub async fn rotate_secret(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     app_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let secret = apps::rotate_secret(state.db(), &actor, &app_id, state.now()).await?;
     Ok(ok(
         &value!({ "app_id": app_id.into_inner(), "secret": secret }),

@@ -6,8 +6,8 @@ use authify_core::manage::audit::{self, AuditFilter};
 use serde::Deserialize;
 
 use super::auth::{ApiActor, query};
-use super::error::ApiError;
 use super::ok;
+use crate::error::WebError;
 use crate::state::AppState;
 
 /// The whitelisted filters.
@@ -28,7 +28,7 @@ pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
     ApiActor(actor): ApiActor,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let q: EventQuery = query(&req)?;
     let filter = AuditFilter {
         action: q.action,

@@ -12,40 +12,40 @@ use authify_domain::API_AUDIENCE;
 use authify_jwt::{Validation, VerifyError, verify};
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use crate::error::WebError;
 use crate::state::AppState;
 
 /// The authenticated caller of an API endpoint.
 #[derive(Debug)]
 pub struct ApiActor(pub Actor);
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+fn bearer(req: &HttpRequest) -> Result<String, WebError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(|| {
-            ApiError::Unauthorized(
+            WebError::Unauthorized(
                 "send an API token as `Authorization: Bearer <token>`; get one from POST /jwt/token".into(),
             )
         })?
         .to_str()
-        .map_err(|_| ApiError::Unauthorized("the Authorization header is not valid".into()))?;
+        .map_err(|_| WebError::Unauthorized("the Authorization header is not valid".into()))?;
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(token.trim().to_owned())
         }
-        _ => Err(ApiError::Unauthorized(
+        _ => Err(WebError::Unauthorized(
             "the Authorization header must be `Bearer <token>`".into(),
         )),
     }
 }
 
-async fn authenticate(req: HttpRequest) -> Result<ApiActor, ApiError> {
+async fn authenticate(req: HttpRequest) -> Result<ApiActor, WebError> {
     let state = req
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal("application state missing".into()))?
+        .ok_or_else(|| WebError::internal("application state missing"))?
         .clone();
     let token = bearer(&req)?;
     let keys = state.keys();
@@ -54,7 +54,7 @@ async fn authenticate(req: HttpRequest) -> Result<ApiActor, ApiError> {
     // callback has the app's audience and is refused (the original's account takeover, W-9).
     let validation = Validation::new(state.config().issuer.clone(), API_AUDIENCE);
     let claims = verify(&token, &keys.verify_keys, &validation, now.timestamp()).map_err(|e| {
-        ApiError::Unauthorized(match e {
+        WebError::Unauthorized(match e {
             VerifyError::WrongAudience => {
                 "this token was issued to an application, not to the API; exchange an API key at POST /jwt/token".into()
             }
@@ -65,7 +65,7 @@ async fn authenticate(req: HttpRequest) -> Result<ApiActor, ApiError> {
     let actor = api_keys::actor_for(state.db(), &claims, crate::client_ip(&req), now)
         .await?
         .ok_or_else(|| {
-            ApiError::Unauthorized(
+            WebError::Unauthorized(
                 "the API key behind this token was revoked or expired, or its owner is disabled"
                     .into(),
             )
@@ -74,7 +74,7 @@ async fn authenticate(req: HttpRequest) -> Result<ApiActor, ApiError> {
 }
 
 impl FromRequest for ApiActor {
-    type Error = ApiError;
+    type Error = WebError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
@@ -84,13 +84,13 @@ impl FromRequest for ApiActor {
 
 /// The query string as `T`; unknown parameters are refused (filters are whitelisted). Parsed
 /// after authentication, so an anonymous caller always gets 401 first.
-pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, WebError> {
     web::Query::<T>::from_query(req.query_string())
         .map(web::Query::into_inner)
-        .map_err(|e| ApiError::Invalid(format!("query parameters: {e}")))
+        .map_err(|e| WebError::Invalid(format!("query parameters: {e}")))
 }
 
 /// The JSON body as `T`; unknown fields are refused.
-pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::Invalid(format!("request body: {e}")))
+pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, WebError> {
+    serde_json::from_slice(body).map_err(|e| WebError::Invalid(format!("request body: {e}")))
 }

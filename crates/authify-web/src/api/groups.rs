@@ -5,9 +5,9 @@ use authify_core::manage::groups;
 use serde::Deserialize;
 
 use super::auth::{ApiActor, json};
-use super::error::ApiError;
 use super::orgs::Named;
 use super::{created, no_content, ok};
+use crate::error::WebError;
 use crate::state::AppState;
 
 /// `GET /api/v1/organizations/{oid}/groups`.
@@ -15,7 +15,7 @@ pub async fn list(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     oid: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let items = groups::list(state.db(), &actor, &oid).await?;
     Ok(ok(
         &serde_json::json!({ "items": items, "next_cursor": null }),
@@ -28,7 +28,7 @@ pub async fn create(
     ApiActor(actor): ApiActor,
     oid: web::Path<String>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: Named = json(&body)?;
     Ok(created(
         &groups::create(state.db(), &actor, &oid, &b.name, state.now()).await?,
@@ -40,7 +40,7 @@ pub async fn get(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let (oid, gid) = path.into_inner();
     Ok(ok(&groups::get(state.db(), &actor, &oid, &gid).await?))
 }
@@ -51,7 +51,7 @@ pub async fn patch(
     ApiActor(actor): ApiActor,
     path: web::Path<(String, String)>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: Named = json(&body)?;
     let (oid, gid) = path.into_inner();
     Ok(ok(&groups::rename(
@@ -70,7 +70,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let (oid, gid) = path.into_inner();
     groups::delete(state.db(), &actor, &oid, &gid, state.now()).await?;
     Ok(no_content())
@@ -81,7 +81,7 @@ pub async fn members(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let (oid, gid) = path.into_inner();
     let items = groups::members(state.db(), &actor, &oid, &gid).await?;
     Ok(ok(
@@ -102,7 +102,7 @@ pub async fn add_member(
     ApiActor(actor): ApiActor,
     path: web::Path<(String, String)>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: NewGroupMember = json(&body)?;
     let (oid, gid) = path.into_inner();
     Ok(created(
@@ -115,7 +115,7 @@ pub async fn remove_member(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     path: web::Path<(String, String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let (oid, gid, uid) = path.into_inner();
     groups::remove_member(state.db(), &actor, &oid, &gid, &uid, state.now()).await?;
     Ok(no_content())

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::json as value;
 
 use super::auth::{ApiActor, json};
-use super::error::ApiError;
 use super::{created, no_content, ok};
+use crate::error::WebError;
 use crate::state::AppState;
 
 /// Body of `POST /jwt/token`. The original's dashed spellings are accepted. No `Debug`: it
@@ -28,7 +28,7 @@ pub async fn post_token(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: TokenRequest = json(&body)?;
     let keys = state.keys();
     let ip = crate::client_ip(&req);
@@ -44,10 +44,10 @@ pub async fn post_token(
     .await
     {
         Ok(jwt) => Ok(ok(&value!({ "jwt": jwt }))),
-        Err(ExchangeError::Invalid) => Err(ApiError::Unauthorized(
+        Err(ExchangeError::Invalid) => Err(WebError::Unauthorized(
             "invalid access key or secret key".into(),
         )),
-        Err(ExchangeError::Internal(e)) => Err(ApiError::Internal(e)),
+        Err(ExchangeError::Internal(e)) => Err(WebError::internal(e)),
     }
 }
 
@@ -55,7 +55,7 @@ pub async fn post_token(
 pub async fn list(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let items = api_keys::list(state.db(), &actor, state.now()).await?;
     Ok(ok(&value!({ "items": items, "next_cursor": null })))
 }
@@ -75,7 +75,7 @@ pub async fn create(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: NewKey = json(&body)?;
     Ok(created(
         &api_keys::create(
@@ -95,7 +95,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     access_key: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     api_keys::revoke(state.db(), &actor, &access_key, state.now()).await?;
     Ok(no_content())
 }

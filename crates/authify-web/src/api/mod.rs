@@ -17,7 +17,6 @@ use crate::error::{method_not_allowed, not_found};
 pub mod apps;
 pub mod audit;
 pub mod auth;
-pub mod error;
 pub mod groups;
 pub mod keys;
 pub mod orgs;

@@ -5,8 +5,8 @@ use authify_core::manage::{PageRequest, orgs};
 use serde::Deserialize;
 
 use super::auth::{ApiActor, json, query};
-use super::error::ApiError;
 use super::{created, no_content, ok};
+use crate::error::WebError;
 use crate::state::AppState;
 
 /// Filters of list endpoints that search by name.
@@ -40,7 +40,7 @@ pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
     ApiActor(actor): ApiActor,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let q: SearchQuery = query(&req)?;
     let page = q.page();
     Ok(ok(&orgs::list(state.db(), &actor, q.q, page).await?))
@@ -51,7 +51,7 @@ pub async fn create(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: Named = json(&body)?;
     let policy = state.config().org_creation;
     Ok(created(
@@ -64,7 +64,7 @@ pub async fn get(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     oid: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     Ok(ok(&orgs::get(state.db(), &actor, &oid).await?))
 }
 
@@ -74,7 +74,7 @@ pub async fn patch(
     ApiActor(actor): ApiActor,
     oid: web::Path<String>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: Named = json(&body)?;
     Ok(ok(&orgs::rename(
         state.db(),
@@ -91,7 +91,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     oid: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     orgs::delete(state.db(), &actor, &oid, state.now()).await?;
     Ok(no_content())
 }
@@ -102,7 +102,7 @@ pub async fn members(
     req: HttpRequest,
     ApiActor(actor): ApiActor,
     oid: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let q: SearchQuery = query(&req)?;
     let page = q.page();
     Ok(ok(
@@ -125,7 +125,7 @@ pub async fn add_member(
     ApiActor(actor): ApiActor,
     oid: web::Path<String>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: NewMember = json(&body)?;
     Ok(created(
         &orgs::add_member(state.db(), &actor, &oid, &b.email, b.admin, state.now()).await?,
@@ -145,7 +145,7 @@ pub async fn patch_member(
     ApiActor(actor): ApiActor,
     path: web::Path<(String, String)>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: MemberChange = json(&body)?;
     let (oid, uid) = path.into_inner();
     Ok(ok(&orgs::set_member_admin(
@@ -164,7 +164,7 @@ pub async fn remove_member(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let (oid, uid) = path.into_inner();
     orgs::remove_member(state.db(), &actor, &oid, &uid, state.now()).await?;
     Ok(no_content())

@@ -6,8 +6,8 @@ use authify_core::manage::{PageRequest, views::UserInfo};
 use serde::Deserialize;
 
 use super::auth::{ApiActor, json, query};
-use super::error::ApiError;
 use super::{created, ok};
+use crate::error::WebError;
 use crate::state::AppState;
 
 /// Filters of `GET /users`.
@@ -40,22 +40,16 @@ pub async fn patch_me(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: MeChange = json(&body)?;
     let change = CredentialChange {
         current_password: b.current_password,
         email: b.email,
         password: b.password,
     };
-    let user = users::change_credentials(
-        state.db(),
-        state.hasher(),
-        &actor,
-        change,
-        None,
-        state.now(),
-    )
-    .await?;
+    let user =
+        users::change_credentials(state.db(), state.authn(), &actor, change, None, state.now())
+            .await?;
     Ok(ok(&user))
 }
 
@@ -64,7 +58,7 @@ pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
     ApiActor(actor): ApiActor,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let q: UserQuery = query(&req)?;
     let filter = UserFilter {
         query: q.q,
@@ -94,7 +88,7 @@ pub async fn create(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: NewUser = json(&body)?;
     let user = users::create(
         state.db(),
@@ -115,7 +109,7 @@ pub async fn get(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
     uid: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     Ok(ok(&users::get(state.db(), &actor, &uid).await?))
 }
 
@@ -134,7 +128,7 @@ pub async fn patch(
     ApiActor(actor): ApiActor,
     uid: web::Path<String>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, WebError> {
     let b: Change = json(&body)?;
     let change = UserChange {
         disabled: b.disabled,

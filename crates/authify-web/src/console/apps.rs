@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::gate::enter;
 use super::page::{ActionForm, Confirm, Field, Secret, enc, notice};
-use crate::pages::{PageError, require_csrf, respond, see_other};
+use crate::error::WebError;
+use crate::pages::{require_csrf, see_other};
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -48,15 +49,15 @@ pub async fn get_apps(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<DoneQuery>,
-) -> HttpResponse {
-    respond(&state, apps_page(&state, &req, query.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    apps_page(&state, &req, query.into_inner()).await
 }
 
 async fn apps_page(
     state: &AppState,
     req: &HttpRequest,
     q: DoneQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "apps");
     let view = AppsPage {
         apps: apps::list(state.db(), &c.actor).await?,
@@ -75,15 +76,15 @@ pub async fn post_apps(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(&state, create(&state, &req, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    create(&state, &req, form.into_inner()).await
 }
 
 async fn create(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     let callbacks = callback_lines(ActionForm::text(&form.callbacks));
@@ -109,11 +110,8 @@ pub async fn get_app(
     req: HttpRequest,
     app_id: web::Path<String>,
     query: web::Query<DoneQuery>,
-) -> HttpResponse {
-    respond(
-        &state,
-        app_page(&state, &req, &app_id, query.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    app_page(&state, &req, &app_id, query.into_inner()).await
 }
 
 async fn app_page(
@@ -121,7 +119,7 @@ async fn app_page(
     req: &HttpRequest,
     app_id: &str,
     q: DoneQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "apps");
     let app = apps::get(state.db(), &c.actor, app_id).await?;
     let view = AppPage {
@@ -139,11 +137,8 @@ pub async fn post_update(
     req: HttpRequest,
     app_id: web::Path<String>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(
-        &state,
-        update(&state, &req, &app_id, form.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    update(&state, &req, &app_id, form.into_inner()).await
 }
 
 async fn update(
@@ -151,7 +146,7 @@ async fn update(
     req: &HttpRequest,
     app_id: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     let callbacks = callback_lines(ActionForm::text(&form.callbacks));
@@ -177,11 +172,8 @@ pub async fn post_rotate(
     req: HttpRequest,
     app_id: web::Path<String>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(
-        &state,
-        rotate(&state, &req, &app_id, form.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    rotate(&state, &req, &app_id, form.into_inner()).await
 }
 
 async fn rotate(
@@ -189,7 +181,7 @@ async fn rotate(
     req: &HttpRequest,
     app_id: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     let app = apps::get(state.db(), &c.actor, app_id).await?;
@@ -227,11 +219,8 @@ pub async fn post_delete(
     req: HttpRequest,
     app_id: web::Path<String>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(
-        &state,
-        delete(&state, &req, &app_id, form.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    delete(&state, &req, &app_id, form.into_inner()).await
 }
 
 async fn delete(
@@ -239,7 +228,7 @@ async fn delete(
     req: &HttpRequest,
     app_id: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     if !form.confirmed() {

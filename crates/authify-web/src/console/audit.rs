@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::gate::{OrgChoice, enter};
 use super::page::link;
-use crate::pages::{PageError, respond};
+use crate::error::WebError;
 use crate::state::AppState;
 
 /// Query of the audit page.
@@ -79,15 +79,15 @@ pub async fn get_audit(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<AuditQuery>,
-) -> HttpResponse {
-    respond(&state, audit_page(&state, &req, query.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    audit_page(&state, &req, query.into_inner()).await
 }
 
 async fn audit_page(
     state: &AppState,
     req: &HttpRequest,
     q: AuditQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "audit");
     let (action, actor, outcome) = (given(q.action), given(q.actor), given(q.outcome));
     let mut org = given(q.org);

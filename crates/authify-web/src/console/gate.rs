@@ -6,7 +6,8 @@ use actix_web::HttpRequest;
 use authify_core::manage::{self, Actor, PageRequest};
 
 use super::page::{Frame, Nav};
-use crate::pages::{PageError, current_user};
+use crate::error::WebError;
+use crate::pages::current_user;
 use crate::state::AppState;
 
 /// A console request: who acts, and the frame of the page.
@@ -29,15 +30,15 @@ pub struct OrgChoice {
     pub selected: bool,
 }
 
-fn not_an_admin() -> PageError {
-    PageError::Forbidden {
+fn not_an_admin() -> WebError {
+    WebError::Forbidden {
         heading: "Not an administrator",
         message: "The admin console is for global administrators and organization admins. Ask an administrator if you need access.".into(),
     }
 }
 
 /// The signed-in user as an actor, without the console's access rule (the account page).
-pub async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<Actor>, PageError> {
+pub async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<Actor>, WebError> {
     Ok(current_user(state, req).await?.map(|user| Actor {
         user,
         read_only: false,
@@ -51,7 +52,7 @@ impl Console {
         state: &AppState,
         req: &HttpRequest,
         section: &'static str,
-    ) -> Result<Option<Console>, PageError> {
+    ) -> Result<Option<Console>, WebError> {
         let Some(actor) = signed_in(state, req).await? else {
             return Ok(None);
         };
@@ -79,7 +80,7 @@ impl Console {
         &self,
         state: &AppState,
         selected: Option<&str>,
-    ) -> Result<Vec<OrgChoice>, PageError> {
+    ) -> Result<Vec<OrgChoice>, WebError> {
         let page = PageRequest {
             cursor: None,
             limit: Some(manage::views::MAX_LIMIT),

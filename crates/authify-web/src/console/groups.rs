@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::gate::enter;
 use super::page::{ActionForm, Confirm, Field, enc, notice};
-use crate::pages::{PageError, require_csrf, respond, see_other};
+use crate::error::WebError;
+use crate::pages::{require_csrf, see_other};
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -36,12 +37,9 @@ pub async fn get_group(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     query: web::Query<GroupQuery>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (oid, gid) = path.into_inner();
-    respond(
-        &state,
-        group_page(&state, &req, &oid, &gid, query.into_inner()).await,
-    )
+    group_page(&state, &req, &oid, &gid, query.into_inner()).await
 }
 
 async fn group_page(
@@ -50,7 +48,7 @@ async fn group_page(
     oid: &str,
     gid: &str,
     q: GroupQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "orgs");
     let org = orgs::get(state.db(), &c.actor, oid).await?;
     let group = groups::get(state.db(), &c.actor, oid, gid).await?;
@@ -88,12 +86,9 @@ pub async fn post_rename(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (oid, gid) = path.into_inner();
-    respond(
-        &state,
-        rename(&state, &req, &oid, &gid, form.into_inner()).await,
-    )
+    rename(&state, &req, &oid, &gid, form.into_inner()).await
 }
 
 async fn rename(
@@ -102,7 +97,7 @@ async fn rename(
     oid: &str,
     gid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
@@ -119,12 +114,9 @@ pub async fn post_delete(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (oid, gid) = path.into_inner();
-    respond(
-        &state,
-        delete(&state, &req, &oid, &gid, form.into_inner()).await,
-    )
+    delete(&state, &req, &oid, &gid, form.into_inner()).await
 }
 
 async fn delete(
@@ -133,7 +125,7 @@ async fn delete(
     oid: &str,
     gid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
@@ -163,12 +155,9 @@ pub async fn post_member(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (oid, gid) = path.into_inner();
-    respond(
-        &state,
-        add_member(&state, &req, &oid, &gid, form.into_inner()).await,
-    )
+    add_member(&state, &req, &oid, &gid, form.into_inner()).await
 }
 
 async fn add_member(
@@ -177,7 +166,7 @@ async fn add_member(
     oid: &str,
     gid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let uid = ActionForm::text(&form.uid);
@@ -194,12 +183,9 @@ pub async fn post_member_remove(
     req: HttpRequest,
     path: web::Path<(String, String, String)>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (oid, gid, uid) = path.into_inner();
-    respond(
-        &state,
-        remove_member(&state, &req, &oid, &gid, &uid, form.into_inner()).await,
-    )
+    remove_member(&state, &req, &oid, &gid, &uid, form.into_inner()).await
 }
 
 async fn remove_member(
@@ -209,7 +195,7 @@ async fn remove_member(
     gid: &str,
     uid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {

@@ -10,7 +10,8 @@ use serde::Serialize;
 use super::apps::DoneQuery;
 use super::gate::enter;
 use super::page::{ActionForm, notice};
-use crate::pages::{PageError, require_csrf, respond, see_other};
+use crate::error::WebError;
+use crate::pages::{require_csrf, see_other};
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -31,15 +32,15 @@ pub async fn get_keys(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<DoneQuery>,
-) -> HttpResponse {
-    respond(&state, keys_page(&state, &req, query.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    keys_page(&state, &req, query.into_inner()).await
 }
 
 async fn keys_page(
     state: &AppState,
     req: &HttpRequest,
     q: DoneQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "keys");
     console::require_global(&c.actor)?;
     let published = state.keys();
@@ -71,20 +72,20 @@ pub async fn post_keys(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(&state, generate(&state, &req, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    generate(&state, &req, form.into_inner()).await
 }
 
 async fn generate(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "keys");
     console::require_global(&c.actor)?;
     let now = state.now();
-    let kid = state.rotate_key(now).map_err(PageError::Internal)?;
+    let kid = state.rotate_key(now).map_err(WebError::internal)?;
     console::record_key_rotation(state.db(), &c.actor, &kid, now).await;
     Ok(see_other("/admin/keys?done=key_generated"))
 }

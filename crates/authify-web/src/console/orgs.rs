@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::gate::enter;
 use super::page::{ActionForm, Confirm, Field, enc, link, notice};
 use super::users::ListQuery;
-use crate::pages::{PageError, require_csrf, respond, see_other};
+use crate::error::WebError;
+use crate::pages::{require_csrf, see_other};
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -48,15 +49,15 @@ pub async fn get_orgs(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<ListQuery>,
-) -> HttpResponse {
-    respond(&state, orgs_page(&state, &req, query.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    orgs_page(&state, &req, query.into_inner()).await
 }
 
 async fn orgs_page(
     state: &AppState,
     req: &HttpRequest,
     q: ListQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "orgs");
     let text = q.q.unwrap_or_default();
     let page = PageRequest {
@@ -93,15 +94,15 @@ pub async fn post_orgs(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(&state, create_org(&state, &req, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    create_org(&state, &req, form.into_inner()).await
 }
 
 async fn create_org(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
@@ -116,11 +117,8 @@ pub async fn get_org(
     req: HttpRequest,
     oid: web::Path<String>,
     query: web::Query<OrgQuery>,
-) -> HttpResponse {
-    respond(
-        &state,
-        org_page(&state, &req, &oid, query.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    org_page(&state, &req, &oid, query.into_inner()).await
 }
 
 async fn org_page(
@@ -128,7 +126,7 @@ async fn org_page(
     req: &HttpRequest,
     oid: &str,
     q: OrgQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "orgs");
     let org = orgs::get(state.db(), &c.actor, oid).await?;
     let page = PageRequest {
@@ -160,8 +158,8 @@ pub async fn post_rename(
     req: HttpRequest,
     oid: web::Path<String>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(&state, rename(&state, &req, &oid, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    rename(&state, &req, &oid, form.into_inner()).await
 }
 
 async fn rename(
@@ -169,7 +167,7 @@ async fn rename(
     req: &HttpRequest,
     oid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
@@ -183,8 +181,8 @@ pub async fn post_delete(
     req: HttpRequest,
     oid: web::Path<String>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(&state, delete(&state, &req, &oid, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    delete(&state, &req, &oid, form.into_inner()).await
 }
 
 async fn delete(
@@ -192,7 +190,7 @@ async fn delete(
     req: &HttpRequest,
     oid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
@@ -219,11 +217,8 @@ pub async fn post_member(
     req: HttpRequest,
     oid: web::Path<String>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(
-        &state,
-        add_member(&state, &req, &oid, form.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    add_member(&state, &req, &oid, form.into_inner()).await
 }
 
 async fn add_member(
@@ -231,7 +226,7 @@ async fn add_member(
     req: &HttpRequest,
     oid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let (email, admin) = (ActionForm::text(&form.email), ActionForm::yes(&form.admin));
@@ -245,12 +240,9 @@ pub async fn post_member_admin(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (oid, uid) = path.into_inner();
-    respond(
-        &state,
-        member_admin(&state, &req, &oid, &uid, form.into_inner()).await,
-    )
+    member_admin(&state, &req, &oid, &uid, form.into_inner()).await
 }
 
 async fn member_admin(
@@ -259,7 +251,7 @@ async fn member_admin(
     oid: &str,
     uid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let admin = ActionForm::yes(&form.value);
@@ -278,12 +270,9 @@ pub async fn post_member_remove(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
+) -> Result<HttpResponse, WebError> {
     let (oid, uid) = path.into_inner();
-    respond(
-        &state,
-        remove_member(&state, &req, &oid, &uid, form.into_inner()).await,
-    )
+    remove_member(&state, &req, &oid, &uid, form.into_inner()).await
 }
 
 async fn remove_member(
@@ -292,7 +281,7 @@ async fn remove_member(
     oid: &str,
     uid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
@@ -321,11 +310,8 @@ pub async fn post_group(
     req: HttpRequest,
     oid: web::Path<String>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(
-        &state,
-        create_group(&state, &req, &oid, form.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    create_group(&state, &req, &oid, form.into_inner()).await
 }
 
 async fn create_group(
@@ -333,7 +319,7 @@ async fn create_group(
     req: &HttpRequest,
     oid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);

@@ -8,7 +8,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::cookies;
-use crate::pages::{PageError, render};
+use crate::error::WebError;
+use crate::pages::render;
 use crate::state::AppState;
 
 /// The console navigation: which sections the actor sees and which one is open.
@@ -106,7 +107,7 @@ pub struct Frame {
 
 impl Frame {
     /// The frame of a signed-in page for `req`: its forms carry the session's token.
-    pub fn new(state: &AppState, req: &HttpRequest, nav: Option<Nav>) -> Result<Self, PageError> {
+    pub fn new(state: &AppState, req: &HttpRequest, nav: Option<Nav>) -> Result<Self, WebError> {
         let csrf_token = cookies::session_csrf(&state.cookies().read(req));
         Ok(Frame { nav, csrf_token })
     }
@@ -119,7 +120,7 @@ impl Frame {
         title: &str,
         notice: Option<&'static str>,
         page: &T,
-    ) -> Result<HttpResponse, PageError> {
+    ) -> Result<HttpResponse, WebError> {
         let view = View {
             title,
             nav: self.nav.as_ref(),
@@ -131,12 +132,12 @@ impl Frame {
     }
 
     /// The confirmation page of a destructive action.
-    pub fn confirm(&self, state: &AppState, confirm: &Confirm) -> Result<HttpResponse, PageError> {
+    pub fn confirm(&self, state: &AppState, confirm: &Confirm) -> Result<HttpResponse, WebError> {
         self.render(state, "admin/confirm", "Please confirm", None, confirm)
     }
 
     /// The page showing a new secret once.
-    pub fn secret(&self, state: &AppState, secret: &Secret) -> Result<HttpResponse, PageError> {
+    pub fn secret(&self, state: &AppState, secret: &Secret) -> Result<HttpResponse, WebError> {
         self.render(state, "admin/secret", "Copy it now", None, secret)
     }
 }

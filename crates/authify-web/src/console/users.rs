@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::gate::enter;
 use super::page::{ActionForm, Confirm, Field, enc, link, notice};
-use crate::pages::{PageError, require_csrf, respond, see_other};
+use crate::error::WebError;
+use crate::pages::{require_csrf, see_other};
 use crate::state::AppState;
 
 /// Query of list pages.
@@ -32,11 +33,14 @@ struct UsersPage {
 }
 
 /// `GET /admin`: the first section the actor may open.
-pub async fn get_admin(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    respond(&state, admin_home(&state, &req).await)
+pub async fn get_admin(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    admin_home(&state, &req).await
 }
 
-async fn admin_home(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, PageError> {
+async fn admin_home(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "users");
     Ok(see_other(if c.global() {
         "/admin/users"
@@ -50,15 +54,15 @@ pub async fn get_users(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<ListQuery>,
-) -> HttpResponse {
-    respond(&state, users_page(&state, &req, query.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    users_page(&state, &req, query.into_inner()).await
 }
 
 async fn users_page(
     state: &AppState,
     req: &HttpRequest,
     q: ListQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "users");
     let text = q.q.unwrap_or_default();
     let page = PageRequest {
@@ -94,11 +98,8 @@ pub async fn post_disabled(
     req: HttpRequest,
     uid: web::Path<String>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(
-        &state,
-        set_disabled(&state, &req, &uid, form.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    set_disabled(&state, &req, &uid, form.into_inner()).await
 }
 
 async fn set_disabled(
@@ -106,7 +107,7 @@ async fn set_disabled(
     req: &HttpRequest,
     uid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "users");
     let disable = ActionForm::yes(&form.value);
@@ -145,11 +146,8 @@ pub async fn post_admin(
     req: HttpRequest,
     uid: web::Path<String>,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(
-        &state,
-        set_admin(&state, &req, &uid, form.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    set_admin(&state, &req, &uid, form.into_inner()).await
 }
 
 async fn set_admin(
@@ -157,7 +155,7 @@ async fn set_admin(
     req: &HttpRequest,
     uid: &str,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "users");
     let admin = ActionForm::yes(&form.value);

@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use crate::console::gate::signed_in;
 use crate::console::page::{ActionForm, Confirm, Field, Frame, Secret, notice};
-use crate::pages::{PageError, require_csrf, respond, see_other};
+use crate::error::WebError;
+use crate::pages::{require_csrf, see_other};
 use crate::state::AppState;
 use crate::views::{AccountGroup, AccountOrganization, AccountUser, AccountView};
 
@@ -25,21 +26,21 @@ pub async fn get_account(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<AccountQuery>,
-) -> HttpResponse {
-    respond(&state, account_page(&state, &req, query.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    account_page(&state, &req, query.into_inner()).await
 }
 
 async fn account_page(
     state: &AppState,
     req: &HttpRequest,
     q: AccountQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let Some(actor) = signed_in(state, req).await? else {
         return Ok(see_other("/login"));
     };
     let subject = tokens::subject_for(state.db(), actor.user.clone())
         .await
-        .map_err(PageError::internal)?;
+        .map_err(WebError::internal)?;
     let console = manage::console::may_enter(state.db(), &actor).await?;
     let api_keys = api_keys::list(state.db(), &actor, state.now()).await?;
     let user = &actor.user;
@@ -87,7 +88,7 @@ async fn form_actor(
     state: &AppState,
     req: &HttpRequest,
     form: &ActionForm,
-) -> Result<Option<Actor>, PageError> {
+) -> Result<Option<Actor>, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     signed_in(state, req).await
 }
@@ -106,16 +107,17 @@ pub async fn post_email(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(&state, change_email(&state, &req, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    change_email(&state, &req, form.into_inner()).await
 }
 
 async fn change_email(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let actor = actor!(state, req, form);
+    let keep = state.cookies().read(req).session;
     let change = CredentialChange {
         current_password: form.current_password.unwrap_or_default(),
         email: Some(form.email.unwrap_or_default()),
@@ -123,10 +125,10 @@ async fn change_email(
     };
     users::change_credentials(
         state.db(),
-        state.hasher(),
+        state.authn(),
         &actor,
         change,
-        None,
+        keep.as_deref(),
         state.now(),
     )
     .await?;
@@ -139,18 +141,15 @@ pub async fn post_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(
-        &state,
-        change_password(&state, &req, form.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    change_password(&state, &req, form.into_inner()).await
 }
 
 async fn change_password(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let actor = actor!(state, req, form);
     let change = CredentialChange {
         current_password: form.current_password.unwrap_or_default(),
@@ -160,7 +159,7 @@ async fn change_password(
     let keep = state.cookies().read(req).session;
     users::change_credentials(
         state.db(),
-        state.hasher(),
+        state.authn(),
         &actor,
         change,
         keep.as_deref(),
@@ -170,12 +169,12 @@ async fn change_password(
     Ok(see_other("/account?done=password_changed"))
 }
 
-fn expiry_days(raw: &str) -> Result<Option<u32>, PageError> {
+fn expiry_days(raw: &str) -> Result<Option<u32>, WebError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
     }
-    raw.parse().map(Some).map_err(|_| PageError::BadRequest {
+    raw.parse().map(Some).map_err(|_| WebError::BadRequest {
         heading: "That did not work",
         message: format!(
             "The expiry is a number of days from 1 to {}, or empty for a key that does not expire.",
@@ -189,18 +188,15 @@ pub async fn post_api_key(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(
-        &state,
-        create_api_key(&state, &req, form.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    create_api_key(&state, &req, form.into_inner()).await
 }
 
 async fn create_api_key(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let actor = actor!(state, req, form);
     let days = expiry_days(ActionForm::text(&form.expires_in_days))?;
     let read_only = ActionForm::yes(&form.read_only);
@@ -225,18 +221,15 @@ pub async fn post_api_key_revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(
-        &state,
-        revoke_api_key(&state, &req, form.into_inner()).await,
-    )
+) -> Result<HttpResponse, WebError> {
+    revoke_api_key(&state, &req, form.into_inner()).await
 }
 
 async fn revoke_api_key(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let actor = actor!(state, req, form);
     let access_key = ActionForm::text(&form.access_key);
     if !form.confirmed() {
@@ -263,15 +256,15 @@ pub async fn post_org_leave(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(&state, leave_org(&state, &req, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    leave_org(&state, &req, form.into_inner()).await
 }
 
 async fn leave_org(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let actor = actor!(state, req, form);
     let oid = ActionForm::text(&form.oid);
     if !form.confirmed() {
@@ -298,15 +291,15 @@ pub async fn post_org(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<ActionForm>,
-) -> HttpResponse {
-    respond(&state, create_org(&state, &req, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    create_org(&state, &req, form.into_inner()).await
 }
 
 async fn create_org(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let actor = actor!(state, req, form);
     let name = ActionForm::text(&form.name);
     let policy = state.config().org_creation;

@@ -14,7 +14,8 @@ use authify_core::authn::{
 use authify_domain::Password;
 use serde::Deserialize;
 
-use crate::pages::{PageError, current_user, render, require_csrf, respond, see_other, sentence};
+use crate::error::WebError;
+use crate::pages::{current_user, render, require_csrf, see_other, sentence};
 use crate::state::AppState;
 use crate::views::{LoginView, LogoutView, SignupView};
 
@@ -54,23 +55,23 @@ pub struct LogoutForm {
     csrf_token: Option<String>,
 }
 
-impl From<AuthnError> for PageError {
+impl From<AuthnError> for WebError {
     fn from(e: AuthnError) -> Self {
         match e {
-            AuthnError::Callback(e) => PageError::BadRequest {
+            AuthnError::Callback(e) => WebError::BadRequest {
                 heading: "This sign-in link is not valid",
                 message: format!(
                     "{} The application that sent you here must use a callback URL registered with Authify; nothing was signed in or sent.",
                     sentence(&e.to_string())
                 ),
             },
-            AuthnError::Throttled(wait) => PageError::TooMany(wait),
-            AuthnError::SignupDisabled => PageError::Forbidden {
+            AuthnError::Throttled(wait) => WebError::TooMany(wait),
+            AuthnError::SignupDisabled => WebError::Forbidden {
                 heading: "Sign-up is disabled",
                 message: "This Authify does not accept new accounts. Ask your administrator to create one for you.".into(),
             },
-            AuthnError::Busy => PageError::Busy,
-            other => PageError::internal(other),
+            AuthnError::Busy => WebError::Busy,
+            other => WebError::internal(other),
         }
     }
 }
@@ -105,12 +106,12 @@ fn with_flow(
     state: &AppState,
     mut res: HttpResponse,
     flow: &FlowCookie,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     if flow.new {
         let cookie = state
             .cookies()
             .flow_cookie(flow.token.clone(), flow.max_age);
-        res.add_cookie(&cookie).map_err(PageError::internal)?;
+        res.add_cookie(&cookie).map_err(WebError::internal)?;
     }
     Ok(res)
 }
@@ -121,7 +122,7 @@ fn show_login(
     request: &ReturnRequest,
     shown: Shown,
     status: StatusCode,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let view = LoginView {
         title: "Sign in",
         csrf_token: form.csrf.clone(),
@@ -147,7 +148,7 @@ fn show_signup(
     request: &ReturnRequest,
     shown: Shown,
     status: StatusCode,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let view = SignupView {
         title: "Create your account",
         csrf_token: form.csrf.clone(),
@@ -168,19 +169,19 @@ fn show_signup(
 }
 
 /// Signed in: the new session cookie, the flow cookie gone, on to the return.
-fn signed_in(state: &AppState, done: Completion) -> Result<HttpResponse, PageError> {
+fn signed_in(state: &AppState, done: Completion) -> Result<HttpResponse, WebError> {
     let names = state.cookies();
     let mut res = see_other(&done.location);
     res.add_cookie(&names.session_cookie(done.session, done.max_age))
-        .map_err(PageError::internal)?;
+        .map_err(WebError::internal)?;
     res.add_cookie(&names.flow_removal())
-        .map_err(PageError::internal)?;
+        .map_err(WebError::internal)?;
     Ok(res)
 }
 
-fn pending() -> PageError {
+fn pending() -> WebError {
     // No step after the password exists yet; a policy that asks for one is a configuration error.
-    PageError::internal("the sign-in policy requires a factor this server does not offer")
+    WebError::internal("the sign-in policy requires a factor this server does not offer")
 }
 
 fn trimmed(v: &str) -> Option<String> {
@@ -192,15 +193,15 @@ pub async fn get_login(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<FlowQuery>,
-) -> HttpResponse {
-    respond(&state, login_page(&state, &req, query.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    login_page(&state, &req, query.into_inner()).await
 }
 
 async fn login_page(
     state: &AppState,
     req: &HttpRequest,
     q: FlowQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     let request = ReturnRequest::new(q.callback, q.state);
     let opened = state
         .authn()
@@ -229,15 +230,15 @@ pub async fn post_login(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<LoginForm>,
-) -> HttpResponse {
-    respond(&state, login_submit(&state, &req, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    login_submit(&state, &req, form.into_inner()).await
 }
 
 async fn login_submit(
     state: &AppState,
     req: &HttpRequest,
     form: LoginForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let request = ReturnRequest::new(form.callback, form.state);
     let email = form.email.unwrap_or_default();
@@ -282,15 +283,15 @@ pub async fn get_signup(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<FlowQuery>,
-) -> HttpResponse {
-    respond(&state, signup_page(&state, &req, query.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    signup_page(&state, &req, query.into_inner()).await
 }
 
 async fn signup_page(
     state: &AppState,
     req: &HttpRequest,
     q: FlowQuery,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     if !state.config().signup_enabled {
         return Err(AuthnError::SignupDisabled.into());
     }
@@ -316,15 +317,15 @@ pub async fn post_signup(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<SignupForm>,
-) -> HttpResponse {
-    respond(&state, signup_submit(&state, &req, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    signup_submit(&state, &req, form.into_inner()).await
 }
 
 async fn signup_submit(
     state: &AppState,
     req: &HttpRequest,
     form: SignupForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let request = ReturnRequest::new(form.callback, form.state);
     let input = SignUpForm {
@@ -369,11 +370,14 @@ async fn signup_submit(
 }
 
 /// `GET /logout`: asks for confirmation (signing out changes state, so it is a POST).
-pub async fn get_logout(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    respond(&state, logout_page(&state, &req).await)
+pub async fn get_logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    logout_page(&state, &req).await
 }
 
-async fn logout_page(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, PageError> {
+async fn logout_page(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, WebError> {
     let Some(user) = current_user(state, req).await? else {
         return Ok(see_other("/login"));
     };
@@ -390,15 +394,15 @@ pub async fn post_logout(
     state: web::Data<AppState>,
     req: HttpRequest,
     form: web::Form<LogoutForm>,
-) -> HttpResponse {
-    respond(&state, logout_submit(&state, &req, form.into_inner()).await)
+) -> Result<HttpResponse, WebError> {
+    logout_submit(&state, &req, form.into_inner()).await
 }
 
 async fn logout_submit(
     state: &AppState,
     req: &HttpRequest,
     form: LogoutForm,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let cookies = state.cookies().read(req);
     state
@@ -407,6 +411,6 @@ async fn logout_submit(
         .await?;
     let mut res = see_other("/login?signed_out=1");
     res.add_cookie(&state.cookies().session_removal())
-        .map_err(PageError::internal)?;
+        .map_err(WebError::internal)?;
     Ok(res)
 }
