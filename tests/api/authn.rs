@@ -302,3 +302,25 @@ async fn a_password_typed_into_the_email_field_is_not_kept_in_the_audit_log() {
         "a mistyped password of a real address is still recorded: {entries:?}"
     );
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_through_the_api_is_throttled_like_a_sign_in() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", false).await;
+    let token = app.api_token("ann@example.com", false).await;
+    let guess = |n: usize| serde_json::json!({ "current_password": format!("guess number {n}"), "email": "mallory@example.com" });
+    // AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE defaults to 10, shared with /login.
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        statuses.push(
+            app.call(Some(&token), "PATCH", "/api/v1/me", Some(guess(n)))
+                .await
+                .status,
+        );
+    }
+    assert_eq!(&statuses[..10], &[403; 10], "{statuses:?}");
+    assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
+    // The browser form is throttled by the same count.
+    let res = app.browser().sign_in("", "ann@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 429);
+}

@@ -1,20 +1,49 @@
--- wrk script: POST /login with a valid double-submit CSRF pair (cookie and form field equal).
--- Reports any answer other than 303 on stderr. LIMIT (per thread) stops a thread early; wrk
--- itself still waits for its full -d.
-local token = string.rep("A", 43)
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Cookie"] = "authify_csrf=" .. token
-wrk.body = "csrf_token=" .. token .. "&email=load%40example.com&password=load-test-password"
+-- wrk script: password sign-ins through real flows. Each sign-in is two requests on one
+-- connection's turn: GET /login (a new flow: its cookie and the form's csrf_token), then
+-- POST /login with both. Reports any POST answer other than 303 on stderr; `done` prints how
+-- many sign-ins completed per second (GETs are cheap and not counted).
+local pending = {}   -- flows harvested from GET /login, waiting for their POST
+local signins = 0
+local failures = 0
+local body = "&email=load%40example.com&password=load-test-password"
 
-local limit = tonumber(os.getenv("LIMIT") or "0")
-local count = 0
-function response(status, headers, body)
-  if status ~= 303 then
+function request()
+  local flow = table.remove(pending)
+  if flow then
+    return wrk.format("POST", "/login", {
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+      ["Cookie"] = "authify_flow=" .. flow.cookie,
+    }, "csrf_token=" .. flow.csrf .. body)
+  end
+  return wrk.format("GET", "/login")
+end
+
+function response(status, headers, resp)
+  if status == 200 then
+    local cookie = (headers["Set-Cookie"] or headers["set-cookie"] or ""):match("authify_flow=([^;]+)")
+    local csrf = resp:match('name="csrf_token" value="([^"]+)"')
+    if cookie and csrf then
+      table.insert(pending, { cookie = cookie, csrf = csrf })
+    end
+  elseif status == 303 then
+    signins = signins + 1
+  else
+    failures = failures + 1
     io.stderr:write("unexpected status " .. status .. "\n")
   end
-  count = count + 1
-  if limit > 0 and count >= limit then
-    wrk.thread:stop()
+end
+
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+  local total, failed = 0, 0
+  for _, t in ipairs(threads) do
+    total = total + t:get("signins")
+    failed = failed + t:get("failures")
   end
+  local secs = summary.duration / 1e6
+  io.write(string.format("Sign-ins/sec: %.1f (%d in %.1f s, %d refused)\n", total / secs, total, secs, failed))
 end

@@ -1,7 +1,7 @@
-//! Registered applications: creation (with a secret shown once) and resolving a callback to the
-//! application that registered it.
+//! Registered applications: creation with a secret shown once (tests and set-up; administrators
+//! use [`crate::manage::apps`]). Callbacks are resolved by the sign-in engine ([`crate::authn`]).
 
-use authify_domain::{CallbackError, CallbackUrl, Name};
+use authify_domain::{CallbackUrl, Name};
 use authify_store::StoreError;
 use authify_store::apps::{self, NewCallback};
 use authify_store::models::Application;
@@ -71,30 +71,4 @@ pub(crate) fn new_secret() -> Result<(String, String), AdminError> {
     // A 256-bit random secret needs no slow hash; SHA-256 keeps verification cheap.
     let hash = format!("sha256:{}", crate::sessions::token_hash(&secret));
     Ok((secret, hash))
-}
-
-/// Why a callback could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
-    /// The callback is malformed or not registered (the user's or the app's mistake: 400).
-    #[error("{0}")]
-    Callback(#[from] CallbackError),
-    /// Storage failed (500).
-    #[error("{0}")]
-    Store(#[from] StoreError),
-}
-
-/// Decodes `raw` (the base64 `callback` parameter) and finds the application that registered it.
-pub async fn resolve_callback(
-    db: &Db,
-    raw: &str,
-) -> Result<(Application, CallbackUrl), ResolveError> {
-    let callback = CallbackUrl::from_base64(raw)?;
-    let key = callback.match_key().to_owned();
-    // SECURITY: never redirect anywhere that is not registered, signed in or not (W-1).
-    let app = db
-        .run(move |conn| apps::find_application_by_callback(conn, &key))
-        .await?
-        .ok_or(CallbackError::NotRegistered)?;
-    Ok((app, callback))
 }

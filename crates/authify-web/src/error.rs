@@ -331,3 +331,51 @@ pub async fn not_found() -> Result<HttpResponse, WebError> {
 pub async fn method_not_allowed() -> Result<HttpResponse, WebError> {
     Err(WebError::MethodNotAllowed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_answers_with_a_reference_and_keeps_its_cause() {
+        let cause = std::io::Error::other("disk on fire");
+        let err = WebError::internal(cause);
+        let WebError::Internal(inner) = &err else {
+            panic!("internal");
+        };
+        let reference = inner.reference.clone();
+        assert_eq!(reference.len(), 12);
+        assert_eq!(
+            std::error::Error::source(inner).map(ToString::to_string),
+            Some("disk on fire".to_owned())
+        );
+        let res = err.error_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = actix_web::rt::System::new()
+            .block_on(actix_web::body::to_bytes(res.into_body()))
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["reference"], reference.as_str());
+        assert_eq!(body["error"], "internal_error");
+        assert!(!body.to_string().contains("disk on fire"), "{body}");
+    }
+
+    #[test]
+    fn only_browsers_on_page_paths_get_html_errors() {
+        use actix_web::test::TestRequest;
+        let page = |path: &str, accept: &str| {
+            wants_page(
+                &TestRequest::get()
+                    .uri(path)
+                    .insert_header((header::ACCEPT, accept))
+                    .to_srv_request(),
+            )
+        };
+        assert!(page("/login", "text/html"));
+        assert!(page("/admin/users/x", "*/*"));
+        assert!(!page("/login", "application/json"));
+        assert!(!page("/api/v1/me", "text/html"));
+        assert!(!page("/loginx", "text/html"));
+        assert!(!page("/jwt/token", "text/html"));
+    }
+}
