@@ -4,7 +4,7 @@
 //! ES256 and ES384 sign with aws-lc-rs, the backend jsonwebtoken uses, but through a key pair parsed
 //! once: jsonwebtoken's `crypto::sign` re-parses the PKCS#8 key on every call, which doubled the
 //! cost of a token (docs/performance.md). ES512 signs with p521 because jsonwebtoken has no ES512
-//! (TECH-NOTES §1). All produce the fixed-size `r || s` signature of RFC 7518 §3.4.
+//! (docs/TECH-NOTES.md §1). All produce the fixed-size `r || s` signature of RFC 7518 §3.4.
 
 use std::fmt;
 

@@ -4,10 +4,12 @@
 //! - [`api`]: the management API (`/api/v1`) and `POST /jwt/token`.
 //! - [`console`]: the admin console (`/admin`).
 //! - [`handlers`]: thin handlers, one module per area.
-//! - [`state`]: what handlers read: the published keys, precomputed as response bodies.
-//! - [`error`]: the JSON error type of the API endpoints; [`pages`]: the HTML error pages.
+//! - [`state`]: what handlers read: the sign-in engine, the clock, the published keys
+//!   (precomputed as response bodies).
+//! - [`error`]: the one error type, rendered as JSON or, for browsers on pages, as an HTML page.
+//! - [`pages`]: rendering pages, redirects, the CSRF gate of forms, the signed-in user.
 //! - [`templates`], [`views`]: compiled handlebars templates and one view struct per page.
-//! - [`cookies`]: the session and CSRF cookies and the CSRF check.
+//! - [`cookies`]: the session and flow cookies (`__Host-` under https) and the Origin check.
 //! - [`headers`]: security headers and access logging applied to every response.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 

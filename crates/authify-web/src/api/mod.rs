@@ -1,7 +1,6 @@
 //! The management API under `/api/v1` (JSON) and the API token exchange at `POST /jwt/token`.
 //!
 //! - [`auth`]: Bearer API tokens → the acting user; query and body parsing after authentication.
-//! - [`error`]: the one error body and status mapping.
 //! - [`users`], [`orgs`], [`groups`], [`apps`], [`keys`], [`audit`]: thin handlers over
 //!   `authify_core::manage`, which holds every permission rule.
 //!
