@@ -55,6 +55,15 @@ pg_lsclusters -h | awk 'NR==1 {print $4}' | grep -q online || as_root pg_ctlclus
 port=$(pg_lsclusters -h | awk 'NR==1 {print $3}')
 for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 0.2; done
 psql_admin() { (cd / && as_root su postgres -c "psql -q -p $port -v ON_ERROR_STOP=1 -c \"$1\"") >/dev/null; }
+# Every test server holds its own connection pool, and tests run in parallel: the default 100
+# connections run out. Raise the limit once (takes a restart).
+max_conn=$(cd / && as_root su postgres -c "psql -p $port -tAc 'SHOW max_connections'")
+if [ "${max_conn:-0}" -lt 400 ]; then
+  psql_admin "ALTER SYSTEM SET max_connections = 400"
+  # shellcheck disable=SC2086
+  as_root pg_ctlcluster $cluster restart
+  for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 -p "$port" && break; sleep 0.2; done
+fi
 if ! (cd / && as_root su postgres -c "psql -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname='authify_test'\"") | grep -q 1; then
   psql_admin "CREATE ROLE authify_test LOGIN PASSWORD 'authify_test' CREATEDB"
 fi
