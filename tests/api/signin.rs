@@ -348,17 +348,32 @@ async fn csrf(browser: &authify_testkit::Browser) -> String {
 }
 
 #[tokio::test]
-async fn the_cookie_is_secure_when_the_public_url_is_https() {
+async fn the_cookies_are_secure_and_host_prefixed_when_the_public_url_is_https() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_app_in(dir, &[("AUTHIFY_PUBLIC_URL", "https://id.example.com")]).await;
     app.create_user("ann@example.com", false).await;
     let res = app.browser().sign_in("", "ann@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 303);
+    let cookies: Vec<&str> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap())
+        .collect();
     assert!(
-        res.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("Secure")
+        cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-authify_session=")),
+        "{cookies:?}"
     );
+    // __Host-: Secure, Path=/, no Domain, so no sibling subdomain can plant or read it.
+    for c in &cookies {
+        assert!(c.starts_with("__Host-"), "{c}");
+        assert!(
+            c.contains("Secure") && c.contains("Path=/") && !c.contains("Domain"),
+            "{c}"
+        );
+    }
 }
 
 #[tokio::test]

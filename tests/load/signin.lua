@@ -3,8 +3,8 @@
 -- POST /login with both. Reports any POST answer other than 303 on stderr; `done` prints how
 -- many sign-ins completed per second (GETs are cheap and not counted).
 local pending = {}   -- flows harvested from GET /login, waiting for their POST
-local signins = 0
-local failures = 0
+signins = 0   -- globals: `done` reads them from each thread with thread:get
+failures = 0
 local body = "&email=load%40example.com&password=load-test-password"
 
 function request()

@@ -57,12 +57,12 @@ pub fn find_application_by_callback(
     conn: &mut DbConnection,
     match_key: &str,
 ) -> Result<Option<Application>, StoreError> {
-    Ok(application_callbacks::table
+    Ok(crate::on_backend!(conn, |c| application_callbacks::table
         .inner_join(applications::table)
         .filter(application_callbacks::match_key.eq(match_key))
         .select(Application::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 /// Every application with its callback URLs, by name. Two queries.

@@ -9,9 +9,9 @@ use crate::{DbConnection, StoreError};
 
 /// Appends an event.
 pub fn insert_event(conn: &mut DbConnection, event: &AuditEvent) -> Result<(), StoreError> {
-    diesel::insert_into(audit_events::table)
+    crate::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
         .values(event)
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 

@@ -9,6 +9,20 @@
 //!   each taking `&mut DbConnection`. Callers run them off the async workers.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+/// Runs the same diesel query on the concrete connection of either backend. Queries sent through
+/// the `MultiConnection` enum are prepared again on every call; on the concrete connection diesel
+/// caches the prepared statement. Used on the hot path of sign-in and single sign-on
+/// (docs/performance.md).
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::DbConnection::Sqlite($c) => $body,
+            $crate::DbConnection::Postgresql($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 pub mod api_keys;
 pub mod apps;
 pub mod audit;
@@ -24,12 +38,26 @@ pub mod users;
 pub use error::StoreError;
 pub use pool::{DbConnection, DbPool, connect, run_migrations};
 
+/// One SQLite writer at a time in this process (see [`transaction`]).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a transaction: everything it wrote is kept only if it returns `Ok`.
+///
+/// On SQLite the outermost transaction starts with `BEGIN IMMEDIATE`: it takes the write lock
+/// first, so a transaction that reads and then writes waits its turn (`busy_timeout`) instead of
+/// failing with "database is locked" when another connection wrote in between (a deferred
+/// transaction cannot upgrade its read snapshot). Nested calls become savepoints.
+///
+/// Writers of this process also queue on a lock before `BEGIN IMMEDIATE`: SQLite has one writer
+/// per database, and its busy handler waits by sleeping (1 ms, then up to 100 ms), which turned a
+/// burst of single-sign-on redirects into 10 ms waits (docs/performance.md). A lock held for the
+/// length of one short transaction hands the database over without sleeping.
 pub fn transaction<T, E: From<StoreError>>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
     use diesel::Connection as _;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
     enum Failed<E> {
         Inner(E),
         Db(diesel::result::Error),
@@ -37,6 +65,34 @@ pub fn transaction<T, E: From<StoreError>>(
     impl<E> From<diesel::result::Error> for Failed<E> {
         fn from(e: diesel::result::Error) -> Self {
             Failed::Db(e)
+        }
+    }
+    let db = |e: diesel::result::Error| E::from(StoreError::from(e));
+    if let DbConnection::Sqlite(c) = conn {
+        let outermost = AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .map_err(db)?
+            .is_none();
+        if outermost {
+            // A poisoned lock guards nothing: the transaction it protected was rolled back.
+            let _writer = SQLITE_WRITER
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(db)?;
+            let result = f(conn);
+            let DbConnection::Sqlite(c) = conn else {
+                return result;
+            };
+            return match result {
+                Ok(value) => {
+                    AnsiTransactionManager::commit_transaction(c).map_err(db)?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    AnsiTransactionManager::rollback_transaction(c).map_err(db)?;
+                    Err(e)
+                }
+            };
         }
     }
     conn.transaction(|conn| f(conn).map_err(Failed::Inner))

@@ -134,22 +134,22 @@ pub fn list_user_organizations(
     conn: &mut DbConnection,
     user_id: i64,
 ) -> Result<Vec<(Organization, bool)>, StoreError> {
-    Ok(organization_members::table
+    Ok(crate::on_backend!(conn, |c| organization_members::table
         .inner_join(organizations::table)
         .filter(organization_members::user_id.eq(user_id))
         .order(organizations::name.asc())
         .select((Organization::as_select(), organization_members::is_admin))
-        .load(conn)?)
+        .load(c))?)
 }
 
 /// Every group of `user_id`, in all organizations, by name. One query.
 pub fn list_user_groups(conn: &mut DbConnection, user_id: i64) -> Result<Vec<Group>, StoreError> {
-    Ok(group_members::table
+    Ok(crate::on_backend!(conn, |c| group_members::table
         .inner_join(groups::table)
         .filter(group_members::user_id.eq(user_id))
         .order(groups::name.asc())
         .select(Group::as_select())
-        .load(conn)?)
+        .load(c))?)
 }
 
 /// The organization with this public id.

@@ -34,13 +34,13 @@ pub fn find_session(
     token_hash: &str,
     now: NaiveDateTime,
 ) -> Result<Option<(Session, User)>, StoreError> {
-    Ok(sessions::table
+    Ok(crate::on_backend!(conn, |c| sessions::table
         .inner_join(users::table)
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
         .select((Session::as_select(), User::as_select()))
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 /// Deletes one session; returns whether it existed.

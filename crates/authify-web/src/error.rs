@@ -60,6 +60,9 @@ pub enum WebError {
     /// No usable API token: 401.
     #[error("{0}")]
     Unauthorized(String),
+    /// A page that needs a session, without one: a redirect to `/login` (401 for JSON clients).
+    #[error("sign in first")]
+    SignInFirst,
     /// Refused (CSRF, a disabled feature, a right the actor lacks): 403.
     #[error("{message}")]
     Forbidden {
@@ -119,7 +122,7 @@ impl WebError {
     fn code(&self) -> &'static str {
         match self {
             WebError::Invalid(_) | WebError::BadRequest { .. } => "invalid_request",
-            WebError::Unauthorized(_) => "unauthorized",
+            WebError::Unauthorized(_) | WebError::SignInFirst => "unauthorized",
             WebError::Forbidden { .. } => "forbidden",
             WebError::WrongPassword => "wrong_password",
             WebError::NotFound(_) => "not_found",
@@ -146,6 +149,7 @@ impl WebError {
             WebError::BadRequest { heading, message }
             | WebError::Forbidden { heading, message } => ((*heading).to_owned(), message.clone()),
             WebError::Unauthorized(m) => ("Sign in first".into(), crate::pages::sentence(m)),
+            WebError::SignInFirst => ("Sign in first".into(), "Sign in to see this page.".into()),
             WebError::WrongPassword => (
                 "Wrong password".into(),
                 "The current password is not correct. Nothing was changed.".into(),
@@ -179,6 +183,9 @@ impl WebError {
 
     /// The HTML page of this error.
     pub fn page(&self, state: &AppState) -> HttpResponse {
+        if matches!(self, WebError::SignInFirst) {
+            return crate::pages::see_other("/login");
+        }
         let status = self.status_code();
         let (heading, message) = self.page_text();
         let view = ErrorView {
@@ -220,7 +227,7 @@ impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
             WebError::Invalid(_) | WebError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            WebError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            WebError::Unauthorized(_) | WebError::SignInFirst => StatusCode::UNAUTHORIZED,
             WebError::Forbidden { .. } | WebError::WrongPassword => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

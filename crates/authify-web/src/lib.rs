@@ -4,6 +4,7 @@
 //! - [`api`]: the management API (`/api/v1`) and `POST /jwt/token`.
 //! - [`console`]: the admin console (`/admin`).
 //! - [`handlers`]: thin handlers, one module per area.
+//! - [`extract`]: extractors for the signed-in user and CSRF-checked forms.
 //! - [`state`]: what handlers read: the sign-in engine, the clock, the published keys
 //!   (precomputed as response bodies).
 //! - [`error`]: the one error type, rendered as JSON or, for browsers on pages, as an HTML page.
@@ -17,6 +18,7 @@ pub mod api;
 pub mod console;
 pub mod cookies;
 pub mod error;
+pub mod extract;
 pub mod handlers;
 pub mod headers;
 pub mod pages;

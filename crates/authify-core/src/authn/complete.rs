@@ -67,7 +67,7 @@ pub(crate) fn complete(
 }
 
 /// Where a signed-in user goes for `ret`: for an application, a fresh token in its callback
-/// (audited as `token.issue`). Used at the end of a sign-in and for single sign-on.
+/// (audited as `token.issue`). Used at the end of a sign-in.
 pub(crate) fn send_on(
     conn: &mut DbConnection,
     issuer: &TokenIssuer,
@@ -77,8 +77,33 @@ pub(crate) fn send_on(
     client: &Client,
     now: DateTime<Utc>,
 ) -> Result<String, AuthnError> {
+    let sent = prepare(conn, issuer, keys, user, ret, now)?;
+    record(conn, user, &sent, client, now)?;
+    Ok(sent.location)
+}
+
+/// A response to send: where to, and the application that got a token, if any.
+pub(crate) struct Sent {
+    pub location: String,
+    issued_to: Option<(String, String)>,
+}
+
+/// Reads the claims and signs the token for `ret`; writes nothing. Single sign-on signs here,
+/// outside the write transaction, so the database is held only for the audit entry. A token is
+/// sent only after [`record`] committed.
+pub(crate) fn prepare(
+    conn: &mut DbConnection,
+    issuer: &TokenIssuer,
+    keys: &Keyring,
+    user: &User,
+    ret: &Return,
+    now: DateTime<Utc>,
+) -> Result<Sent, AuthnError> {
     match ret {
-        Return::Account => Ok("/account".to_owned()),
+        Return::Account => Ok(Sent {
+            location: "/account".to_owned(),
+            issued_to: None,
+        }),
         Return::Legacy {
             app_id,
             app_name,
@@ -91,16 +116,32 @@ pub(crate) fn send_on(
             let (jwt, _) = issuer
                 .issue(keys.signer(), subject, app_id, now.timestamp(), jti)
                 .map_err(|e| AuthnError::Internal(format!("signing: {e}")))?;
-            Entry::new("token.issue", db_time(now))
-                .by_user(user)
-                .ip(client.ip.as_deref())
-                .target("application", app_id, app_name)
-                .record(conn)?;
             let mut params = vec![("jwt", jwt.as_str())];
             if let Some(s) = state.as_deref() {
                 params.push(("state", s));
             }
-            Ok(callback.with_params(&params))
+            Ok(Sent {
+                location: callback.with_params(&params),
+                issued_to: Some((app_id.clone(), app_name.clone())),
+            })
         }
     }
+}
+
+/// The audit entry of a token sent to an application.
+pub(crate) fn record(
+    conn: &mut DbConnection,
+    user: &User,
+    sent: &Sent,
+    client: &Client,
+    now: DateTime<Utc>,
+) -> Result<(), AuthnError> {
+    if let Some((app_id, app_name)) = &sent.issued_to {
+        Entry::new("token.issue", db_time(now))
+            .by_user(user)
+            .ip(client.ip.as_deref())
+            .target("application", app_id, app_name)
+            .record(conn)?;
+    }
+    Ok(())
 }

@@ -9,7 +9,7 @@ use authify_store::models::{NewUser, User};
 use authify_store::{DbConnection, StoreError, flows, sessions, transaction, users};
 use chrono::{DateTime, Utc};
 
-use super::complete::{Finish, complete, send_on};
+use super::complete::{Finish, complete, prepare, record};
 use super::flow::Flow;
 use super::{
     Authn, AuthnError, Client, Cookies, FlowCookie, FormContext, Opened, Progress, Refusal, Return,
@@ -115,11 +115,11 @@ impl Authn {
             .run(move |conn| {
                 let ret = request.resolve(conn)?;
                 if let Some(user) = session_user(conn, cookies.session.as_deref(), now)? {
-                    let issuer = &authn.inner.issuer;
-                    let location = transaction(conn, |conn| {
-                        send_on(conn, issuer, &keys, &user, &ret, &client, now)
-                    })?;
-                    return Ok(Opened::Returned { location });
+                    let sent = prepare(conn, &authn.inner.issuer, &keys, &user, &ret, now)?;
+                    transaction(conn, |conn| record(conn, &user, &sent, &client, now))?;
+                    return Ok(Opened::Returned {
+                        location: sent.location,
+                    });
                 }
                 let (flow, cookie) = transaction(conn, |conn| {
                     flow_for(conn, cookies.flow.as_deref(), &ret, &authn, now)

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::gate::enter;
 use super::page::{ActionForm, Confirm, Field, Secret, enc, notice};
 use crate::error::WebError;
-use crate::pages::{require_csrf, see_other};
+use crate::extract::Checked;
+use crate::pages::see_other;
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -75,9 +76,9 @@ async fn apps_page(
 pub async fn post_apps(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    create(&state, &req, form.into_inner()).await
+    create(&state, &req, form).await
 }
 
 async fn create(
@@ -85,7 +86,6 @@ async fn create(
     req: &HttpRequest,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     let callbacks = callback_lines(ActionForm::text(&form.callbacks));
     let name = ActionForm::text(&form.name);
@@ -136,9 +136,9 @@ pub async fn post_update(
     state: web::Data<AppState>,
     req: HttpRequest,
     app_id: web::Path<String>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    update(&state, &req, &app_id, form.into_inner()).await
+    update(&state, &req, &app_id, form).await
 }
 
 async fn update(
@@ -147,7 +147,6 @@ async fn update(
     app_id: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     let callbacks = callback_lines(ActionForm::text(&form.callbacks));
     let name = ActionForm::text(&form.name);
@@ -171,9 +170,9 @@ pub async fn post_rotate(
     state: web::Data<AppState>,
     req: HttpRequest,
     app_id: web::Path<String>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    rotate(&state, &req, &app_id, form.into_inner()).await
+    rotate(&state, &req, &app_id, form).await
 }
 
 async fn rotate(
@@ -182,7 +181,6 @@ async fn rotate(
     app_id: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     let app = apps::get(state.db(), &c.actor, app_id).await?;
     if !form.confirmed() {
@@ -218,9 +216,9 @@ pub async fn post_delete(
     state: web::Data<AppState>,
     req: HttpRequest,
     app_id: web::Path<String>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    delete(&state, &req, &app_id, form.into_inner()).await
+    delete(&state, &req, &app_id, form).await
 }
 
 async fn delete(
@@ -229,7 +227,6 @@ async fn delete(
     app_id: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "apps");
     if !form.confirmed() {
         let app = apps::get(state.db(), &c.actor, app_id).await?;

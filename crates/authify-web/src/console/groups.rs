@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::gate::enter;
 use super::page::{ActionForm, Confirm, Field, enc, notice};
 use crate::error::WebError;
-use crate::pages::{require_csrf, see_other};
+use crate::extract::Checked;
+use crate::pages::see_other;
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -85,10 +86,10 @@ pub async fn post_rename(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
     let (oid, gid) = path.into_inner();
-    rename(&state, &req, &oid, &gid, form.into_inner()).await
+    rename(&state, &req, &oid, &gid, form).await
 }
 
 async fn rename(
@@ -98,7 +99,6 @@ async fn rename(
     gid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
     groups::rename(state.db(), &c.actor, oid, gid, name, state.now()).await?;
@@ -113,10 +113,10 @@ pub async fn post_delete(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
     let (oid, gid) = path.into_inner();
-    delete(&state, &req, &oid, &gid, form.into_inner()).await
+    delete(&state, &req, &oid, &gid, form).await
 }
 
 async fn delete(
@@ -126,7 +126,6 @@ async fn delete(
     gid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
         let group = groups::get(state.db(), &c.actor, oid, gid).await?;
@@ -154,10 +153,10 @@ pub async fn post_member(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
     let (oid, gid) = path.into_inner();
-    add_member(&state, &req, &oid, &gid, form.into_inner()).await
+    add_member(&state, &req, &oid, &gid, form).await
 }
 
 async fn add_member(
@@ -167,7 +166,6 @@ async fn add_member(
     gid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let uid = ActionForm::text(&form.uid);
     groups::add_member(state.db(), &c.actor, oid, gid, uid, state.now()).await?;
@@ -182,10 +180,10 @@ pub async fn post_member_remove(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String, String)>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
     let (oid, gid, uid) = path.into_inner();
-    remove_member(&state, &req, &oid, &gid, &uid, form.into_inner()).await
+    remove_member(&state, &req, &oid, &gid, &uid, form).await
 }
 
 async fn remove_member(
@@ -196,7 +194,6 @@ async fn remove_member(
     uid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
         let group = groups::get(state.db(), &c.actor, oid, gid).await?;

@@ -11,7 +11,8 @@ use super::apps::DoneQuery;
 use super::gate::enter;
 use super::page::{ActionForm, notice};
 use crate::error::WebError;
-use crate::pages::{require_csrf, see_other};
+use crate::extract::Checked;
+use crate::pages::see_other;
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -71,17 +72,16 @@ async fn keys_page(
 pub async fn post_keys(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    generate(&state, &req, form.into_inner()).await
+    generate(&state, &req, form).await
 }
 
 async fn generate(
     state: &AppState,
     req: &HttpRequest,
-    form: ActionForm,
+    _form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "keys");
     console::require_global(&c.actor)?;
     let now = state.now();

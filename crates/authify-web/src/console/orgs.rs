@@ -11,7 +11,8 @@ use super::gate::enter;
 use super::page::{ActionForm, Confirm, Field, enc, link, notice};
 use super::users::ListQuery;
 use crate::error::WebError;
-use crate::pages::{require_csrf, see_other};
+use crate::extract::Checked;
+use crate::pages::see_other;
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -93,9 +94,9 @@ async fn orgs_page(
 pub async fn post_orgs(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    create_org(&state, &req, form.into_inner()).await
+    create_org(&state, &req, form).await
 }
 
 async fn create_org(
@@ -103,7 +104,6 @@ async fn create_org(
     req: &HttpRequest,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
     let policy = state.config().org_creation;
@@ -157,9 +157,9 @@ pub async fn post_rename(
     state: web::Data<AppState>,
     req: HttpRequest,
     oid: web::Path<String>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    rename(&state, &req, &oid, form.into_inner()).await
+    rename(&state, &req, &oid, form).await
 }
 
 async fn rename(
@@ -168,7 +168,6 @@ async fn rename(
     oid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
     orgs::rename(state.db(), &c.actor, oid, name, state.now()).await?;
@@ -180,9 +179,9 @@ pub async fn post_delete(
     state: web::Data<AppState>,
     req: HttpRequest,
     oid: web::Path<String>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    delete(&state, &req, &oid, form.into_inner()).await
+    delete(&state, &req, &oid, form).await
 }
 
 async fn delete(
@@ -191,7 +190,6 @@ async fn delete(
     oid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
         let org = orgs::get(state.db(), &c.actor, oid).await?;
@@ -216,9 +214,9 @@ pub async fn post_member(
     state: web::Data<AppState>,
     req: HttpRequest,
     oid: web::Path<String>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    add_member(&state, &req, &oid, form.into_inner()).await
+    add_member(&state, &req, &oid, form).await
 }
 
 async fn add_member(
@@ -227,7 +225,6 @@ async fn add_member(
     oid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let (email, admin) = (ActionForm::text(&form.email), ActionForm::yes(&form.admin));
     orgs::add_member(state.db(), &c.actor, oid, email, admin, state.now()).await?;
@@ -239,10 +236,10 @@ pub async fn post_member_admin(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
     let (oid, uid) = path.into_inner();
-    member_admin(&state, &req, &oid, &uid, form.into_inner()).await
+    member_admin(&state, &req, &oid, &uid, form).await
 }
 
 async fn member_admin(
@@ -252,7 +249,6 @@ async fn member_admin(
     uid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let admin = ActionForm::yes(&form.value);
     orgs::set_member_admin(state.db(), &c.actor, oid, uid, admin, state.now()).await?;
@@ -269,10 +265,10 @@ pub async fn post_member_remove(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
     let (oid, uid) = path.into_inner();
-    remove_member(&state, &req, &oid, &uid, form.into_inner()).await
+    remove_member(&state, &req, &oid, &uid, form).await
 }
 
 async fn remove_member(
@@ -282,7 +278,6 @@ async fn remove_member(
     uid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     if !form.confirmed() {
         let org = orgs::get(state.db(), &c.actor, oid).await?;
@@ -309,9 +304,9 @@ pub async fn post_group(
     state: web::Data<AppState>,
     req: HttpRequest,
     oid: web::Path<String>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    create_group(&state, &req, &oid, form.into_inner()).await
+    create_group(&state, &req, &oid, form).await
 }
 
 async fn create_group(
@@ -320,7 +315,6 @@ async fn create_group(
     oid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "orgs");
     let name = ActionForm::text(&form.name);
     let group = groups::create(state.db(), &c.actor, oid, name, state.now()).await?;

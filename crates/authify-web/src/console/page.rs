@@ -142,6 +142,12 @@ impl Frame {
     }
 }
 
+impl crate::extract::CsrfForm for ActionForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
 /// Every console and account form. Each action reads the fields it needs; all are optional so a
 /// tampered form still reaches the CSRF check and gets a page. No `Debug`: it may hold passwords.
 #[derive(Default, Deserialize)]

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::gate::enter;
 use super::page::{ActionForm, Confirm, Field, enc, link, notice};
 use crate::error::WebError;
-use crate::pages::{require_csrf, see_other};
+use crate::extract::Checked;
+use crate::pages::see_other;
 use crate::state::AppState;
 
 /// Query of list pages.
@@ -97,9 +98,9 @@ pub async fn post_disabled(
     state: web::Data<AppState>,
     req: HttpRequest,
     uid: web::Path<String>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    set_disabled(&state, &req, &uid, form.into_inner()).await
+    set_disabled(&state, &req, &uid, form).await
 }
 
 async fn set_disabled(
@@ -108,7 +109,6 @@ async fn set_disabled(
     uid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "users");
     let disable = ActionForm::yes(&form.value);
     if disable && !form.confirmed() {
@@ -145,9 +145,9 @@ pub async fn post_admin(
     state: web::Data<AppState>,
     req: HttpRequest,
     uid: web::Path<String>,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    set_admin(&state, &req, &uid, form.into_inner()).await
+    set_admin(&state, &req, &uid, form).await
 }
 
 async fn set_admin(
@@ -156,7 +156,6 @@ async fn set_admin(
     uid: &str,
     form: ActionForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let c = enter!(state, req, "users");
     let admin = ActionForm::yes(&form.value);
     let change = UserChange {

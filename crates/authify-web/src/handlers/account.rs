@@ -8,10 +8,10 @@ use authify_core::manage::{self, Actor, OrgCreation, api_keys, orgs};
 use authify_core::tokens;
 use serde::Deserialize;
 
-use crate::console::gate::signed_in;
 use crate::console::page::{ActionForm, Confirm, Field, Frame, Secret, notice};
 use crate::error::WebError;
-use crate::pages::{require_csrf, see_other};
+use crate::extract::{Checked, SignedIn};
+use crate::pages::see_other;
 use crate::state::AppState;
 use crate::views::{AccountGroup, AccountOrganization, AccountUser, AccountView};
 
@@ -26,18 +26,9 @@ pub async fn get_account(
     state: web::Data<AppState>,
     req: HttpRequest,
     query: web::Query<AccountQuery>,
+    SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    account_page(&state, &req, query.into_inner()).await
-}
-
-async fn account_page(
-    state: &AppState,
-    req: &HttpRequest,
-    q: AccountQuery,
-) -> Result<HttpResponse, WebError> {
-    let Some(actor) = signed_in(state, req).await? else {
-        return Ok(see_other("/login"));
-    };
+    let (state, req, q) = (state.get_ref(), &req, query.into_inner());
     let subject = tokens::subject_for(state.db(), actor.user.clone())
         .await
         .map_err(WebError::internal)?;
@@ -83,40 +74,22 @@ async fn account_page(
     )
 }
 
-/// The CSRF check, then the signed-in actor (`None`: sign in first).
-async fn form_actor(
-    state: &AppState,
-    req: &HttpRequest,
-    form: &ActionForm,
-) -> Result<Option<Actor>, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
-    signed_in(state, req).await
-}
-
-macro_rules! actor {
-    ($state:expr, $req:expr, $form:expr) => {
-        match form_actor($state, $req, &$form).await? {
-            Some(actor) => actor,
-            None => return Ok(see_other("/login")),
-        }
-    };
-}
-
 /// `POST /account/email`: a new e-mail address, confirmed with the current password.
 pub async fn post_email(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
+    SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    change_email(&state, &req, form.into_inner()).await
+    change_email(&state, &req, form, actor).await
 }
 
 async fn change_email(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
+    actor: Actor,
 ) -> Result<HttpResponse, WebError> {
-    let actor = actor!(state, req, form);
     let keep = state.cookies().read(req).session;
     let change = CredentialChange {
         current_password: form.current_password.unwrap_or_default(),
@@ -140,17 +113,18 @@ async fn change_email(
 pub async fn post_password(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
+    SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    change_password(&state, &req, form.into_inner()).await
+    change_password(&state, &req, form, actor).await
 }
 
 async fn change_password(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
+    actor: Actor,
 ) -> Result<HttpResponse, WebError> {
-    let actor = actor!(state, req, form);
     let change = CredentialChange {
         current_password: form.current_password.unwrap_or_default(),
         email: None,
@@ -187,17 +161,18 @@ fn expiry_days(raw: &str) -> Result<Option<u32>, WebError> {
 pub async fn post_api_key(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
+    SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    create_api_key(&state, &req, form.into_inner()).await
+    create_api_key(&state, &req, form, actor).await
 }
 
 async fn create_api_key(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
+    actor: Actor,
 ) -> Result<HttpResponse, WebError> {
-    let actor = actor!(state, req, form);
     let days = expiry_days(ActionForm::text(&form.expires_in_days))?;
     let read_only = ActionForm::yes(&form.read_only);
     let name = ActionForm::text(&form.name);
@@ -220,17 +195,18 @@ async fn create_api_key(
 pub async fn post_api_key_revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
+    SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    revoke_api_key(&state, &req, form.into_inner()).await
+    revoke_api_key(&state, &req, form, actor).await
 }
 
 async fn revoke_api_key(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
+    actor: Actor,
 ) -> Result<HttpResponse, WebError> {
-    let actor = actor!(state, req, form);
     let access_key = ActionForm::text(&form.access_key);
     if !form.confirmed() {
         return Frame::new(state, req, None)?.confirm(
@@ -255,17 +231,18 @@ async fn revoke_api_key(
 pub async fn post_org_leave(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
+    SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    leave_org(&state, &req, form.into_inner()).await
+    leave_org(&state, &req, form, actor).await
 }
 
 async fn leave_org(
     state: &AppState,
     req: &HttpRequest,
     form: ActionForm,
+    actor: Actor,
 ) -> Result<HttpResponse, WebError> {
-    let actor = actor!(state, req, form);
     let oid = ActionForm::text(&form.oid);
     if !form.confirmed() {
         let org = orgs::get(state.db(), &actor, oid).await?;
@@ -290,17 +267,18 @@ async fn leave_org(
 pub async fn post_org(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ActionForm>,
+    Checked(form): Checked<ActionForm>,
+    SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    create_org(&state, &req, form.into_inner()).await
+    create_org(&state, &req, form, actor).await
 }
 
 async fn create_org(
     state: &AppState,
-    req: &HttpRequest,
+    _req: &HttpRequest,
     form: ActionForm,
+    actor: Actor,
 ) -> Result<HttpResponse, WebError> {
-    let actor = actor!(state, req, form);
     let name = ActionForm::text(&form.name);
     let policy = state.config().org_creation;
     let org = orgs::create(state.db(), &actor, name, policy, state.now()).await?;

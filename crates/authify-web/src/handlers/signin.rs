@@ -15,6 +15,7 @@ use authify_domain::Password;
 use serde::Deserialize;
 
 use crate::error::WebError;
+use crate::extract::{Checked, CsrfForm};
 use crate::pages::{current_user, render, require_csrf, see_other, sentence};
 use crate::state::AppState;
 use crate::views::{LoginView, LogoutView, SignupView};
@@ -53,6 +54,12 @@ pub struct SignupForm {
 #[derive(Debug, Deserialize)]
 pub struct LogoutForm {
     csrf_token: Option<String>,
+}
+
+impl CsrfForm for LogoutForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
 }
 
 impl From<AuthnError> for WebError {
@@ -393,21 +400,12 @@ async fn logout_page(state: &AppState, req: &HttpRequest) -> Result<HttpResponse
 pub async fn post_logout(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<LogoutForm>,
+    _form: Checked<LogoutForm>,
 ) -> Result<HttpResponse, WebError> {
-    logout_submit(&state, &req, form.into_inner()).await
-}
-
-async fn logout_submit(
-    state: &AppState,
-    req: &HttpRequest,
-    form: LogoutForm,
-) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
-    let cookies = state.cookies().read(req);
+    let cookies = state.cookies().read(&req);
     state
         .authn()
-        .sign_out(cookies.session, state.client(req), state.now())
+        .sign_out(cookies.session, state.client(&req), state.now())
         .await?;
     let mut res = see_other("/login?signed_out=1");
     res.add_cookie(&state.cookies().session_removal())
