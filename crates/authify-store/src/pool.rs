@@ -114,6 +114,9 @@ pub fn connect(url: &str, max_size: u32) -> Result<DbPool, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Connect(format!("{}: {e}", dir.display())))?;
     }
+    // Every connection is opened here, at start: with fewer idle ones r2d2 opens the rest on a
+    // background thread, and a command that exits while libpq is still connecting crashes in
+    // OpenSSL's exit handlers (seen with `authify orgs create` on PostgreSQL).
     r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))

@@ -146,6 +146,9 @@ pub fn test_settings(dir: &Path, vars: &[(&str, &str)]) -> Settings {
         (CONFIG_FILE_ENV.into(), config.to_str().unwrap().into()),
         ("AUTHIFY_BIND".into(), "127.0.0.1:0".into()),
         ("AUTHIFY_WORKERS".into(), "1".into()),
+        // Tests run side by side, each server with its own pool: three connections are plenty
+        // and keep a shared PostgreSQL within its connection limit.
+        ("AUTHIFY_DB_POOL_SIZE".into(), "3".into()),
         ("AUTHIFY_JWT_ISSUER".into(), ISSUER.into()),
         ("AUTHIFY_LOG".into(), "warn".into()),
         (
