@@ -1,5 +1,7 @@
 //! The one async boundary to storage: repository functions are synchronous (diesel) and run here
-//! on tokio's blocking pool, never on the async workers.
+//! on tokio's blocking pool. One exception, [`Db::run_quick`]: the single sign-on task runs on the
+//! async worker itself when the database is SQLite and a connection is free at once, because its
+//! few microsecond queries cost less than the hop (docs/performance.md).
 
 use authify_store::{DbConnection, DbPool, StoreError};
 
@@ -7,6 +9,7 @@ use authify_store::{DbConnection, DbPool, StoreError};
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
+    sqlite: bool,
 }
 
 impl std::fmt::Debug for Db {
@@ -20,7 +23,10 @@ impl std::fmt::Debug for Db {
 impl Db {
     /// Wraps a pool.
     pub fn new(pool: DbPool) -> Self {
-        Db { pool }
+        let sqlite = pool
+            .try_get()
+            .is_some_and(|c| matches!(*c, DbConnection::Sqlite(_)));
+        Db { pool, sqlite }
     }
 
     /// Runs `f` with a pooled connection on the blocking pool. Crate-private: callers outside
@@ -40,6 +46,24 @@ impl Db {
         .unwrap_or_else(|join| {
             Err(StoreError::Connect(format!("database task failed: {join}")).into())
         })
+    }
+
+    /// Runs `f` on the calling (async) thread when the database is SQLite and a connection is
+    /// free at once; otherwise as [`Db::run`]. For the short reads and one-row writes of single
+    /// sign-on: a SQLite query costs microseconds, less than the two thread switches of a hop to
+    /// the blocking pool (docs/performance.md). Never for argon2, PostgreSQL or anything long.
+    pub(crate) async fn run_quick<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        if self.sqlite
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return f(&mut conn);
+        }
+        self.run(f).await
     }
 
     /// Runs `f` synchronously (command line, migrations, test set-up).

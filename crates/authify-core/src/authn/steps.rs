@@ -112,7 +112,7 @@ impl Authn {
     ) -> Result<Opened, AuthnError> {
         let authn = self.clone();
         self.db
-            .run(move |conn| {
+            .run_quick(move |conn| {
                 let ret = request.resolve(conn)?;
                 if let Some(user) = session_user(conn, cookies.session.as_deref(), now)? {
                     let sent = prepare(conn, &authn.inner.issuer, &keys, &user, &ret, now)?;
