@@ -9,8 +9,23 @@ use crate::{DbConnection, StoreError};
 
 /// Appends an event.
 pub fn insert_event(conn: &mut DbConnection, event: &AuditEvent) -> Result<(), StoreError> {
+    // Every column bound explicitly (absent values as NULL): one statement shape whatever is
+    // set, so diesel caches it; `.values(event)` leaves absent columns out and builds new SQL.
+    let row = (
+        audit_events::occurred_at.eq(event.occurred_at),
+        audit_events::action.eq(&event.action),
+        audit_events::outcome.eq(&event.outcome),
+        audit_events::actor_id.eq(event.actor_id.as_deref()),
+        audit_events::actor.eq(event.actor.as_deref()),
+        audit_events::target_type.eq(event.target_type.as_deref()),
+        audit_events::target_id.eq(event.target_id.as_deref()),
+        audit_events::target.eq(event.target.as_deref()),
+        audit_events::organization_id.eq(event.organization_id.as_deref()),
+        audit_events::ip.eq(event.ip.as_deref()),
+        audit_events::details.eq(event.details.as_deref()),
+    );
     crate::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
-        .values(event)
+        .values(row)
         .execute(c))?;
     Ok(())
 }
