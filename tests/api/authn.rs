@@ -324,3 +324,44 @@ async fn guessing_the_current_password_through_the_api_is_throttled_like_a_sign_
     let res = app.browser().sign_in("", "ann@example.com", PASSWORD).await;
     assert_eq!(res.status(), 429);
 }
+
+#[tokio::test]
+async fn a_taken_address_at_sign_up_keeps_the_flow_so_the_form_can_be_sent_again() {
+    let app = spawn_app().await;
+    app.create_user("ann@example.com", false).await;
+    let browser = app.browser();
+    // Signed in, the sign-up form is posted with the session's token: the step starts a new flow
+    // in the same transaction as the insert that fails.
+    browser.sign_in("", "ann@example.com", PASSWORD).await;
+    let html = browser.get("/logout").await.text().await.unwrap();
+    let token = hidden_value(&html, "csrf_token").unwrap();
+    let taken = browser
+        .post(
+            "/signup",
+            &[
+                ("csrf_token", &token),
+                ("name", "Ann"),
+                ("email", "ann@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status(), 409);
+    let form_token = hidden_value(&taken.text().await.unwrap(), "csrf_token").unwrap();
+    assert_ne!(form_token, token, "the form belongs to the new flow");
+    let res = browser
+        .post(
+            "/signup",
+            &[
+                ("csrf_token", &form_token),
+                ("name", "Bo"),
+                ("email", "bo@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (res.status().as_u16(), location(&res)),
+        (303, "/account".into())
+    );
+}

@@ -4,7 +4,7 @@
 //! last step of a sign-in ([`crate::authn`]).
 
 use authify_store::models::User;
-use authify_store::{StoreError, sessions};
+use authify_store::{DbConnection, StoreError, sessions};
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 
@@ -19,15 +19,21 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// The user of an unexpired session, unless they were disabled since.
-pub async fn resolve(db: &Db, token: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError> {
+pub fn user_of(
+    conn: &mut DbConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, StoreError> {
     // A token of the wrong shape cannot be ours; skip the query.
     if token.len() != 43 {
         return Ok(None);
     }
-    let hash = token_hash(token);
-    let now = db_time(now);
-    let found = db
-        .run(move |conn| sessions::find_session(conn, &hash, now))
-        .await?;
+    let found = sessions::find_session(conn, &token_hash(token), db_time(now))?;
     Ok(found.map(|(_, user)| user).filter(|u| !u.disabled))
+}
+
+/// [`user_of`] on the blocking pool.
+pub async fn resolve(db: &Db, token: &str, now: DateTime<Utc>) -> Result<Option<User>, StoreError> {
+    let token = token.to_owned();
+    db.run(move |conn| user_of(conn, &token, now)).await
 }

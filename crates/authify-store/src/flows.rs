@@ -8,23 +8,23 @@ use crate::models::AuthFlow;
 use crate::schema::auth_flows;
 use crate::{DbConnection, StoreError};
 
-/// Records a new attempt.
+/// Records a new attempt; returns its id.
 pub fn insert_flow(
     conn: &mut DbConnection,
     token_hash: &str,
     return_to: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> Result<(), StoreError> {
-    diesel::insert_into(auth_flows::table)
+) -> Result<i64, StoreError> {
+    Ok(diesel::insert_into(auth_flows::table)
         .values((
             auth_flows::token_hash.eq(token_hash),
             auth_flows::return_to.eq(return_to),
             auth_flows::created_at.eq(now),
             auth_flows::expires_at.eq(expires_at),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(auth_flows::id)
+        .get_result(conn)?)
 }
 
 /// The unexpired attempt with this token hash.

@@ -31,51 +31,57 @@ pub struct SignUpForm {
     pub password: String,
 }
 
-/// The live flow of this browser, or a new one returning to `ret`. A flow that already
-/// identified a user is not reused for a new attempt.
+/// The live flow of this browser, or a new one. `ret` replaces the flow's return when given; a
+/// new flow without one returns to the account page. A flow that already identified a user is
+/// not reused for a new attempt.
 fn flow_for(
     conn: &mut DbConnection,
     cookie: Option<&str>,
-    ret: &Return,
+    ret: Option<&Return>,
     authn: &Authn,
     now: DateTime<Utc>,
 ) -> Result<(Flow, FlowCookie), AuthnError> {
-    let ttl = authn.inner.settings.flow_ttl;
+    let max_age = authn.inner.settings.flow_ttl.num_seconds();
     if let Some(token) = cookie.filter(|t| t.len() == 43) {
         let hash = crate::sessions::token_hash(token);
         if let Some(row) = flows::find_flow(conn, &hash, db_time(now))? {
             let mut flow = Flow::try_from(row)?;
             if flow.user_id.is_none() {
-                if &flow.ret != ret {
+                if let Some(ret) = ret.filter(|r| **r != flow.ret) {
                     flows::update_flow_return(conn, flow.id, &ret.to_json()?)?;
                     flow.ret = ret.clone();
                 }
                 let cookie = FlowCookie {
                     token: token.to_owned(),
                     new: false,
-                    max_age: ttl.num_seconds(),
+                    max_age,
                 };
                 return Ok((flow, cookie));
             }
             flows::delete_flow(conn, flow.id)?;
         }
     }
+    let ret = ret.cloned().unwrap_or(Return::Account);
     let (token, hash) = new_token()?;
-    flows::insert_flow(
+    let id = flows::insert_flow(
         conn,
         &hash,
         &ret.to_json()?,
         db_time(now),
-        db_time(now + ttl),
+        db_time(now + authn.inner.settings.flow_ttl),
     )?;
-    let row = flows::find_flow(conn, &hash, db_time(now))?
-        .ok_or_else(|| AuthnError::Internal("a new flow could not be read back".into()))?;
+    let flow = Flow {
+        id,
+        ret,
+        user_id: None,
+        amr: Vec::new(),
+    };
     let cookie = FlowCookie {
         token,
         new: true,
-        max_age: ttl.num_seconds(),
+        max_age,
     };
-    Ok((Flow::try_from(row)?, cookie))
+    Ok((flow, cookie))
 }
 
 fn form(flow: &Flow, cookie: FlowCookie) -> FormContext {
@@ -84,19 +90,6 @@ fn form(flow: &Flow, cookie: FlowCookie) -> FormContext {
         flow: cookie,
         ret: flow.ret.clone(),
     }
-}
-
-/// The session's user, unless expired or disabled.
-fn session_user(
-    conn: &mut DbConnection,
-    token: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Option<User>, StoreError> {
-    let Some(token) = token.filter(|t| t.len() == 43) else {
-        return Ok(None);
-    };
-    let found = sessions::find_session(conn, &crate::sessions::token_hash(token), db_time(now))?;
-    Ok(found.map(|(_, u)| u).filter(|u| !u.disabled))
 }
 
 impl Authn {
@@ -114,7 +107,8 @@ impl Authn {
         self.db
             .run_quick(move |conn| {
                 let ret = request.resolve(conn)?;
-                if let Some(user) = session_user(conn, cookies.session.as_deref(), now)? {
+                let session = cookies.session.as_deref().unwrap_or_default();
+                if let Some(user) = crate::sessions::user_of(conn, session, now)? {
                     let sent = prepare(conn, &authn.inner.issuer, &keys, &user, &ret, now)?;
                     transaction(conn, |conn| record(conn, &user, &sent, &client, now))?;
                     return Ok(Opened::Returned {
@@ -122,7 +116,7 @@ impl Authn {
                     });
                 }
                 let (flow, cookie) = transaction(conn, |conn| {
-                    flow_for(conn, cookies.flow.as_deref(), &ret, &authn, now)
+                    flow_for(conn, cookies.flow.as_deref(), Some(&ret), &authn, now)
                 })?;
                 Ok(Opened::Form(form(&flow, cookie)))
             })
@@ -144,6 +138,7 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<Progress, AuthnError> {
         let parsed = Email::parse(email).ok();
+        let lookup = parsed.clone();
         let authn = self.clone();
         let flow_cookie = cookies.flow.clone();
         let (flow, cookie, user) = self
@@ -155,13 +150,9 @@ impl Authn {
                     } else {
                         None
                     };
-                    let existing = match &ret {
-                        Some(r) => r.clone(),
-                        None => current_return(conn, flow_cookie.as_deref(), now)?,
-                    };
-                    flow_for(conn, flow_cookie.as_deref(), &existing, &authn, now)
+                    flow_for(conn, flow_cookie.as_deref(), ret.as_ref(), &authn, now)
                 })?;
-                let user = match parsed {
+                let user = match lookup {
                     Some(e) => users::find_user_by_email(conn, e.as_str())?,
                     None => None,
                 };
@@ -205,13 +196,12 @@ impl Authn {
                 let reason = reason.unwrap_or(Refusal::InvalidCredentials);
                 // SECURITY: what was typed into the e-mail field is kept only when it is an
                 // e-mail address: a password typed there must not end up in the audit log.
-                let typed = Email::parse(email).map(|e| e.as_str().to_owned()).ok();
                 let entry = Entry::new("signin", db_time(now))
                     .failed()
                     .ip(client.ip.as_deref());
-                let entry = match (&user, typed) {
+                let entry = match (&user, &parsed) {
                     (Some(u), _) => entry.by_user(u),
-                    (None, Some(e)) => entry.by_email(&e),
+                    (None, Some(e)) => entry.by_email(e.as_str()),
                     (None, None) => entry.by_email("(not an e-mail address)"),
                 };
                 entry.save(&self.db).await;
@@ -318,7 +308,7 @@ impl Authn {
                     .run(move |conn| {
                         transaction(conn, |conn| {
                             let ret = request.resolve(conn)?;
-                            flow_for(conn, flow_cookie.as_deref(), &ret, &authn, now)
+                            flow_for(conn, flow_cookie.as_deref(), Some(&ret), &authn, now)
                         })
                     })
                     .await?;
@@ -335,7 +325,7 @@ impl Authn {
                 transaction(conn, |conn| {
                     let ret = request.resolve(conn)?;
                     let (flow, cookie) =
-                        flow_for(conn, cookies.flow.as_deref(), &ret, &authn, now)?;
+                        flow_for(conn, cookies.flow.as_deref(), Some(&ret), &authn, now)?;
                     let new = NewUser {
                         public_id: &public_id,
                         email: email.as_str(),
@@ -345,7 +335,9 @@ impl Authn {
                         disabled: false,
                         created_at: db_time(now),
                     };
-                    let id = match users::insert_user(conn, &new) {
+                    // A savepoint: on PostgreSQL a failed insert aborts the transaction it runs
+                    // in, and the flow written above must survive a taken address.
+                    let id = match transaction(conn, |conn| users::insert_user(conn, &new)) {
                         Ok(user) => user.id,
                         Err(StoreError::Conflict(_)) => {
                             return Ok(Progress::Refused {
@@ -387,7 +379,7 @@ impl Authn {
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    if let Some(user) = session_user(conn, Some(&token), now)? {
+                    if let Some(user) = crate::sessions::user_of(conn, &token, now)? {
                         Entry::new("logout", db_time(now))
                             .by_user(&user)
                             .ip(client.ip.as_deref())
@@ -399,20 +391,5 @@ impl Authn {
             })
             .await
             .map_err(AuthnError::Store)
-    }
-}
-
-/// The return of the browser's live flow, or the account page.
-fn current_return(
-    conn: &mut DbConnection,
-    cookie: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Return, AuthnError> {
-    let Some(token) = cookie.filter(|t| t.len() == 43) else {
-        return Ok(Return::Account);
-    };
-    match flows::find_flow(conn, &crate::sessions::token_hash(token), db_time(now))? {
-        Some(row) => Ok(Flow::try_from(row)?.ret),
-        None => Ok(Return::Account),
     }
 }

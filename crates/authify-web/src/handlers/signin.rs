@@ -191,6 +191,24 @@ fn pending() -> WebError {
     WebError::internal("the sign-in policy requires a factor this server does not offer")
 }
 
+/// The engine's answer to opening a form page for `request`.
+async fn open(
+    state: &AppState,
+    req: &HttpRequest,
+    request: &ReturnRequest,
+) -> Result<Opened, WebError> {
+    Ok(state
+        .authn()
+        .open(
+            state.cookies().read(req),
+            request.clone(),
+            state.keys().keyring.clone(),
+            state.client(req),
+            state.now(),
+        )
+        .await?)
+}
+
 fn trimmed(v: &str) -> Option<String> {
     Some(v.trim().to_owned()).filter(|v| !v.is_empty())
 }
@@ -210,16 +228,7 @@ async fn login_page(
     q: FlowQuery,
 ) -> Result<HttpResponse, WebError> {
     let request = ReturnRequest::new(q.callback, q.state);
-    let opened = state
-        .authn()
-        .open(
-            state.cookies().read(req),
-            request.clone(),
-            state.keys().keyring.clone(),
-            state.client(req),
-            state.now(),
-        )
-        .await?;
+    let opened = open(state, req, &request).await?;
     match opened {
         Opened::Returned { location } => Ok(see_other(&location)),
         Opened::Form(form) => {
@@ -303,16 +312,7 @@ async fn signup_page(
         return Err(AuthnError::SignupDisabled.into());
     }
     let request = ReturnRequest::new(q.callback, q.state);
-    let opened = state
-        .authn()
-        .open(
-            state.cookies().read(req),
-            request.clone(),
-            state.keys().keyring.clone(),
-            state.client(req),
-            state.now(),
-        )
-        .await?;
+    let opened = open(state, req, &request).await?;
     match opened {
         Opened::Returned { location } => Ok(see_other(&location)),
         Opened::Form(form) => show_signup(state, &form, &request, Shown::default(), StatusCode::OK),
