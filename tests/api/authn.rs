@@ -163,6 +163,7 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
             flow_ttl: Duration::minutes(10),
             session_ttl: Duration::hours(12),
             signup_enabled: true,
+            public_url: app.address.clone(),
         },
     )
     .with_policy(std::sync::Arc::new(|_| vec!["otp".to_owned()]));

@@ -195,7 +195,7 @@ async fn a_disabled_user_cannot_sign_in_and_loses_their_sessions() {
     let browser = app.browser();
     browser.sign_in("", "ann@example.com", PASSWORD).await;
     assert_eq!(browser.get("/account").await.status(), 200);
-    authify_core::accounts::set_disabled(app.state.db(), "ann@example.com", true)
+    authify_core::accounts::set_disabled(app.state.db(), "ann@example.com", true, app.clock_now())
         .await
         .unwrap();
     assert_eq!(browser.get("/account").await.status(), 303, "session ended");

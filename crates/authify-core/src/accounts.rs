@@ -53,14 +53,19 @@ pub async fn create_user(
 }
 
 /// Enables or disables a user; disabling ends all their sessions.
-pub async fn set_disabled(db: &Db, email: &str, disabled: bool) -> Result<(), AdminError> {
+pub async fn set_disabled(
+    db: &Db,
+    email: &str,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
     let email = Email::parse(email).map_err(|e| AdminError::Invalid(e.to_string()))?;
     db.run(move |conn| {
         let user = users::find_user_by_email(conn, email.as_str())?
             .ok_or_else(|| AdminError::NotFound(format!("no user with e-mail {email}")))?;
         users::update_user_disabled(conn, user.id, disabled)?;
         if disabled {
-            authify_store::sessions::delete_user_sessions(conn, user.id)?;
+            crate::sessions::end_all(conn, &user, None, crate::db_time(now))?;
         }
         Ok(())
     })

@@ -1,13 +1,14 @@
 //! Registered applications: creation with a secret shown once (tests and set-up; administrators
 //! use [`crate::manage::apps`]). Callbacks are resolved by the sign-in engine ([`crate::authn`]).
 
-use authify_domain::{CallbackUrl, Name};
+use authify_domain::{Algorithm, CallbackUrl, Name};
 use authify_store::StoreError;
 use authify_store::apps::{self, NewCallback};
 use authify_store::models::Application;
 use chrono::{DateTime, Utc};
 
 use crate::error::AdminError;
+use crate::oidc::ClientType;
 use crate::{Db, db_time, random};
 
 /// A new application and its secret, which is stored only as a hash and shown this once.
@@ -15,8 +16,98 @@ use crate::{Db, db_time, random};
 pub struct CreatedApp {
     /// The application.
     pub app: Application,
-    /// The secret (256 random bits, base64url).
+    /// The secret (256 random bits, base64url); empty for a public application.
     pub secret: String,
+}
+
+/// How an application signs in and out, as administrators give it (`apps create --public
+/// --service --first-party --alg --backchannel-logout-uri --post-logout-redirect-uri`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppOptions {
+    /// Confidential (default), public or service.
+    pub client_type: ClientType,
+    /// Trusted: no consent page.
+    pub first_party: bool,
+    /// Algorithm of its OpenID tokens (ES256 by default).
+    pub algorithm: Algorithm,
+    /// OpenID Back-Channel Logout receiver.
+    pub backchannel_logout_uri: Option<String>,
+    /// Where RP-initiated logout may send the browser.
+    pub post_logout_redirect_uri: Option<String>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            client_type: ClientType::Confidential,
+            first_party: false,
+            algorithm: Algorithm::ES256,
+            backchannel_logout_uri: None,
+            post_logout_redirect_uri: None,
+        }
+    }
+}
+
+impl AppOptions {
+    /// Checks the URLs (the same rules as a callback) and gives the stored form.
+    pub(crate) fn to_store(&self) -> Result<apps::AppOptions, AdminError> {
+        let url = |raw: &Option<String>, what: &str| {
+            raw.as_deref()
+                .filter(|u| !u.trim().is_empty())
+                .map(|u| {
+                    CallbackUrl::parse(u.trim())
+                        .map(|c| c.as_str().to_owned())
+                        .map_err(|e| AdminError::Invalid(format!("{what} {u}: {e}")))
+                })
+                .transpose()
+        };
+        Ok(apps::AppOptions {
+            client_type: self.client_type.as_str().to_owned(),
+            first_party: self.first_party,
+            algorithm: self.algorithm.as_str().to_owned(),
+            backchannel_logout_uri: url(&self.backchannel_logout_uri, "backchannel logout URI")?,
+            post_logout_redirect_uri: url(
+                &self.post_logout_redirect_uri,
+                "post-logout redirect URI",
+            )?,
+        })
+    }
+
+    /// The options of a stored application.
+    pub fn of(app: &Application) -> Self {
+        AppOptions {
+            client_type: ClientType::of(app),
+            first_party: app.first_party,
+            algorithm: crate::oidc::algorithm_of(app),
+            backchannel_logout_uri: app.backchannel_logout_uri.clone(),
+            post_logout_redirect_uri: app.post_logout_redirect_uri.clone(),
+        }
+    }
+}
+
+/// Checks the callbacks an application of this type needs: none for a service, at least one
+/// otherwise.
+pub(crate) fn check_callbacks(
+    options: &AppOptions,
+    callbacks: &[String],
+) -> Result<Vec<NewCallback>, AdminError> {
+    if callbacks.is_empty() && options.client_type != ClientType::Service {
+        return Err(AdminError::Invalid(
+            "an application needs at least one callback URL (a --service application needs none)"
+                .into(),
+        ));
+    }
+    parse_callbacks(callbacks)
+}
+
+/// A secret for a new application, unless it is public (no secret; PKCE instead).
+pub(crate) fn secret_for(options: &AppOptions) -> Result<(Option<String>, String), AdminError> {
+    if options.client_type == ClientType::Public {
+        // No stored hash can match any presented secret.
+        return Ok((None, String::new()));
+    }
+    let (secret, hash) = new_secret()?;
+    Ok((Some(secret), hash))
 }
 
 /// Registers an application with its callbacks. Each callback must pass the same checks as a
@@ -27,26 +118,42 @@ pub async fn create(
     callbacks: &[String],
     now: DateTime<Utc>,
 ) -> Result<CreatedApp, AdminError> {
+    create_with(db, name, callbacks, &AppOptions::default(), now).await
+}
+
+/// [`create`] with options (tests and set-up).
+pub async fn create_with(
+    db: &Db,
+    name: &str,
+    callbacks: &[String],
+    options: &AppOptions,
+    now: DateTime<Utc>,
+) -> Result<CreatedApp, AdminError> {
     let name = Name::parse(name, "the application name")
         .map_err(|e| AdminError::Invalid(e.to_string()))?;
-    if callbacks.is_empty() {
-        return Err(AdminError::Invalid(
-            "an application needs at least one --callback URL".into(),
-        ));
-    }
-    let parsed = parse_callbacks(callbacks)?;
+    let parsed = check_callbacks(options, callbacks)?;
+    let stored = options.to_store()?;
     let app_id = format!("app_{}", random::token::<12>()?);
-    let (secret, secret_hash) = new_secret()?;
+    let (secret, secret_hash) = secret_for(options)?;
+    let secret = secret.unwrap_or_default();
     let created = db_time(now);
     let app = db
         .run(move |conn| {
-            apps::insert_application(conn, &app_id, name.as_str(), &secret_hash, &parsed, created)
-                .map_err(|e| match e {
-                    StoreError::Conflict(what) => AdminError::Conflict(format!(
-                        "a callback is already registered to another application ({what})"
-                    )),
-                    other => other.into(),
-                })
+            apps::insert_application(
+                conn,
+                &app_id,
+                name.as_str(),
+                &secret_hash,
+                &stored,
+                &parsed,
+                created,
+            )
+            .map_err(|e| match e {
+                StoreError::Conflict(what) => AdminError::Conflict(format!(
+                    "a callback is already registered to another application ({what})"
+                )),
+                other => other.into(),
+            })
         })
         .await?;
     Ok(CreatedApp { app, secret })

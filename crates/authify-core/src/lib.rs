@@ -13,6 +13,7 @@
 //! - [`orgs`]: organizations, groups and their members.
 //! - [`throttle`]: sign-in attempts per account.
 //! - [`seed`]: a synthetic population for scale tests.
+//! - [`oidc`]: the OpenID Connect provider: authorization checks, tokens, userinfo, back-channel logout.
 //! - [`manage`]: the console's and the API's use cases, with their permission checks and audit.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -23,6 +24,7 @@ pub mod clock;
 pub mod db;
 mod error;
 pub mod manage;
+pub mod oidc;
 pub mod orgs;
 pub mod passwords;
 pub mod random;

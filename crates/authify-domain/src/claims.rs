@@ -40,6 +40,10 @@ pub struct Claims {
     /// on every API request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
+    /// The Authify session the token was issued in (OpenID `sid`): the back-channel logout
+    /// webhook names it, so an app can end the matching local session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// The `user` claim.
@@ -98,6 +102,7 @@ mod tests {
             jti: "j".into(),
             scopes: vec![SCOPE_USER.into()],
             api_key: None,
+            sid: None,
             user: UserClaim {
                 username: "a@example.com".into(),
                 uid: "u1".into(),

@@ -55,6 +55,9 @@ pub enum KeyringError {
 #[derive(Debug)]
 pub struct Keyring {
     signer: Signer,
+    /// The newest key of each other algorithm, for applications that ask for one (OpenID
+    /// Connect ID tokens are signed with the app's algorithm).
+    others: Vec<Signer>,
     published: Vec<(String, PublicKey)>,
     summaries: Vec<KeySummary>,
 }
@@ -73,6 +76,21 @@ impl Keyring {
                 kid: active.kid.clone(),
                 source,
             })?;
+        let mut others = Vec::new();
+        for alg in Algorithm::ALL.into_iter().filter(|a| *a != algorithm) {
+            let newest = entries
+                .iter()
+                .filter(|e| e.key.algorithm() == alg)
+                .max_by(|a, b| (a.created_ms, &a.kid).cmp(&(b.created_ms, &b.kid)));
+            if let Some(e) = newest {
+                others.push(Signer::new(e.kid.clone(), &e.key).map_err(|source| {
+                    KeyringError::Key {
+                        kid: e.kid.clone(),
+                        source,
+                    }
+                })?);
+            }
+        }
         let mut sorted: Vec<&KeyringEntry> = entries.iter().collect();
         sorted.sort_by(|a, b| (b.created_ms, &b.kid).cmp(&(a.created_ms, &a.kid)));
         Ok(Keyring {
@@ -90,7 +108,24 @@ impl Keyring {
                 })
                 .collect(),
             signer,
+            others,
         })
+    }
+
+    /// The signer for `algorithm`: the active key when it matches, else the newest key of that
+    /// algorithm, if the server holds one.
+    pub fn signer_for(&self, algorithm: Algorithm) -> Option<&Signer> {
+        if self.signer.algorithm() == algorithm {
+            return Some(&self.signer);
+        }
+        self.others.iter().find(|s| s.algorithm() == algorithm)
+    }
+
+    /// The algorithms this keyring can sign with, active first.
+    pub fn algorithms(&self) -> Vec<Algorithm> {
+        std::iter::once(self.signer.algorithm())
+            .chain(self.others.iter().map(Signer::algorithm))
+            .collect()
     }
 
     /// The key that signs new tokens.
@@ -145,6 +180,8 @@ mod tests {
         ];
         let ring = Keyring::new(&entries, Algorithm::ES512).unwrap();
         assert_eq!(ring.signer().kid(), "new512");
+        assert_eq!(ring.signer_for(Algorithm::ES256).unwrap().kid(), "new256");
+        assert!(ring.signer_for(Algorithm::ES384).is_none());
         let kids: Vec<_> = ring.jwks().keys.into_iter().filter_map(|k| k.kid).collect();
         assert_eq!(kids, ["new256", "new512", "old512"]);
         let active: Vec<_> = ring

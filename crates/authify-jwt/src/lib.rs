@@ -19,7 +19,7 @@ pub use jwk::{Jwk, JwkSet};
 pub use keyring::{KeySummary, Keyring, KeyringEntry, KeyringError};
 pub use keys::{KeyError, PrivateKey, PublicKey};
 pub use sign::{SignError, Signer, TokenIssuer, TokenSubject};
-pub use verify::{KeySet, Validation, VerifyError, verify};
+pub use verify::{KeySet, Validation, VerifyError, verify, verify_jws};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

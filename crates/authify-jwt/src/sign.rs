@@ -114,8 +114,32 @@ impl Signer {
 
     /// Signs `payload` (any serializable claims) into a compact JWS (RFC 7515 §7.1).
     pub fn sign<T: Serialize>(&self, payload: &T) -> Result<String, SignError> {
+        self.sign_with_header(&self.header_b64, payload)
+    }
+
+    /// Signs `payload` with header type `typ` (`at+jwt` for access tokens, RFC 9068 §2.1;
+    /// `logout+jwt` for logout tokens, OpenID Back-Channel Logout §2.4).
+    pub fn sign_typed<T: Serialize>(
+        &self,
+        typ: &'static str,
+        payload: &T,
+    ) -> Result<String, SignError> {
+        let header = Header {
+            alg: self.algorithm.as_str(),
+            typ,
+            kid: &self.kid,
+        };
+        let header_b64 = crate::b64(serde_json::to_vec(&header)?);
+        self.sign_with_header(&header_b64, payload)
+    }
+
+    fn sign_with_header<T: Serialize>(
+        &self,
+        header_b64: &str,
+        payload: &T,
+    ) -> Result<String, SignError> {
         let mut token = String::with_capacity(512);
-        token.push_str(&self.header_b64);
+        token.push_str(header_b64);
         token.push('.');
         token.push_str(&crate::b64(serde_json::to_vec(payload)?));
         let signature = match &self.backend {
@@ -184,6 +208,7 @@ impl TokenIssuer {
             scopes: subject.scopes,
             user: subject.user,
             api_key: None,
+            sid: None,
         }
     }
 

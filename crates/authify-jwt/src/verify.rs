@@ -177,6 +177,22 @@ pub fn verify(
     validation: &Validation,
     now: i64,
 ) -> Result<Claims, VerifyError> {
+    let payload = verify_jws(token, keys, &validation.algorithms, "JWT")?;
+    let claims: Claims =
+        serde_json::from_slice(&payload).map_err(|e| VerifyError::InvalidClaims(e.to_string()))?;
+    check_claims(&claims, validation, now)?;
+    Ok(claims)
+}
+
+/// Checks the shape, header and signature of a compact JWS and returns its payload bytes; the
+/// caller parses and checks the claims. `typ` is the header type required when one is present
+/// (`JWT`; `at+jwt` for OAuth access tokens, RFC 9068 §2.1), compared case-insensitively.
+pub fn verify_jws(
+    token: &str,
+    keys: &KeySet,
+    algorithms: &[Algorithm],
+    typ: &str,
+) -> Result<Vec<u8>, VerifyError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(VerifyError::Malformed("token too long"));
     }
@@ -195,19 +211,21 @@ pub fn verify(
         .alg
         .parse::<Algorithm>()
         .ok()
-        .filter(|a| validation.algorithms.contains(a))
+        .filter(|a| algorithms.contains(a))
         .ok_or_else(|| VerifyError::AlgorithmNotAllowed(header.alg.clone()))?;
     if header.crit.is_some() {
         return Err(VerifyError::Malformed(
             "unsupported critical header parameters",
         ));
     }
-    if header
-        .typ
-        .as_deref()
-        .is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
-    {
-        return Err(VerifyError::Malformed("typ is not JWT"));
+    // SECURITY: a token of one type is never accepted as another (an ID token is not an access
+    // token, RFC 8725 §3.11).
+    let typ_ok = match header.typ.as_deref() {
+        Some(t) => t.eq_ignore_ascii_case(typ),
+        None => typ == "JWT",
+    };
+    if !typ_ok {
+        return Err(VerifyError::Malformed("unexpected typ"));
     }
     let signature =
         crate::unb64(signature_b64).ok_or(VerifyError::Malformed("signature is not base64url"))?;
@@ -223,13 +241,7 @@ pub fn verify(
     if !candidates.any(|k| signature_matches(k, alg, message, &signature, signature_b64)) {
         return Err(VerifyError::BadSignature);
     }
-
-    let payload =
-        crate::unb64(payload_b64).ok_or(VerifyError::Malformed("payload is not base64url"))?;
-    let claims: Claims =
-        serde_json::from_slice(&payload).map_err(|e| VerifyError::InvalidClaims(e.to_string()))?;
-    check_claims(&claims, validation, now)?;
-    Ok(claims)
+    crate::unb64(payload_b64).ok_or(VerifyError::Malformed("payload is not base64url"))
 }
 
 fn signature_matches(

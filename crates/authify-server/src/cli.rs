@@ -99,14 +99,35 @@ pub enum UsersCommand {
 /// `authify apps ...`
 #[derive(Debug, Subcommand)]
 pub enum AppsCommand {
-    /// Register an application; prints its id and a secret shown only this once.
+    /// Register an application; prints its id (the OAuth client_id) and a secret shown only
+    /// this once (none for a --public app).
     Create {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// An allowed callback URL (exact scheme, host, port and path). Repeat for several.
-        #[arg(long = "callback", required = true)]
+        /// An allowed callback URL (the legacy flow matches scheme, host, port and path; OpenID
+        /// `redirect_uri` must equal it exactly). Repeat for several.
+        #[arg(long = "callback")]
         callbacks: Vec<String>,
+        /// No secret (single-page or native app): PKCE S256 is required.
+        #[arg(long, conflicts_with = "service")]
+        public: bool,
+        /// A machine client: `client_credentials` only, no users, no callback needed.
+        #[arg(long)]
+        service: bool,
+        /// Trusted by the operator: users are not asked for consent.
+        #[arg(long)]
+        first_party: bool,
+        /// Algorithm of its OpenID Connect tokens.
+        #[arg(long, default_value = "ES256", value_parser = ["ES256", "ES384", "ES512"])]
+        alg: String,
+        /// OpenID Back-Channel Logout receiver: gets a logout token when a session it got a
+        /// token in ends.
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// Where RP-initiated logout may send the browser afterwards.
+        #[arg(long)]
+        post_logout_redirect_uri: Option<String>,
         #[command(flatten)]
         output: Output,
     },

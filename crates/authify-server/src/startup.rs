@@ -8,7 +8,7 @@ use authify_core::throttle::SignInThrottle;
 use std::sync::Arc;
 
 use authify_core::{Clock, Db, PasswordHasher};
-use authify_jwt::{Keyring, KeyringError};
+use authify_jwt::{Algorithm, Keyring, KeyringError};
 use authify_web::{AppState, WebConfig};
 use chrono::{DateTime, Utc};
 
@@ -48,10 +48,20 @@ pub fn prepare_keyring(
     let mut entries = keystore::load(&settings.keys)?;
     let mut generated = None;
     match &settings.keys {
-        KeySource::Directory(dir) if !entries.iter().any(|e| e.key.algorithm() == alg) => {
-            let entry = keystore::generate(dir, alg, now)?;
-            generated = Some(entry.kid.clone());
-            entries.push(entry);
+        KeySource::Directory(dir) => {
+            // The configured algorithm signs; a key of each other algorithm is kept for apps
+            // registered with `--alg` (OpenID Connect ID tokens use the app's algorithm).
+            let order =
+                std::iter::once(alg).chain(Algorithm::ALL.into_iter().filter(|a| *a != alg));
+            for wanted in order {
+                if !entries.iter().any(|e| e.key.algorithm() == wanted) {
+                    let entry = keystore::generate(dir, wanted, now)?;
+                    if wanted == alg {
+                        generated = Some(entry.kid.clone());
+                    }
+                    entries.push(entry);
+                }
+            }
         }
         KeySource::Files { private, .. } => {
             if let Some(entry) = entries.first()
@@ -65,7 +75,6 @@ pub fn prepare_keyring(
                 )));
             }
         }
-        KeySource::Directory(_) => {}
     }
     let keyring = Keyring::new(&entries, alg)
         .map_err(|e: KeyringError| StartupError::Keyring(e.to_string()))?;
@@ -95,6 +104,7 @@ fn web_config(settings: &Settings) -> WebConfig {
         expiration_minutes: settings.jwt_expiration,
         secure_cookies: settings.public_url.starts_with("https://"),
         public_origin,
+        public_url: settings.public_url.trim_end_matches('/').to_owned(),
         signup_enabled: settings.signup,
         org_creation: settings.org_creation,
         session_ttl_hours: settings.session_ttl,
@@ -146,6 +156,7 @@ impl Application {
         let listener = TcpListener::bind(settings.bind).map_err(bind_err)?;
         let port = listener.local_addr().map_err(bind_err)?.port();
         tokio::spawn(housekeeping(state.clone()));
+        tokio::spawn(backchannel_logout(state.clone()));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -218,6 +229,59 @@ async fn housekeeping(state: web::Data<AppState>) {
             Ok((0, 0)) => {}
             Ok((sessions, flows)) => tracing::debug!(sessions, flows, "expired rows deleted"),
             Err(e) => tracing::warn!(error = %e, "deleting expired sessions and flows failed"),
+        }
+    }
+}
+
+/// Every second: POSTs the due back-channel logout tokens (OpenID Back-Channel Logout 1.0 §2.5)
+/// and records each outcome; failures are retried with backoff by the outbox, across restarts.
+async fn backchannel_logout(state: web::Data<AppState>) {
+    // SECURITY: no redirects (a receiver cannot bounce the token elsewhere), short timeouts.
+    let client = match reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "back-channel logout disabled: no HTTP client");
+            return;
+        }
+    };
+    let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        every_second.tick().await;
+        let provider = state.provider();
+        let due = match provider
+            .due_logouts(state.keys().keyring.clone(), 20, state.now())
+            .await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the back-channel logout outbox failed");
+                continue;
+            }
+        };
+        for delivery in due {
+            let sent = client
+                .post(&delivery.uri)
+                .form(&[("logout_token", delivery.logout_token.as_str())])
+                .send()
+                .await;
+            let outcome = match sent {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+                Err(e) => Err(format!("unreachable: {e}")),
+            };
+            if let Err(e) = &outcome {
+                tracing::info!(uri = %delivery.uri, attempts = delivery.attempts + 1, error = %e, "back-channel logout failed; will retry");
+            }
+            if let Err(e) = provider
+                .logout_outcome(&delivery, outcome, state.now())
+                .await
+            {
+                tracing::warn!(error = %e, "recording a back-channel logout outcome failed");
+            }
         }
     }
 }

@@ -16,6 +16,22 @@ pub struct NewCallback {
     pub match_key: String,
 }
 
+/// How an application signs in and out (see [`Application`]).
+#[derive(Debug, Clone, PartialEq, Eq, AsChangeset)]
+#[diesel(table_name = applications, treat_none_as_null = true)]
+pub struct AppOptions {
+    /// `confidential`, `public` or `service`.
+    pub client_type: String,
+    /// No consent page.
+    pub first_party: bool,
+    /// `ES256`, `ES384` or `ES512`.
+    pub algorithm: String,
+    /// Back-channel logout receiver.
+    pub backchannel_logout_uri: Option<String>,
+    /// RP-initiated logout destination.
+    pub post_logout_redirect_uri: Option<String>,
+}
+
 /// Inserts an application with its callbacks, in one transaction. A duplicate app id or a callback
 /// already registered (to any app) is [`StoreError::Conflict`] and nothing is written.
 pub fn insert_application(
@@ -23,6 +39,7 @@ pub fn insert_application(
     app_id: &str,
     name: &str,
     secret_hash: &str,
+    options: &AppOptions,
     callbacks: &[NewCallback],
     now: NaiveDateTime,
 ) -> Result<Application, StoreError> {
@@ -33,6 +50,11 @@ pub fn insert_application(
                 applications::name.eq(name),
                 applications::secret_hash.eq(secret_hash),
                 applications::created_at.eq(now),
+                applications::client_type.eq(&options.client_type),
+                applications::first_party.eq(options.first_party),
+                applications::algorithm.eq(&options.algorithm),
+                applications::backchannel_logout_uri.eq(&options.backchannel_logout_uri),
+                applications::post_logout_redirect_uri.eq(&options.post_logout_redirect_uri),
             ))
             .returning(applications::id)
             .get_result(conn)?;
@@ -146,6 +168,18 @@ pub fn update_application(
         }
         Ok(())
     })
+}
+
+/// Replaces how the application signs in and out.
+pub fn update_application_options(
+    conn: &mut DbConnection,
+    id: i64,
+    options: &AppOptions,
+) -> Result<(), StoreError> {
+    diesel::update(applications::table.find(id))
+        .set(options)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Replaces the secret hash.

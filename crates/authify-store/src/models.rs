@@ -99,10 +99,22 @@ pub struct Application {
     pub app_id: String,
     /// Display name.
     pub name: String,
-    /// argon2id hash of the app secret.
+    /// `sha256:<hex>` of the app secret (256 random bits need no slow hash).
     pub secret_hash: String,
     /// Creation time.
     pub created_at: NaiveDateTime,
+    /// `confidential`, `public` (no secret, PKCE) or `service` (client credentials only).
+    pub client_type: String,
+    /// Trusted by the operator: no consent page.
+    pub first_party: bool,
+    /// Algorithm of its OpenID Connect tokens (`ES256`, `ES384`, `ES512`).
+    pub algorithm: String,
+    /// OpenID Back-Channel Logout receiver.
+    pub backchannel_logout_uri: Option<String>,
+    /// Where RP-initiated logout may send the browser.
+    pub post_logout_redirect_uri: Option<String>,
+    /// Consecutive failed back-channel deliveries.
+    pub backchannel_failures: i32,
 }
 
 /// A server-side session.
@@ -121,6 +133,12 @@ pub struct Session {
     pub expires_at: NaiveDateTime,
     /// How the user signed in: RFC 8176 `amr` values, space-separated.
     pub amr: String,
+    /// Client address at sign-in.
+    pub ip: Option<String>,
+    /// Browser at sign-in.
+    pub user_agent: Option<String>,
+    /// Last sign-in to an application through this session.
+    pub last_seen_at: Option<NaiveDateTime>,
 }
 
 /// A sign-in attempt in progress. The cookie token itself is never stored.
@@ -210,4 +228,94 @@ pub struct AuditEvent {
     pub ip: Option<String>,
     /// JSON: before/after values and other particulars.
     pub details: Option<String>,
+}
+
+/// An authorization code. The code itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = oauth_codes)]
+pub struct OAuthCode {
+    /// Internal id.
+    pub id: i64,
+    /// SHA-256 (hex) of the code.
+    pub code_hash: String,
+    /// The client it was issued to.
+    pub application_id: i64,
+    /// The user.
+    pub user_id: i64,
+    /// The session's `sid`.
+    pub sid: String,
+    /// The exact `redirect_uri` (or legacy callback) it was sent to.
+    pub redirect_uri: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+    /// The client's `nonce`.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// When the user authenticated.
+    pub auth_time: NaiveDateTime,
+    /// How (RFC 8176), space-separated.
+    pub amr: String,
+    /// Issued by the legacy `/login?response_type=code` flow.
+    pub legacy: bool,
+    /// The token family of everything issued from it.
+    pub family: String,
+    /// Issue time.
+    pub created_at: NaiveDateTime,
+    /// Expiry (60 s).
+    pub expires_at: NaiveDateTime,
+    /// Set on first redemption; a second one is a replay.
+    pub redeemed_at: Option<NaiveDateTime>,
+}
+
+/// A refresh token. The token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = oauth_refresh_tokens)]
+pub struct RefreshToken {
+    /// Internal id.
+    pub id: i64,
+    /// SHA-256 (hex) of the token.
+    pub token_hash: String,
+    /// Its family (one per code).
+    pub family: String,
+    /// The client.
+    pub application_id: i64,
+    /// The user.
+    pub user_id: i64,
+    /// The session's `sid` at the original sign-in.
+    pub sid: String,
+    /// Granted scopes.
+    pub scope: String,
+    /// Original authentication time.
+    pub auth_time: NaiveDateTime,
+    /// Original `amr`.
+    pub amr: String,
+    /// Issue time.
+    pub created_at: NaiveDateTime,
+    /// Expiry.
+    pub expires_at: NaiveDateTime,
+    /// Set when rotated; a second use is a replay.
+    pub used_at: Option<NaiveDateTime>,
+}
+
+/// A back-channel logout still to deliver.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = logout_outbox)]
+pub struct OutboxEntry {
+    /// Internal id.
+    pub id: i64,
+    /// The receiving application.
+    pub application_id: i64,
+    /// The user's public id.
+    pub sub: String,
+    /// The ended session's `sid`.
+    pub sid: String,
+    /// Failed attempts so far.
+    pub attempts: i32,
+    /// When to try next.
+    pub next_attempt_at: NaiveDateTime,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When the session ended.
+    pub created_at: NaiveDateTime,
 }

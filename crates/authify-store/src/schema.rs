@@ -56,6 +56,12 @@ diesel::table! {
         name -> Text,
         secret_hash -> Text,
         created_at -> Timestamp,
+        client_type -> Text,
+        first_party -> Bool,
+        algorithm -> Text,
+        backchannel_logout_uri -> Nullable<Text>,
+        post_logout_redirect_uri -> Nullable<Text>,
+        backchannel_failures -> Integer,
     }
 }
 
@@ -76,6 +82,84 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         amr -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        last_seen_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    session_apps (session_id, application_id) {
+        session_id -> BigInt,
+        application_id -> BigInt,
+        first_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_codes (id) {
+        id -> BigInt,
+        code_hash -> Text,
+        application_id -> BigInt,
+        user_id -> BigInt,
+        sid -> Text,
+        redirect_uri -> Text,
+        scope -> Text,
+        nonce -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        auth_time -> Timestamp,
+        amr -> Text,
+        legacy -> Bool,
+        family -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        redeemed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_refresh_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        family -> Text,
+        application_id -> BigInt,
+        user_id -> BigInt,
+        sid -> Text,
+        scope -> Text,
+        auth_time -> Timestamp,
+        amr -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_revocations (revoked) {
+        revoked -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_grants (user_id, application_id) {
+        user_id -> BigInt,
+        application_id -> BigInt,
+        scope -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    logout_outbox (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        sub -> Text,
+        sid -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -133,6 +217,12 @@ diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(application_callbacks -> applications (application_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(auth_flows -> users (user_id));
+diesel::joinable!(session_apps -> sessions (session_id));
+diesel::joinable!(session_apps -> applications (application_id));
+diesel::joinable!(oauth_codes -> applications (application_id));
+diesel::joinable!(oauth_refresh_tokens -> applications (application_id));
+diesel::joinable!(oauth_grants -> applications (application_id));
+diesel::joinable!(logout_outbox -> applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -144,6 +234,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     application_callbacks,
     sessions,
     auth_flows,
+    session_apps,
+    oauth_codes,
+    oauth_refresh_tokens,
+    oauth_revocations,
+    oauth_grants,
+    logout_outbox,
     api_keys,
     audit_events,
 );

@@ -7,25 +7,69 @@ use crate::models::{Session, User};
 use crate::schema::{sessions, users};
 use crate::{DbConnection, StoreError};
 
-/// Records a session for `user_id`, who signed in with `amr`.
+/// A session to record.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    /// SHA-256 (hex) of the cookie token.
+    pub token_hash: &'a str,
+    /// Whose.
+    pub user_id: i64,
+    /// RFC 8176 `amr` values, space-separated.
+    pub amr: &'a str,
+    /// Client address.
+    pub ip: Option<&'a str>,
+    /// Browser.
+    pub user_agent: Option<&'a str>,
+}
+
+/// Records a session; returns its id.
 pub fn insert_session(
     conn: &mut DbConnection,
-    token_hash: &str,
-    user_id: i64,
-    amr: &str,
+    new: &NewSession<'_>,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> Result<(), StoreError> {
-    diesel::insert_into(sessions::table)
+) -> Result<i64, StoreError> {
+    Ok(diesel::insert_into(sessions::table)
         .values((
-            sessions::token_hash.eq(token_hash),
-            sessions::user_id.eq(user_id),
-            sessions::amr.eq(amr),
+            sessions::token_hash.eq(new.token_hash),
+            sessions::user_id.eq(new.user_id),
+            sessions::amr.eq(new.amr),
+            sessions::ip.eq(new.ip),
+            sessions::user_agent.eq(new.user_agent),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(sessions::id)
+        .get_result(conn)?)
+}
+
+/// The sessions of `user_id`, newest first.
+pub fn list_user_sessions(
+    conn: &mut DbConnection,
+    user_id: i64,
+) -> Result<Vec<Session>, StoreError> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .order(sessions::id.desc())
+        .select(Session::as_select())
+        .load(conn)?)
+}
+
+/// The session with this token hash, expired or not.
+pub fn find_session_by_hash(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> Result<Option<Session>, StoreError> {
+    Ok(sessions::table
+        .filter(sessions::token_hash.eq(token_hash))
+        .select(Session::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Deletes sessions by id; returns how many.
+pub fn delete_sessions(conn: &mut DbConnection, ids: &[i64]) -> Result<usize, StoreError> {
+    Ok(diesel::delete(sessions::table.filter(sessions::id.eq_any(ids))).execute(conn)?)
 }
 
 /// The unexpired session with this token hash and its user. One query.

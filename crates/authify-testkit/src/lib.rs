@@ -114,6 +114,22 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
     if !vars.iter().any(|(k, _)| *k == "AUTHIFY_DB_URL") {
         vars.push(("AUTHIFY_DB_URL", &db_url));
     }
+    // The public URL is the address the server will answer on, so the OpenID issuer is the URL
+    // stock clients discover it at: a free port is picked first, then bound by the server.
+    let (bind, public_url);
+    if !vars
+        .iter()
+        .any(|(k, _)| *k == "AUTHIFY_PUBLIC_URL" || *k == "AUTHIFY_BIND")
+    {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        bind = format!("127.0.0.1:{port}");
+        public_url = format!("http://127.0.0.1:{port}");
+        vars.push(("AUTHIFY_BIND", &bind));
+        vars.push(("AUTHIFY_PUBLIC_URL", &public_url));
+    }
     let settings = test_settings(dir.path(), &vars);
     let clock = authify_core::FixedClock::at(chrono::Utc::now());
     let app =
@@ -294,6 +310,27 @@ impl TestApp {
     /// The server's current time (its fixed clock).
     pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
         authify_core::Clock::now(&self.clock)
+    }
+
+    /// Registers an application with options; returns its app id and secret (empty for a
+    /// public app).
+    pub async fn create_app_with(
+        &self,
+        name: &str,
+        callbacks: &[&str],
+        options: authify_core::apps::AppOptions,
+    ) -> (String, String) {
+        let callbacks: Vec<String> = callbacks.iter().map(|c| c.to_string()).collect();
+        let made = authify_core::apps::create_with(
+            self.state.db(),
+            name,
+            &callbacks,
+            &options,
+            self.state.now(),
+        )
+        .await
+        .unwrap();
+        (made.app.app_id, made.secret)
     }
 
     /// Registers an application with `callbacks`; returns its app id.

@@ -287,14 +287,22 @@ impl From<authify_core::StoreError> for WebError {
 /// Whether an error on this request is shown as an HTML page: a browser on a page path.
 fn wants_page(req: &ServiceRequest) -> bool {
     let path = req.path();
-    let page = ["/login", "/signup", "/logout", "/account", "/admin"]
-        .iter()
-        .any(|p| {
-            path == *p
-                || path
-                    .strip_prefix(p)
-                    .is_some_and(|rest| rest.starts_with('/'))
-        });
+    let page = [
+        "/login",
+        "/signup",
+        "/logout",
+        "/account",
+        "/admin",
+        "/oauth/authorize",
+        "/oauth/consent",
+    ]
+    .iter()
+    .any(|p| {
+        path == *p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with('/'))
+    });
     let accept = req
         .headers()
         .get(header::ACCEPT)

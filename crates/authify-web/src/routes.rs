@@ -3,7 +3,7 @@
 use actix_web::{Handler, Resource, Responder, guard, web};
 
 use crate::error::{method_not_allowed, not_found};
-use crate::handlers::{account, assets, health, jwt, signin};
+use crate::handlers::{account, assets, health, jwt, logout, oidc, signin};
 
 /// Registers every route. The caller adds [`crate::AppState`] as app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -23,9 +23,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ))
         .service(form_page(
             "/logout",
-            signin::get_logout,
-            signin::post_logout,
+            logout::get_logout,
+            logout::post_logout,
         ))
+        .service(read_only(
+            "/.well-known/openid-configuration",
+            oidc::get_discovery,
+        ))
+        .service(form_page(
+            "/oauth/authorize",
+            oidc::get_authorize,
+            oidc::post_authorize,
+        ))
+        .service(form_page(
+            "/oauth/consent",
+            oidc::get_consent,
+            oidc::post_consent,
+        ))
+        .service(post_only("/oauth/token", oidc::post_token))
+        .service(form_page("/oauth/userinfo", oidc::userinfo, oidc::userinfo))
+        .service(post_only("/oauth/revoke", oidc::post_revoke))
+        .service(post_only("/oauth/introspect", oidc::post_introspect))
         .configure(crate::api::configure)
         .configure(crate::console::configure)
         .default_service(web::to(not_found));
@@ -44,6 +62,18 @@ where
                 .guard(guard::Any(guard::Get()).or(guard::Head()))
                 .to(handler),
         )
+        .default_service(web::to(method_not_allowed))
+}
+
+/// An endpoint answering POST only, and a JSON 405 to anything else.
+pub(crate) fn post_only<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(web::post().to(handler))
         .default_service(web::to(method_not_allowed))
 }
 

@@ -6,6 +6,8 @@ use std::sync::{Arc, RwLock};
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use authify_core::authn::{Authn, AuthnSettings, Client};
+use authify_core::oidc::OidcSettings;
+use authify_core::oidc::token::Provider;
 use authify_core::throttle::SignInThrottle;
 use authify_core::{Clock, Db, PasswordHasher};
 use authify_jwt::{KeyError, Keyring, TokenIssuer};
@@ -24,6 +26,8 @@ pub struct WebConfig {
     pub expiration_minutes: u32,
     /// `scheme://host[:port]` of `AUTHIFY_PUBLIC_URL`, for the CSRF origin check.
     pub public_origin: String,
+    /// `AUTHIFY_PUBLIC_URL` without a trailing slash: the OpenID Connect issuer.
+    pub public_url: String,
     /// Mark cookies `Secure` (the public URL is https).
     pub secure_cookies: bool,
     /// Public sign-up allowed (`AUTHIFY_SIGNUP`).
@@ -123,6 +127,7 @@ pub struct AppState {
     templates: Templates,
     issuer: TokenIssuer,
     authn: Authn,
+    provider: Provider,
     clock: Arc<dyn Clock>,
     cookies: crate::cookies::Names,
     key_rotation: Option<KeyRotation>,
@@ -169,7 +174,16 @@ impl AppState {
                 flow_ttl: chrono::Duration::minutes(i64::from(config.flow_ttl_minutes)),
                 session_ttl: chrono::Duration::hours(i64::from(config.session_ttl_hours)),
                 signup_enabled: config.signup_enabled,
+                public_url: config.public_url.clone(),
             },
+        );
+        let provider = Provider::new(
+            db.clone(),
+            OidcSettings {
+                issuer: config.public_url.clone(),
+                token_ttl: chrono::Duration::minutes(i64::from(config.expiration_minutes)),
+            },
+            issuer.clone(),
         );
         Ok(AppState {
             issuer,
@@ -180,6 +194,7 @@ impl AppState {
             db,
             hasher,
             authn,
+            provider,
             clock,
             key_rotation: None,
         })
@@ -188,6 +203,11 @@ impl AppState {
     /// The sign-in engine.
     pub fn authn(&self) -> &Authn {
         &self.authn
+    }
+
+    /// The OpenID provider's token, userinfo and logout endpoints.
+    pub fn provider(&self) -> &Provider {
+        &self.provider
     }
 
     /// Now, from the state's clock: read once per request.
@@ -204,6 +224,11 @@ impl AppState {
     pub fn client(&self, req: &actix_web::HttpRequest) -> Client {
         Client {
             ip: crate::client_ip(req),
+            user_agent: req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(200).collect()),
         }
     }
 

@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("pages/signup"),
     template!("pages/account"),
     template!("pages/logout"),
+    template!("pages/consent"),
     template!("pages/error"),
     template!("admin/nav"),
     template!("admin/confirm"),

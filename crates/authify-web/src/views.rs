@@ -20,6 +20,8 @@ pub struct LoginView {
     pub callback: Option<String>,
     /// The app's `state`, carried through the form.
     pub state: Option<String>,
+    /// `response_type=code`, carried through the form (the legacy code exchange).
+    pub code_exchange: bool,
     /// Name of the application being signed in to.
     pub app_name: Option<String>,
     /// Whether to offer sign-up.
@@ -45,6 +47,8 @@ pub struct SignupView {
     pub callback: Option<String>,
     /// See [`LoginView::state`].
     pub state: Option<String>,
+    /// `response_type=code`, carried through the form.
+    pub code_exchange: bool,
     /// See [`LoginView::app_name`].
     pub app_name: Option<String>,
     /// Link to sign-in, keeping callback and state.
@@ -66,6 +70,10 @@ pub struct AccountView {
     pub can_create_org: bool,
     /// Their API keys, newest first.
     pub api_keys: Vec<authify_core::manage::views::ApiKeyInfo>,
+    /// Their live sessions, newest first.
+    pub sessions: Vec<authify_core::sessions::SessionInfo>,
+    /// The apps they allowed (consent).
+    pub grants: Vec<authify_core::oidc::grants::GrantInfo>,
 }
 
 /// The user on the account page.
@@ -114,6 +122,54 @@ pub struct LogoutView {
     pub csrf_token: String,
     /// Who is signed in.
     pub email: String,
+    /// RP-initiated logout: carried through the form.
+    pub post_logout_redirect_uri: Option<String>,
+    /// RP-initiated logout: carried through the form.
+    pub client_id: Option<String>,
+    /// RP-initiated logout: carried through the form.
+    pub state: Option<String>,
+    /// RP-initiated logout: carried through the form.
+    pub id_token_hint: Option<String>,
+}
+
+/// `pages/consent`.
+#[derive(Debug, Serialize)]
+pub struct ConsentView {
+    /// Page title.
+    pub title: &'static str,
+    /// CSRF token (bound to the flow).
+    pub csrf_token: String,
+    /// The application asking.
+    pub app_name: String,
+    /// What it asks for, in words.
+    pub scopes: Vec<ScopeLine>,
+}
+
+/// One scope on the consent page.
+#[derive(Debug, Serialize)]
+pub struct ScopeLine {
+    /// The scope's name.
+    pub scope: String,
+    /// What it releases.
+    pub description: &'static str,
+}
+
+impl ScopeLine {
+    /// The words for `scope`.
+    pub fn of(scope: &str) -> Self {
+        let description = match scope {
+            "openid" => "Know who you are (your Authify user id)",
+            "profile" => "See your name",
+            "email" => "See your e-mail address",
+            "offline_access" => "Stay signed in to it while you are away",
+            "organizations" => "See your organizations and groups",
+            _ => "Access you have not been told about",
+        };
+        ScopeLine {
+            scope: scope.to_owned(),
+            description,
+        }
+    }
 }
 
 /// `pages/error`.

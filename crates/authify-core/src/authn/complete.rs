@@ -5,13 +5,41 @@
 
 use authify_domain::CallbackUrl;
 use authify_jwt::{Keyring, TokenIssuer};
-use authify_store::models::User;
-use authify_store::{DbConnection, flows, sessions};
-use chrono::{DateTime, Utc};
+use authify_store::models::{Session, User};
+use authify_store::oauth::{self, NewCode};
+use authify_store::sessions::NewSession;
+use authify_store::{DbConnection, apps, flows, sessions};
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::oidc::authorize::code_redirect;
 
 use super::{AuthnError, Client, Completion, Return, new_token};
 use crate::manage::audit::Entry;
 use crate::{db_time, random, tokens};
+
+/// The session a return is sent from: what the codes and tokens issued in it carry.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionRef {
+    /// Row id (for `session_apps`).
+    pub id: i64,
+    /// OpenID `sid`.
+    pub sid: String,
+    /// When the user authenticated.
+    pub auth_time: NaiveDateTime,
+    /// How (RFC 8176), space-separated.
+    pub amr: String,
+}
+
+impl From<&Session> for SessionRef {
+    fn from(s: &Session) -> Self {
+        SessionRef {
+            id: s.id,
+            sid: crate::sessions::sid_of(&s.token_hash),
+            auth_time: s.created_at,
+            amr: s.amr.clone(),
+        }
+    }
+}
 
 /// Everything the final transaction needs, owned so it can move to the blocking pool.
 pub(crate) struct Finish<'a> {
@@ -28,74 +56,109 @@ pub(crate) struct Finish<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Creates the session and sends the user on. Run inside a transaction.
+/// Creates the session and sends the user on. Run inside a transaction. An OpenID request
+/// that still needs the user's consent keeps its flow, now naming the user, for the consent page.
 pub(crate) fn complete(
     conn: &mut DbConnection,
     issuer: &TokenIssuer,
     keys: &Keyring,
+    oidc_issuer: &str,
     f: Finish<'_>,
 ) -> Result<Completion, AuthnError> {
     let when = db_time(f.now);
     // SECURITY: a fresh session id at every sign-in (no fixation); any previous one is revoked.
     if let Some(old) = f.old_session {
-        sessions::delete_session(conn, &crate::sessions::token_hash(old))?;
+        crate::sessions::end_by_token(conn, old, when)?;
     }
     let (token, hash) = new_token()?;
     let amr = f.amr.join(" ");
-    sessions::insert_session(
+    let id = sessions::insert_session(
         conn,
-        &hash,
-        f.user.id,
-        &amr,
+        &NewSession {
+            token_hash: &hash,
+            user_id: f.user.id,
+            amr: &amr,
+            ip: f.client.ip.as_deref(),
+            user_agent: f.client.user_agent.as_deref(),
+        },
         when,
         db_time(f.now + f.session_ttl),
     )?;
+    let session = SessionRef {
+        id,
+        sid: crate::sessions::sid_of(&hash),
+        auth_time: when,
+        amr: amr.clone(),
+    };
     Entry::new(f.action, when)
         .by_user(f.user)
         .ip(f.client.ip.as_deref())
         .details(serde_json::json!({ "amr": f.amr }))
         .record(conn)?;
-    if let Some(id) = f.flow_id {
-        flows::delete_flow(conn, id)?;
+    let sent = prepare(
+        conn,
+        issuer,
+        keys,
+        oidc_issuer,
+        f.user,
+        &session,
+        f.ret,
+        f.now,
+    )?;
+    if let Some(flow) = f.flow_id {
+        if sent.consent {
+            flows::update_flow_progress(conn, flow, f.user.id, &amr, CONSENT)?;
+        } else {
+            flows::delete_flow(conn, flow)?;
+        }
     }
-    let location = send_on(conn, issuer, keys, f.user, f.ret, f.client, f.now)?;
+    record(conn, f.user, &session, &sent, f.client, f.now)?;
     Ok(Completion {
         session: token,
         max_age: f.session_ttl.num_seconds(),
-        location,
+        location: sent.location,
     })
 }
 
-/// Where a signed-in user goes for `ret`: for an application, a fresh token in its callback
-/// (audited as `token.issue`). Used at the end of a sign-in.
-pub(crate) fn send_on(
-    conn: &mut DbConnection,
-    issuer: &TokenIssuer,
-    keys: &Keyring,
-    user: &User,
-    ret: &Return,
-    client: &Client,
-    now: DateTime<Utc>,
-) -> Result<String, AuthnError> {
-    let sent = prepare(conn, issuer, keys, user, ret, now)?;
-    record(conn, user, &sent, client, now)?;
-    Ok(sent.location)
+/// The `pending` value of a flow waiting for consent.
+pub(crate) const CONSENT: &str = "consent";
+
+/// A code to record with the response that carries it.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingCode {
+    hash: String,
+    application_id: i64,
+    redirect_uri: String,
+    scope: String,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    legacy: bool,
+    family: String,
 }
 
-/// A response to send: where to, and the application that got a token, if any.
+/// A response to send: where to, and what to record when it is sent.
 pub(crate) struct Sent {
     pub location: String,
+    /// A legacy token went into the URL: audited as `token.issue`.
     issued_to: Option<(String, String)>,
+    /// The application, for `session_apps`.
+    app: Option<i64>,
+    code: Option<PendingCode>,
+    /// The user must consent first; `location` is the consent page.
+    pub consent: bool,
 }
 
-/// Reads the claims and signs the token for `ret`; writes nothing. Single sign-on signs here,
-/// outside the write transaction, so the database is held only for the audit entry. A token is
-/// sent only after [`record`] committed.
+/// Reads the claims and signs the token for `ret`, or draws its code; writes nothing. Single
+/// sign-on signs here, outside the write transaction, so the database is held only for
+/// [`record`]. Nothing is sent before [`record`] committed.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn prepare(
     conn: &mut DbConnection,
     issuer: &TokenIssuer,
     keys: &Keyring,
+    oidc_issuer: &str,
     user: &User,
+    session: &SessionRef,
     ret: &Return,
     now: DateTime<Utc>,
 ) -> Result<Sent, AuthnError> {
@@ -103,18 +166,39 @@ pub(crate) fn prepare(
         Return::Account => Ok(Sent {
             location: "/account".to_owned(),
             issued_to: None,
+            app: None,
+            code: None,
+            consent: false,
         }),
         Return::Legacy {
             app_id,
             app_name,
             callback,
             state,
+            code,
         } => {
+            let app = apps::find_application(conn, app_id)?.ok_or_else(|| {
+                AuthnError::Callback(authify_domain::CallbackError::NotRegistered)
+            })?;
+            if *code {
+                let (value, pending) = draw_code(app.id, callback, "openid", None, None, true)?;
+                let location = code_redirect(callback, &value, state.as_deref(), None)?;
+                return Ok(Sent {
+                    location,
+                    issued_to: None,
+                    app: Some(app.id),
+                    code: Some(pending),
+                    consent: false,
+                });
+            }
             let callback = CallbackUrl::parse(callback).map_err(AuthnError::Callback)?;
             let subject = tokens::subject(conn, user)?;
-            let jti = random::bytes::<16>()?;
-            let (jwt, _) = issuer
-                .issue(keys.signer(), subject, app_id, now.timestamp(), jti)
+            let mut claims =
+                issuer.claims(subject, app_id, now.timestamp(), random::bytes::<16>()?);
+            claims.sid = Some(session.sid.clone());
+            let jwt = keys
+                .signer()
+                .sign(&claims)
                 .map_err(|e| AuthnError::Internal(format!("signing: {e}")))?;
             let mut params = vec![("jwt", jwt.as_str())];
             if let Some(s) = state.as_deref() {
@@ -123,21 +207,118 @@ pub(crate) fn prepare(
             Ok(Sent {
                 location: callback.with_params(&params),
                 issued_to: Some((app_id.clone(), app_name.clone())),
+                app: Some(app.id),
+                code: None,
+                consent: false,
+            })
+        }
+        Return::Authorize(req) => {
+            let app = apps::find_application(conn, &req.app_id)?
+                .ok_or_else(|| AuthnError::BadRequest("The application was removed.".into()))?;
+            let granted = if req.first_party {
+                true
+            } else if req.force_consent {
+                false
+            } else {
+                oauth::find_grant(conn, user.id, app.id)?
+                    .is_some_and(|g| crate::oidc::covers(&g, &req.scope))
+            };
+            if !granted {
+                return Ok(Sent {
+                    location: "/oauth/consent".to_owned(),
+                    issued_to: None,
+                    app: None,
+                    code: None,
+                    consent: true,
+                });
+            }
+            let (value, pending) = draw_code(
+                app.id,
+                &req.redirect_uri,
+                &req.scope,
+                req.nonce.clone(),
+                req.code_challenge.clone(),
+                false,
+            )?;
+            let location = code_redirect(
+                &req.redirect_uri,
+                &value,
+                req.state.as_deref(),
+                Some(oidc_issuer),
+            )?;
+            Ok(Sent {
+                location,
+                issued_to: None,
+                app: Some(app.id),
+                code: Some(pending),
+                consent: false,
             })
         }
     }
 }
 
-/// The audit entry of a token sent to an application.
+fn draw_code(
+    application_id: i64,
+    redirect_uri: &str,
+    scope: &str,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    legacy: bool,
+) -> Result<(String, PendingCode), AuthnError> {
+    let (value, hash) = new_token()?;
+    let family = crate::oidc::token::family()?;
+    Ok((
+        value,
+        PendingCode {
+            hash,
+            application_id,
+            redirect_uri: redirect_uri.to_owned(),
+            scope: scope.to_owned(),
+            nonce,
+            code_challenge,
+            legacy,
+            family,
+        },
+    ))
+}
+
+/// Writes what a response sends: its code, the app in the session's list, and the audit entry
+/// of a token put in a URL.
 pub(crate) fn record(
     conn: &mut DbConnection,
     user: &User,
+    session: &SessionRef,
     sent: &Sent,
     client: &Client,
     now: DateTime<Utc>,
 ) -> Result<(), AuthnError> {
+    let when = db_time(now);
+    if let Some(c) = &sent.code {
+        oauth::insert_code(
+            conn,
+            &NewCode {
+                code_hash: &c.hash,
+                application_id: c.application_id,
+                user_id: user.id,
+                sid: &session.sid,
+                redirect_uri: &c.redirect_uri,
+                scope: &c.scope,
+                nonce: c.nonce.as_deref(),
+                code_challenge: c.code_challenge.as_deref(),
+                auth_time: session.auth_time,
+                amr: &session.amr,
+                legacy: c.legacy,
+                family: &c.family,
+                created_at: when,
+                expires_at: db_time(now + chrono::Duration::seconds(crate::oidc::CODE_TTL_SECS)),
+            },
+        )?;
+    }
+    if let Some(app) = sent.app {
+        oauth::note_session_app(conn, session.id, app, when)?;
+    }
     if let Some((app_id, app_name)) = &sent.issued_to {
-        Entry::new("token.issue", db_time(now))
+        Entry::new("token.issue", when)
             .by_user(user)
             .ip(client.ip.as_deref())
             .target("application", app_id, app_name)

@@ -26,7 +26,12 @@ pub enum Return {
         callback: String,
         /// Returned unchanged to the app.
         state: Option<String>,
+        /// `response_type=code`: the app gets a code to exchange, not the token in the URL.
+        #[serde(default)]
+        code: bool,
     },
+    /// An OpenID Connect authorization request, checked (`/oauth/authorize`).
+    Authorize(Box<crate::oidc::AuthorizeReturn>),
 }
 
 impl Return {
@@ -35,6 +40,7 @@ impl Return {
         match self {
             Return::Account => None,
             Return::Legacy { app_name, .. } => Some(app_name),
+            Return::Authorize(a) => Some(&a.app_name),
         }
     }
 
@@ -56,6 +62,8 @@ pub struct ReturnRequest {
     pub callback: Option<String>,
     /// The app's `state`.
     pub state: Option<String>,
+    /// `response_type=code` (the code exchange).
+    pub code: bool,
 }
 
 impl ReturnRequest {
@@ -65,12 +73,32 @@ impl ReturnRequest {
         ReturnRequest {
             callback: keep(callback),
             state: keep(state),
+            code: false,
         }
     }
 
     /// Whether the request names an application.
     pub fn names_an_app(&self) -> bool {
         self.callback.is_some()
+    }
+
+    /// The return the request names, checked; `None` when it names no application (the flow's
+    /// own return then stands).
+    pub(crate) fn resolve_named(
+        &self,
+        conn: &mut DbConnection,
+    ) -> Result<Option<Return>, AuthnError> {
+        if self.names_an_app() {
+            self.resolve(conn).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Marks the request as the legacy code exchange (`response_type=code`).
+    pub fn with_code(mut self, code: bool) -> Self {
+        self.code = code;
+        self
     }
 
     /// Parses and checks the callback against the registered applications.
@@ -88,6 +116,7 @@ impl ReturnRequest {
             app_name: app.name,
             callback: callback.as_str().to_owned(),
             state: self.state.clone(),
+            code: self.code,
         })
     }
 }
@@ -99,6 +128,7 @@ pub(crate) struct Flow {
     pub ret: Return,
     pub user_id: Option<i64>,
     pub amr: Vec<String>,
+    pub pending: Vec<String>,
 }
 
 impl TryFrom<AuthFlow> for Flow {
@@ -111,6 +141,7 @@ impl TryFrom<AuthFlow> for Flow {
             ret: Return::from_json(&row.return_to)?,
             user_id: row.user_id,
             amr: words(&row.amr),
+            pending: words(&row.pending),
         })
     }
 }
@@ -132,6 +163,7 @@ mod tests {
             app_name: "Wiki".into(),
             callback: "https://wiki.example/cb?x=1".into(),
             state: Some("s p a c e".into()),
+            code: true,
         };
         assert_eq!(Return::from_json(&r.to_json().unwrap()).unwrap(), r);
         assert_eq!(

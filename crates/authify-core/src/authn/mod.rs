@@ -14,8 +14,10 @@
 //!
 //! - [`flow`]: the flow record and its returns.
 //! - [`csrf`]: form tokens bound to the session or flow.
-//! - [`complete`]: the final transaction.
+//! - [`complete`]: the final transaction, and what each return sends (a legacy token, a code).
+//! - `authorize`: the OpenID authorization request as a return of the flow, and consent.
 
+mod authorize;
 mod complete;
 pub mod csrf;
 mod flow;
@@ -30,6 +32,7 @@ use authify_store::models::User;
 use chrono::{DateTime, Duration, Utc};
 
 pub use flow::{Return, ReturnRequest};
+pub use steps::AMR_PASSWORD;
 pub use steps::SignUpForm;
 
 use crate::throttle::SignInThrottle;
@@ -44,6 +47,8 @@ pub struct AuthnSettings {
     pub session_ttl: Duration,
     /// Public sign-up allowed (`AUTHIFY_SIGNUP`).
     pub signup_enabled: bool,
+    /// `AUTHIFY_PUBLIC_URL` without a trailing slash: the OpenID issuer (`iss` of responses).
+    pub public_url: String,
 }
 
 /// The factors still required once a user is identified, by `amr` name. Today nothing follows
@@ -55,6 +60,8 @@ pub type Policy = Arc<dyn Fn(&User) -> Vec<String> + Send + Sync>;
 pub struct Client {
     /// Client address.
     pub ip: Option<String>,
+    /// `User-Agent`, shown with the session on the account page.
+    pub user_agent: Option<String>,
 }
 
 /// The browser's cookies that matter to the engine.
@@ -181,6 +188,12 @@ pub enum AuthnError {
     /// Public sign-up is off.
     #[error("sign-up is disabled")]
     SignupDisabled,
+    /// A protocol request that cannot be answered to its client (a 400 page saying why).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No consent is waiting in this browser (expired, or already answered).
+    #[error("no consent request is waiting")]
+    NoConsent,
     /// The hashing pool is saturated.
     #[error("too many sign-ins in progress")]
     Busy,
@@ -358,13 +371,15 @@ impl Authn {
             .map_err(AuthnError::Store)
     }
 
-    /// Deletes expired sessions and flows; returns how many of each. Run periodically.
+    /// Deletes expired sessions, and expired flows, codes, refresh tokens and revocations;
+    /// returns how many sessions and how many other rows. Run periodically.
     pub async fn sweep(&self, now: DateTime<Utc>) -> Result<(usize, usize), AuthnError> {
         let now = crate::db_time(now);
         self.db
             .run(move |conn| {
                 let sessions = authify_store::sessions::delete_expired_sessions(conn, now)?;
-                let flows = authify_store::flows::delete_expired_flows(conn, now)?;
+                let flows = authify_store::flows::delete_expired_flows(conn, now)?
+                    + authify_store::oauth::delete_expired(conn, now)?;
                 Ok::<_, StoreError>((sessions, flows))
             })
             .await

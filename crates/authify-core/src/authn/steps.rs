@@ -6,10 +6,10 @@ use std::sync::Arc;
 use authify_domain::{Email, Name, Password};
 use authify_jwt::Keyring;
 use authify_store::models::{NewUser, User};
-use authify_store::{DbConnection, StoreError, flows, sessions, transaction, users};
+use authify_store::{DbConnection, StoreError, flows, transaction, users};
 use chrono::{DateTime, Utc};
 
-use super::complete::{Finish, complete, prepare, record};
+use super::complete::{Finish, SessionRef, complete, prepare, record};
 use super::flow::Flow;
 use super::{
     Authn, AuthnError, Client, Cookies, FlowCookie, FormContext, Opened, Progress, Refusal, Return,
@@ -34,7 +34,7 @@ pub struct SignUpForm {
 /// The live flow of this browser, or a new one. `ret` replaces the flow's return when given; a
 /// new flow without one returns to the account page. A flow that already identified a user is
 /// not reused for a new attempt.
-fn flow_for(
+pub(super) fn flow_for(
     conn: &mut DbConnection,
     cookie: Option<&str>,
     ret: Option<&Return>,
@@ -75,6 +75,7 @@ fn flow_for(
         ret,
         user_id: None,
         amr: Vec::new(),
+        pending: Vec::new(),
     };
     let cookie = FlowCookie {
         token,
@@ -84,7 +85,7 @@ fn flow_for(
     Ok((flow, cookie))
 }
 
-fn form(flow: &Flow, cookie: FlowCookie) -> FormContext {
+pub(super) fn form(flow: &Flow, cookie: FlowCookie) -> FormContext {
     FormContext {
         csrf: csrf::token_for(&cookie.token),
         flow: cookie,
@@ -106,17 +107,32 @@ impl Authn {
         let authn = self.clone();
         self.db
             .run_quick(move |conn| {
-                let ret = request.resolve(conn)?;
+                // A request that names no app keeps the flow's return (an OpenID request that
+                // sent the user here, say).
+                let ret = request.resolve_named(conn)?;
                 let session = cookies.session.as_deref().unwrap_or_default();
-                if let Some(user) = crate::sessions::user_of(conn, session, now)? {
-                    let sent = prepare(conn, &authn.inner.issuer, &keys, &user, &ret, now)?;
-                    transaction(conn, |conn| record(conn, &user, &sent, &client, now))?;
+                if let Some((session, user)) = crate::sessions::session_of(conn, session, now)? {
+                    let ret = ret.unwrap_or(Return::Account);
+                    let session = SessionRef::from(&session);
+                    let sent = prepare(
+                        conn,
+                        &authn.inner.issuer,
+                        &keys,
+                        &authn.inner.settings.public_url,
+                        &user,
+                        &session,
+                        &ret,
+                        now,
+                    )?;
+                    transaction(conn, |conn| {
+                        record(conn, &user, &session, &sent, &client, now)
+                    })?;
                     return Ok(Opened::Returned {
                         location: sent.location,
                     });
                 }
                 let (flow, cookie) = transaction(conn, |conn| {
-                    flow_for(conn, cookies.flow.as_deref(), Some(&ret), &authn, now)
+                    flow_for(conn, cookies.flow.as_deref(), ret.as_ref(), &authn, now)
                 })?;
                 Ok(Opened::Form(form(&flow, cookie)))
             })
@@ -145,11 +161,7 @@ impl Authn {
             .db
             .run(move |conn| {
                 let (flow, cookie) = transaction(conn, |conn| {
-                    let ret = if request.names_an_app() {
-                        Some(request.resolve(conn)?)
-                    } else {
-                        None
-                    };
+                    let ret = request.resolve_named(conn)?;
                     flow_for(conn, flow_cookie.as_deref(), ret.as_ref(), &authn, now)
                 })?;
                 let user = match lookup {
@@ -249,7 +261,13 @@ impl Authn {
                             session_ttl: authn.inner.settings.session_ttl,
                             now,
                         };
-                        complete(conn, &authn.inner.issuer, &keys, finish)
+                        complete(
+                            conn,
+                            &authn.inner.issuer,
+                            &keys,
+                            &authn.inner.settings.public_url,
+                            finish,
+                        )
                     })
                 })
                 .await?;
@@ -307,8 +325,8 @@ impl Authn {
                     .db
                     .run(move |conn| {
                         transaction(conn, |conn| {
-                            let ret = request.resolve(conn)?;
-                            flow_for(conn, flow_cookie.as_deref(), Some(&ret), &authn, now)
+                            let ret = request.resolve_named(conn)?;
+                            flow_for(conn, flow_cookie.as_deref(), ret.as_ref(), &authn, now)
                         })
                     })
                     .await?;
@@ -323,9 +341,9 @@ impl Authn {
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let ret = request.resolve(conn)?;
+                    let ret = request.resolve_named(conn)?;
                     let (flow, cookie) =
-                        flow_for(conn, cookies.flow.as_deref(), Some(&ret), &authn, now)?;
+                        flow_for(conn, cookies.flow.as_deref(), ret.as_ref(), &authn, now)?;
                     let new = NewUser {
                         public_id: &public_id,
                         email: email.as_str(),
@@ -360,7 +378,14 @@ impl Authn {
                         session_ttl: authn.inner.settings.session_ttl,
                         now,
                     };
-                    complete(conn, &authn.inner.issuer, &keys, finish).map(Progress::Done)
+                    complete(
+                        conn,
+                        &authn.inner.issuer,
+                        &keys,
+                        &authn.inner.settings.public_url,
+                        finish,
+                    )
+                    .map(Progress::Done)
                 })
             })
             .await
@@ -385,7 +410,7 @@ impl Authn {
                             .ip(client.ip.as_deref())
                             .record(conn)?;
                     }
-                    sessions::delete_session(conn, &crate::sessions::token_hash(&token))?;
+                    crate::sessions::end_by_token(conn, &token, db_time(now))?;
                     Ok::<_, StoreError>(())
                 })
             })

@@ -10,20 +10,13 @@ use serde_json::json;
 use super::actor::Actor;
 use super::audit::Entry;
 use super::views::AppInfo;
-use crate::apps::{new_secret, parse_callbacks};
+use crate::apps::{AppOptions, check_callbacks, new_secret, parse_callbacks, secret_for};
 use crate::error::AdminError;
 use crate::{Db, db_time, random};
 
 fn info(conn: &mut DbConnection, app: &Application) -> Result<AppInfo, AdminError> {
-    Ok(AppInfo {
-        app_id: app.app_id.clone(),
-        name: app.name.clone(),
-        callbacks: store::list_callbacks(conn, app.id)?,
-        created_at: app
-            .created_at
-            .and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    })
+    let callbacks = store::list_callbacks(conn, app.id)?;
+    Ok(AppInfo::new(app.clone(), callbacks))
 }
 
 fn find(conn: &mut DbConnection, app_id: &str) -> Result<Application, AdminError> {
@@ -56,15 +49,7 @@ pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<AppInfo>, AdminError> {
     db.run(|conn| {
         Ok(store::list_applications(conn)?
             .into_iter()
-            .map(|(app, callbacks)| AppInfo {
-                app_id: app.app_id,
-                name: app.name,
-                callbacks,
-                created_at: app
-                    .created_at
-                    .and_utc()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            })
+            .map(|(app, callbacks)| AppInfo::new(app, callbacks))
             .collect())
     })
     .await
@@ -81,33 +66,38 @@ pub async fn get(db: &Db, actor: &Actor, app_id: &str) -> Result<AppInfo, AdminE
     .await
 }
 
-/// Registers an application; returns it and its secret (shown once). Each callback must pass
-/// the same checks as a login callback, and may belong to one application only.
+/// Registers an application; returns it and its secret (shown once; none for a public app).
+/// Each callback must pass the same checks as a login callback, and may belong to one
+/// application only.
 pub async fn create(
     db: &Db,
     actor: &Actor,
     name: &str,
     callbacks: &[String],
+    options: &AppOptions,
     now: DateTime<Utc>,
-) -> Result<(AppInfo, String), AdminError> {
+) -> Result<(AppInfo, Option<String>), AdminError> {
     actor.can_write()?;
     actor.global()?;
     let name = parse_name(name)?;
-    if callbacks.is_empty() {
-        return Err(AdminError::Invalid(
-            "an application needs at least one callback URL".into(),
-        ));
-    }
-    let callbacks = parse_callbacks(callbacks)?;
+    let callbacks = check_callbacks(options, callbacks)?;
+    let stored = options.to_store()?;
     let app_id = format!("app_{}", random::token::<12>()?);
-    let (secret, hash) = new_secret()?;
+    let (secret, hash) = secret_for(options)?;
     let (actor, now) = (actor.clone(), db_time(now));
     let info = db
         .run(move |conn| {
             transaction(conn, |conn| {
-                let app =
-                    store::insert_application(conn, &app_id, name.as_str(), &hash, &callbacks, now)
-                        .map_err(callback_taken)?;
+                let app = store::insert_application(
+                    conn,
+                    &app_id,
+                    name.as_str(),
+                    &hash,
+                    &stored,
+                    &callbacks,
+                    now,
+                )
+                .map_err(callback_taken)?;
                 entry("application.create", &actor, &app, now).record(conn)?;
                 info(conn, &app)
             })
@@ -116,13 +106,15 @@ pub async fn create(
     Ok((info, secret))
 }
 
-/// Renames an application and/or replaces its callbacks (all or nothing).
+/// Renames an application, replaces its callbacks and/or its options (all or nothing).
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     db: &Db,
     actor: &Actor,
     app_id: &str,
     name: Option<&str>,
     callbacks: Option<&[String]>,
+    options: Option<&AppOptions>,
     now: DateTime<Utc>,
 ) -> Result<AppInfo, AdminError> {
     actor.can_write()?;
@@ -137,6 +129,7 @@ pub async fn update(
         Some(c) => Some(parse_callbacks(c)?),
         None => None,
     };
+    let options = options.map(AppOptions::to_store).transpose()?;
     let (actor, app_id, now) = (actor.clone(), app_id.to_owned(), db_time(now));
     db.run(move |conn| {
         transaction(conn, |conn| {
@@ -148,13 +141,13 @@ pub async fn update(
                 .to_owned();
             store::update_application(conn, app.id, &new_name, callbacks.as_deref())
                 .map_err(callback_taken)?;
+            if let Some(o) = &options {
+                store::update_application_options(conn, app.id, o)?;
+            }
             let updated = find(conn, &app_id)?;
             let after = info(conn, &updated)?;
             entry("application.update", &actor, &app, now)
-                .details(json!({
-                    "before": { "name": before.name, "callbacks": before.callbacks },
-                    "after": { "name": after.name, "callbacks": after.callbacks },
-                }))
+                .details(json!({ "before": before, "after": after }))
                 .record(conn)?;
             Ok(after)
         })

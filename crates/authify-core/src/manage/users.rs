@@ -5,7 +5,7 @@ use authify_domain::{Email, Name, Password};
 use authify_store::models::NewUser;
 use authify_store::users;
 pub use authify_store::users::UserFilter;
-use authify_store::{DbConnection, StoreError, sessions, transaction};
+use authify_store::{DbConnection, StoreError, transaction};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -162,7 +162,7 @@ pub async fn update(
                 users::update_user_disabled(conn, user.id, d)?;
                 if d {
                     // SECURITY: a disabled user is signed out everywhere at once.
-                    sessions::delete_user_sessions(conn, user.id)?;
+                    crate::sessions::end_all(conn, &user, None, now)?;
                 }
                 target(if d { "user.disable" } else { "user.enable" }).record(conn)?;
             }
@@ -270,7 +270,7 @@ pub async fn change_credentials(
             }
             // SECURITY: a new e-mail address or password signs out every other session, so
             // whoever took over one of them loses it with the credentials they may have seen.
-            sessions::delete_user_sessions_except(conn, id, keep.as_deref())?;
+            crate::sessions::end_all(conn, &actor.user, keep.as_deref(), now)?;
             Ok(UserInfo::from(&users::get_user(conn, id)?))
         })
     })

@@ -186,7 +186,7 @@ impl From<&Group> for GroupInfo {
 /// A registered application.
 #[derive(Debug, Clone, Serialize)]
 pub struct AppInfo {
-    /// Public app id (`aud` of its tokens).
+    /// Public app id (`aud` of its tokens; the OAuth `client_id`).
     pub app_id: String,
     /// Name.
     pub name: String,
@@ -194,6 +194,39 @@ pub struct AppInfo {
     pub callbacks: Vec<String>,
     /// RFC 3339.
     pub created_at: String,
+    /// `confidential`, `public` or `service`.
+    pub client_type: String,
+    /// No consent page.
+    pub first_party: bool,
+    /// Algorithm of its OpenID tokens.
+    pub algorithm: String,
+    /// Back-channel logout receiver.
+    pub backchannel_logout_uri: Option<String>,
+    /// RP-initiated logout destination.
+    pub post_logout_redirect_uri: Option<String>,
+    /// Three or more back-channel deliveries in a row have failed.
+    pub backchannel_failing: bool,
+}
+
+impl AppInfo {
+    /// The view of a stored application.
+    pub fn new(app: authify_store::models::Application, callbacks: Vec<String>) -> Self {
+        AppInfo {
+            created_at: app
+                .created_at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            backchannel_failing: app.backchannel_failures >= crate::oidc::outbox::FAILING_AFTER,
+            app_id: app.app_id,
+            name: app.name,
+            callbacks,
+            client_type: app.client_type,
+            first_party: app.first_party,
+            algorithm: app.algorithm,
+            backchannel_logout_uri: app.backchannel_logout_uri,
+            post_logout_redirect_uri: app.post_logout_redirect_uri,
+        }
+    }
 }
 
 /// A personal API key (never its secret).

@@ -15,6 +15,7 @@ use serde_json::json;
 use super::{AppsCommand, Command, GroupsCommand, OrgsCommand, UsersCommand};
 use crate::settings::Settings;
 use crate::startup::open_database;
+use authify_core::oidc::ClientType;
 
 /// Runs an administrative command; `stdin` supplies `--password-stdin`.
 pub fn run_admin(
@@ -100,19 +101,51 @@ async fn run(
         Command::Apps(AppsCommand::Create {
             name,
             callbacks,
+            public,
+            service,
+            first_party,
+            alg,
+            backchannel_logout_uri,
+            post_logout_redirect_uri,
             output,
         }) => {
-            let (app, secret) = apps::create(db, actor, name, callbacks, now).await?;
+            let options = authify_core::apps::AppOptions {
+                client_type: match (public, service) {
+                    (true, _) => ClientType::Public,
+                    (_, true) => ClientType::Service,
+                    _ => ClientType::Confidential,
+                },
+                first_party: *first_party,
+                algorithm: alg.parse().map_err(|_| {
+                    AdminError::Invalid(format!("--alg {alg}: use ES256, ES384 or ES512"))
+                })?,
+                backchannel_logout_uri: backchannel_logout_uri.clone(),
+                post_logout_redirect_uri: post_logout_redirect_uri.clone(),
+            };
+            let (app, secret) = apps::create(db, actor, name, callbacks, &options, now).await?;
             if output.json {
-                let v = json!({ "app_id": app.app_id, "app_secret": secret, "name": app.name });
+                let mut v = json!({ "app_id": app.app_id, "name": app.name });
+                if let Some(s) = &secret {
+                    v["app_secret"] = json!(s);
+                }
                 let _ = writeln!(out, "{v}");
             } else {
                 let _ = writeln!(out, "app_id:     {}", app.app_id);
-                let _ = writeln!(out, "app_secret: {secret}");
-                let _ = writeln!(
-                    out,
-                    "The secret is shown only now; Authify keeps only its hash."
-                );
+                match &secret {
+                    Some(s) => {
+                        let _ = writeln!(out, "app_secret: {s}");
+                        let _ = writeln!(
+                            out,
+                            "The secret is shown only now; Authify keeps only its hash."
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "A public application has no secret: it must use PKCE (S256)."
+                        );
+                    }
+                }
             }
         }
         Command::Apps(AppsCommand::List { output }) => {

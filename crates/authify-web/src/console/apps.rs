@@ -89,7 +89,17 @@ async fn create(
     let c = enter!(state, req, "apps");
     let callbacks = callback_lines(ActionForm::text(&form.callbacks));
     let name = ActionForm::text(&form.name);
-    let (app, secret) = apps::create(state.db(), &c.actor, name, &callbacks, state.now()).await?;
+    let options = authify_core::apps::AppOptions::default();
+    let (app, secret) = apps::create(
+        state.db(),
+        &c.actor,
+        name,
+        &callbacks,
+        &options,
+        state.now(),
+    )
+    .await?;
+    let secret = secret.unwrap_or_default();
     c.frame.secret(
         state,
         &Secret {
@@ -156,6 +166,7 @@ async fn update(
         app_id,
         Some(name),
         Some(&callbacks),
+        None,
         state.now(),
     )
     .await?;

@@ -87,5 +87,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             account::post_api_key_revoke,
         ))
         .service(form_action("/account/orgs", account::post_org))
-        .service(form_action("/account/orgs/leave", account::post_org_leave));
+        .service(form_action("/account/orgs/leave", account::post_org_leave))
+        .service(form_action(
+            "/account/sessions/revoke",
+            crate::handlers::account_sessions::post_session_revoke,
+        ))
+        .service(form_action(
+            "/account/grants/revoke",
+            crate::handlers::account_sessions::post_grant_revoke,
+        ));
 }

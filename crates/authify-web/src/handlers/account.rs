@@ -34,8 +34,19 @@ pub async fn get_account(
         .map_err(WebError::internal)?;
     let console = manage::console::may_enter(state.db(), &actor).await?;
     let api_keys = api_keys::list(state.db(), &actor, state.now()).await?;
+    let cookies = state.cookies().read(req);
+    let sessions = authify_core::sessions::list_for(
+        state.db(),
+        &actor.user,
+        cookies.session.as_deref(),
+        state.now(),
+    )
+    .await?;
+    let grants = authify_core::oidc::grants::list(state.db(), &actor.user).await?;
     let user = &actor.user;
     let view = AccountView {
+        sessions,
+        grants,
         console,
         can_create_org: user.is_admin || state.config().org_creation == OrgCreation::Users,
         api_keys,

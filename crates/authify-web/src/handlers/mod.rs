@@ -1,7 +1,10 @@
 //! Handlers, one module per area. Each extracts, calls one function, and maps to a response.
 
 pub mod account;
+pub mod account_sessions;
 pub mod assets;
 pub mod health;
 pub mod jwt;
+pub mod logout;
+pub mod oidc;
 pub mod signin;

@@ -1,4 +1,4 @@
-//! `/login`, `/signup`, `/logout`: thin handlers over the sign-in engine (`authify_core::authn`).
+//! `/login`, `/signup`: thin handlers over the sign-in engine (`authify_core::authn`).
 //!
 //! `/login?callback=<base64 url>&state=..`: the callback is checked against the registered
 //! applications before anything else (a bad one gets a 400 page, signed in or not); a user with
@@ -15,16 +15,16 @@ use authify_domain::Password;
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::extract::{Checked, CsrfForm};
-use crate::pages::{current_user, render, require_csrf, see_other, sentence};
+use crate::pages::{render, require_csrf, see_other, sentence};
 use crate::state::AppState;
-use crate::views::{LoginView, LogoutView, SignupView};
+use crate::views::{LoginView, SignupView};
 
 /// Query of `/login` and `/signup`.
 #[derive(Debug, Default, Deserialize)]
 pub struct FlowQuery {
     callback: Option<String>,
     state: Option<String>,
+    response_type: Option<String>,
     signed_out: Option<String>,
 }
 
@@ -37,6 +37,7 @@ pub struct LoginForm {
     password: Option<String>,
     callback: Option<String>,
     state: Option<String>,
+    response_type: Option<String>,
 }
 
 /// The sign-up form. No `Debug`: it holds a password.
@@ -48,18 +49,7 @@ pub struct SignupForm {
     password: Option<String>,
     callback: Option<String>,
     state: Option<String>,
-}
-
-/// The sign-out form.
-#[derive(Debug, Deserialize)]
-pub struct LogoutForm {
-    csrf_token: Option<String>,
-}
-
-impl CsrfForm for LogoutForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token.as_deref()
-    }
+    response_type: Option<String>,
 }
 
 impl From<AuthnError> for WebError {
@@ -78,9 +68,26 @@ impl From<AuthnError> for WebError {
                 message: "This Authify does not accept new accounts. Ask your administrator to create one for you.".into(),
             },
             AuthnError::Busy => WebError::Busy,
+            AuthnError::BadRequest(message) => WebError::BadRequest {
+                heading: "This sign-in request is not valid",
+                message: format!("{message} Nothing was signed in or sent to the application."),
+            },
+            AuthnError::NoConsent => WebError::BadRequest {
+                heading: "This request has expired",
+                message: "No application is waiting for your answer in this browser. Go back to the application and sign in again.".into(),
+            },
             other => WebError::internal(other),
         }
     }
+}
+
+/// The legacy request: `callback`, `state`, and `response_type=code` for the code exchange.
+fn request_of(
+    callback: Option<String>,
+    state: Option<String>,
+    response_type: Option<String>,
+) -> ReturnRequest {
+    ReturnRequest::new(callback, state).with_code(response_type.as_deref() == Some("code"))
 }
 
 fn flow_link(path: &str, request: &ReturnRequest) -> String {
@@ -90,6 +97,9 @@ fn flow_link(path: &str, request: &ReturnRequest) -> String {
     }
     if let Some(s) = &request.state {
         query.append_pair("state", s);
+    }
+    if request.code {
+        query.append_pair("response_type", "code");
     }
     let query = query.finish();
     if query.is_empty() {
@@ -109,7 +119,7 @@ struct Shown {
 }
 
 /// Adds the flow cookie when the flow is new.
-fn with_flow(
+pub(crate) fn with_flow(
     state: &AppState,
     mut res: HttpResponse,
     flow: &FlowCookie,
@@ -140,12 +150,32 @@ fn show_login(
         notice: shown.notice,
         callback: request.callback.clone(),
         state: request.state.clone(),
+        code_exchange: request.code,
         app_name: form.ret.app_name().map(str::to_owned),
     };
     with_flow(
         state,
         render(state, "pages/login", &view, status)?,
         &form.flow,
+    )
+}
+
+/// The sign-in form of an OpenID authorization request's flow, prefilled with `login_hint`.
+pub(crate) fn login_form(
+    state: &AppState,
+    form: &FormContext,
+    login_hint: Option<String>,
+) -> Result<HttpResponse, WebError> {
+    let shown = Shown {
+        email: login_hint,
+        ..Shown::default()
+    };
+    show_login(
+        state,
+        form,
+        &ReturnRequest::default(),
+        shown,
+        StatusCode::OK,
     )
 }
 
@@ -166,6 +196,7 @@ fn show_signup(
         error: shown.error,
         callback: request.callback.clone(),
         state: request.state.clone(),
+        code_exchange: request.code,
         app_name: form.ret.app_name().map(str::to_owned),
     };
     with_flow(
@@ -227,7 +258,7 @@ async fn login_page(
     req: &HttpRequest,
     q: FlowQuery,
 ) -> Result<HttpResponse, WebError> {
-    let request = ReturnRequest::new(q.callback, q.state);
+    let request = request_of(q.callback, q.state, q.response_type);
     let opened = open(state, req, &request).await?;
     match opened {
         Opened::Returned { location } => Ok(see_other(&location)),
@@ -256,7 +287,7 @@ async fn login_submit(
     form: LoginForm,
 ) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
-    let request = ReturnRequest::new(form.callback, form.state);
+    let request = request_of(form.callback, form.state, form.response_type);
     let email = form.email.unwrap_or_default();
     let progress = state
         .authn()
@@ -311,7 +342,7 @@ async fn signup_page(
     if !state.config().signup_enabled {
         return Err(AuthnError::SignupDisabled.into());
     }
-    let request = ReturnRequest::new(q.callback, q.state);
+    let request = request_of(q.callback, q.state, q.response_type);
     let opened = open(state, req, &request).await?;
     match opened {
         Opened::Returned { location } => Ok(see_other(&location)),
@@ -334,7 +365,7 @@ async fn signup_submit(
     form: SignupForm,
 ) -> Result<HttpResponse, WebError> {
     require_csrf(state, req, form.csrf_token.as_deref()).await?;
-    let request = ReturnRequest::new(form.callback, form.state);
+    let request = request_of(form.callback, form.state, form.response_type);
     let input = SignUpForm {
         name: form.name.unwrap_or_default(),
         email: form.email.unwrap_or_default(),
@@ -374,41 +405,4 @@ async fn signup_submit(
             show_signup(state, &form, &request, shown, status)
         }
     }
-}
-
-/// `GET /logout`: asks for confirmation (signing out changes state, so it is a POST).
-pub async fn get_logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, WebError> {
-    logout_page(&state, &req).await
-}
-
-async fn logout_page(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, WebError> {
-    let Some(user) = current_user(state, req).await? else {
-        return Ok(see_other("/login"));
-    };
-    let view = LogoutView {
-        title: "Sign out",
-        csrf_token: crate::cookies::session_csrf(&state.cookies().read(req)),
-        email: user.email,
-    };
-    render(state, "pages/logout", &view, StatusCode::OK)
-}
-
-/// `POST /logout`: deletes the session server-side and clears the cookie.
-pub async fn post_logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    _form: Checked<LogoutForm>,
-) -> Result<HttpResponse, WebError> {
-    let cookies = state.cookies().read(&req);
-    state
-        .authn()
-        .sign_out(cookies.session, state.client(&req), state.now())
-        .await?;
-    let mut res = see_other("/login?signed_out=1");
-    res.add_cookie(&state.cookies().session_removal())
-        .map_err(WebError::internal)?;
-    Ok(res)
 }

@@ -1,0 +1,15 @@
+DROP TABLE logout_outbox;
+DROP TABLE oauth_grants;
+DROP TABLE oauth_revocations;
+DROP TABLE oauth_refresh_tokens;
+DROP TABLE oauth_codes;
+DROP TABLE session_apps;
+ALTER TABLE sessions DROP COLUMN last_seen_at;
+ALTER TABLE sessions DROP COLUMN user_agent;
+ALTER TABLE sessions DROP COLUMN ip;
+ALTER TABLE applications DROP COLUMN backchannel_failures;
+ALTER TABLE applications DROP COLUMN post_logout_redirect_uri;
+ALTER TABLE applications DROP COLUMN backchannel_logout_uri;
+ALTER TABLE applications DROP COLUMN algorithm;
+ALTER TABLE applications DROP COLUMN first_party;
+ALTER TABLE applications DROP COLUMN client_type;
