@@ -17,6 +17,7 @@ mod keys_cli;
 mod management;
 mod oidc;
 mod oidc_clients;
+mod oidc_logout;
 mod oidc_refusals;
 mod public_keys;
 mod relying_client;

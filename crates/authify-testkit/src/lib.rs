@@ -63,6 +63,34 @@ impl Drop for TestApp {
     }
 }
 
+/// A fresh database (a SQLite file in `dir`, or a PostgreSQL database under
+/// [`TEST_POSTGRES_URL`]) for servers a test runs as separate processes; dropped with it.
+pub struct FreshDatabase {
+    /// Its URL.
+    pub url: String,
+    pg: Option<(String, String)>,
+}
+
+impl FreshDatabase {
+    /// A new database for one test.
+    pub fn new(dir: &Path) -> Self {
+        let (url, pg) = fresh_database(dir);
+        FreshDatabase { url, pg }
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.pg.take() {
+            use diesel::{Connection as _, RunQueryDsl as _};
+            if let Ok(mut conn) = diesel::PgConnection::establish(&admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
 /// A fresh database for one test: `(db_url, postgres database to drop)`.
 fn fresh_database(dir: &Path) -> (String, Option<(String, String)>) {
     let Ok(admin_url) = std::env::var(TEST_POSTGRES_URL) else {
