@@ -96,7 +96,13 @@ fn pem_files(dir: &Path) -> Vec<PathBuf> {
 async fn serve_generates_a_key_on_first_start_logs_its_kid_and_keeps_it_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let first = serve(authify(dir.path())).unwrap();
-    let kid = jwks(first.port).await.keys[0].kid.clone().unwrap();
+    let kid = jwks(first.port)
+        .await
+        .keys
+        .iter()
+        .filter_map(|k| k.kid.clone())
+        .find(|k| k.starts_with("es512-"))
+        .expect("an ES512 key");
     assert!(kid.starts_with("es512-"), "ES512 is the default: {kid}");
     assert!(
         first
@@ -106,13 +112,24 @@ async fn serve_generates_a_key_on_first_start_logs_its_kid_and_keeps_it_across_r
         "{:?}",
         first.log
     );
+    // The configured algorithm signs; one key of each other algorithm is kept for apps
+    // registered with `--alg`.
     let files = pem_files(&dir.path().join("keys"));
-    assert_eq!(files, [dir.path().join("keys").join(format!("{kid}.pem"))]);
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert!(files.contains(&dir.path().join("keys").join(format!("{kid}.pem"))));
+    for prefix in ["es256-", "es384-", "es512-"] {
+        assert!(
+            files
+                .iter()
+                .any(|f| f.file_name().unwrap().to_string_lossy().starts_with(prefix)),
+            "{prefix}: {files:?}"
+        );
+    }
     #[cfg(unix)]
-    {
+    for file in &files {
         use std::os::unix::fs::PermissionsExt as _;
         assert_eq!(
-            std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777,
+            std::fs::metadata(file).unwrap().permissions().mode() & 0o777,
             0o600
         );
     }
@@ -120,14 +137,19 @@ async fn serve_generates_a_key_on_first_start_logs_its_kid_and_keeps_it_across_r
 
     let second = serve(authify(dir.path())).unwrap();
     let again = jwks(second.port).await;
-    assert_eq!(again.keys.len(), 1);
-    assert_eq!(again.keys[0].kid.as_deref(), Some(kid.as_str()));
+    assert_eq!(again.keys.len(), 3);
+    assert!(
+        again
+            .keys
+            .iter()
+            .any(|k| k.kid.as_deref() == Some(kid.as_str()))
+    );
     assert!(
         !second.log.iter().any(|l| l.contains("generated")),
         "{:?}",
         second.log
     );
-    assert_eq!(pem_files(&dir.path().join("keys")).len(), 1);
+    assert_eq!(pem_files(&dir.path().join("keys")).len(), 3);
 }
 
 #[test]
