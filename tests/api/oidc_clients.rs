@@ -19,8 +19,7 @@ async fn session_cookie(app: &TestApp) -> String {
     let res = browser
         .sign_in("", "ann@example.com", authify_testkit::PASSWORD)
         .await;
-    let cookie = res
-        .headers()
+    res.headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -29,8 +28,7 @@ async fn session_cookie(app: &TestApp) -> String {
         .split(';')
         .next()
         .unwrap()
-        .to_owned();
-    cookie
+        .to_owned()
 }
 
 fn run(program: &str, args: &[&str]) -> (bool, String, String) {

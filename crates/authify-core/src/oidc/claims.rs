@@ -133,7 +133,7 @@ pub struct LogoutTokenClaims {
 }
 
 /// The signer for `alg`, or the active one when the server holds no key of that algorithm.
-pub fn signer<'k>(keys: &'k Keyring, alg: Algorithm) -> &'k Signer {
+pub fn signer(keys: &Keyring, alg: Algorithm) -> &Signer {
     keys.signer_for(alg).unwrap_or_else(|| keys.signer())
 }
 

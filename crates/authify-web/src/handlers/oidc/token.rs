@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::oidc::resource::BearerError;
-use authify_core::oidc::{ClientCredentials, OidcError, TokenRequest};
+use authify_core::oidc::{ClientCredentials, OAuthError, OidcError, TokenRequest};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
@@ -54,9 +54,8 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, ()> 
     Ok(Some((unescape(id), unescape(secret))))
 }
 
-fn credentials(req: &HttpRequest, form: &TokenForm) -> Result<ClientCredentials, HttpResponse> {
-    let basic = basic_credentials(req)
-        .map_err(|()| oauth_error(&authify_core::oidc::OAuthError::invalid_client()))?;
+fn credentials(req: &HttpRequest, form: &TokenForm) -> Result<ClientCredentials, OAuthError> {
+    let basic = basic_credentials(req).map_err(|()| OAuthError::invalid_client())?;
     Ok(ClientCredentials {
         basic,
         client_id: form.client_id.clone(),
@@ -87,7 +86,7 @@ pub async fn post_token(
     let form = form.into_inner();
     let client = match credentials(&req, &form) {
         Ok(c) => c,
-        Err(res) => return Ok(res),
+        Err(e) => return Ok(oauth_error(&e)),
     };
     let request = TokenRequest {
         grant_type: form.grant_type,
@@ -148,7 +147,7 @@ pub async fn post_revoke(
     let form = form.into_inner();
     let client = match credentials(&req, &form) {
         Ok(c) => c,
-        Err(res) => return Ok(res),
+        Err(e) => return Ok(oauth_error(&e)),
     };
     match state
         .provider()
@@ -174,7 +173,7 @@ pub async fn post_introspect(
     let form = form.into_inner();
     let client = match credentials(&req, &form) {
         Ok(c) => c,
-        Err(res) => return Ok(res),
+        Err(e) => return Ok(oauth_error(&e)),
     };
     match state
         .provider()
