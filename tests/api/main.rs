@@ -19,6 +19,7 @@ mod oidc;
 mod oidc_clients;
 mod oidc_logout;
 mod oidc_refusals;
+mod oidc_rust_client;
 mod public_keys;
 mod relying_client;
 mod signin;

@@ -15,13 +15,15 @@
 // Usage: node admin-flow.mjs <authify_base_url> <screenshots_dir>
 //
 // Prints one line of JSON on success with what it observed. Any failure prints the error
-// to stderr and exits 1. Console errors (CSP violations in particular) go to stderr.
+// to stderr and exits 1; so does any axe-core (WCAG 2.2 AA) violation on a page it visits,
+// listed on stderr. Console errors (CSP violations in particular) go to stderr.
 //
 // Uses Debian's Chromium (CHROMIUM_PATH or /usr/bin/chromium); it never downloads a browser.
 
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { AxeViolations, axeFindings, checkAxe } from './axe.mjs';
 
 const STEP_TIMEOUT_MS = 15_000;
 const DESKTOP = { width: 1280, height: 900 };
@@ -99,7 +101,9 @@ function at(pathname, done) {
     url.pathname === pathname && (done === undefined || url.searchParams.get('done') === done);
 }
 
+/** Checks the page with axe-core (labelled by the screenshot's name), then screenshots it. */
 async function shot(page, name) {
+  await checkAxe(page, name.replace(/\.png$/, ''));
   await page.screenshot({ path: path.join(shotsDir, name), fullPage: true });
 }
 
@@ -137,14 +141,17 @@ async function newPage(browser, log) {
 
 async function signIn(page, email) {
   await open(page, `${base}/login`);
+  await checkAxe(page, `login (${email})`);
   const form = page.locator('form[action="/login"]');
   await form.locator('input[name="email"]').fill(email);
   await form.locator('input[name="password"]').fill(PASSWORD);
   await submit(page, form, 'Sign in', at('/account'), `sign in as ${email}`);
+  await checkAxe(page, `account (${email})`);
 }
 
 async function signOut(page) {
   await open(page, `${base}/logout`);
+  await checkAxe(page, 'logout');
   const form = page.locator('form[action="/logout"]');
   await submit(page, form, 'Sign out', at('/login'), 'sign out');
 }
@@ -314,6 +321,7 @@ async function run() {
     await shot(olivia, 'admin-org-admin.png');
     log.expected.add(`${base}/admin/users`);
     const users = await open(olivia, `${base}/admin/users`, { status: 403 });
+    await checkAxe(olivia, 'admin-users (403)');
 
     for (const line of log.csp) process.stderr.write(`admin-flow: CSP violation: ${line}\n`);
     for (const line of log.other) process.stderr.write(`admin-flow: console: ${line}\n`);
@@ -332,6 +340,7 @@ async function run() {
       csp_violations: log.csp.length,
       console_errors: log.other.length,
     };
+    if (axeFindings.length) throw new AxeViolations();
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await browser.close();
@@ -340,5 +349,5 @@ async function run() {
 
 run().then(
   () => process.exit(0),
-  (err) => fail(err && err.stack ? err.stack : String(err)),
+  (err) => fail(err instanceof AxeViolations ? err.message : (err?.stack ?? String(err))),
 );

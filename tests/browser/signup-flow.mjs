@@ -6,13 +6,15 @@
 // Usage: node signup-flow.mjs <authify_base_url> <callback_b64> <screenshots_dir>
 //
 // Prints one line of JSON on success: {"final_url": "...", "email": "..."}.
-// Any failure prints the error to stderr and exits 1.
+// Any failure prints the error to stderr and exits 1; so does any axe-core (WCAG 2.2 AA)
+// violation on an Authify page it visits, listed on stderr.
 //
 // Uses Debian's Chromium (CHROMIUM_PATH or /usr/bin/chromium); it never downloads a browser.
 
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { AxeViolations, axeFindings, checkAxe } from './axe.mjs';
 
 const STEP_TIMEOUT_MS = 15_000;
 const DESKTOP = { width: 1280, height: 900 };
@@ -41,7 +43,9 @@ async function open(page, url, { anyStatus = false } = {}) {
   return response;
 }
 
+/** Checks the page with axe-core (labelled by the screenshot's name), then screenshots it. */
 async function shot(page, name) {
+  await checkAxe(page, name.replace(/\.png$/, ''));
   await page.screenshot({ path: path.join(shotsDir, name), fullPage: true });
 }
 
@@ -131,6 +135,7 @@ async function run() {
     await shot(mobile, 'login-mobile.png');
 
     for (const v of cspViolations) process.stderr.write(`signup-flow: warning: ${v}\n`);
+    if (axeFindings.length) throw new AxeViolations();
     process.stdout.write(`${JSON.stringify({ final_url: finalUrl, email })}\n`);
   } finally {
     await browser.close();
@@ -139,5 +144,5 @@ async function run() {
 
 run().then(
   () => process.exit(0),
-  (err) => fail(err && err.stack ? err.stack : String(err)),
+  (err) => fail(err instanceof AxeViolations ? err.message : (err?.stack ?? String(err))),
 );
