@@ -9,6 +9,7 @@ mod api_tokens;
 mod authn;
 mod authz_matrix;
 mod browser;
+mod browser_oidc;
 mod callback;
 mod console;
 mod credential_changes;

@@ -388,3 +388,42 @@ async fn the_account_page_lists_sessions_with_their_apps_and_logs_out_everywhere
     assert_eq!(laptop.get("/account").await.status(), 303);
     assert_eq!(phone.get("/account").await.status(), 303);
 }
+
+#[tokio::test]
+async fn a_receiver_failing_three_times_in_a_row_is_shown_as_failing_in_the_console() {
+    let app = spawn_app().await;
+    let dead = format!("http://127.0.0.1:{}/backchannel", free_port());
+    let (id, _) = app
+        .create_app_with(
+            "Wiki",
+            &[REDIRECT],
+            AppOptions {
+                first_party: true,
+                backchannel_logout_uri: Some(dead),
+                ..AppOptions::default()
+            },
+        )
+        .await;
+    let browser = signed_in(&app).await;
+    code_for(&browser, &authorize_url(&id, &[])).await;
+    browser.submit("/logout", "/logout", &[]).await;
+
+    app.create_user("root@example.com", true).await;
+    let admin = app.browser();
+    admin
+        .sign_in("", "root@example.com", authify_testkit::PASSWORD)
+        .await;
+    let page = format!("/admin/apps/{id}");
+    let mut failing = false;
+    for _ in 0..40 {
+        // Each retry waits out its backoff on the server's clock.
+        app.clock.advance(chrono::Duration::hours(1));
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let html = admin.get(&page).await.text().await.unwrap();
+        if html.contains("Back-channel logout is failing") {
+            failing = true;
+            break;
+        }
+    }
+    assert!(failing, "three failed deliveries mark the endpoint failing");
+}
