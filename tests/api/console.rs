@@ -452,6 +452,72 @@ async fn an_application_secret_is_shown_once_at_registration_and_at_rotation() {
 }
 
 #[tokio::test]
+async fn the_console_registers_and_edits_an_applications_openid_options() {
+    let app = spawn_app().await;
+    let admin = signed_in(&app, "root@example.com", true).await;
+    let res = admin
+        .submit(
+            "/admin/apps",
+            "/admin/apps",
+            &[
+                ("name", "Spa"),
+                ("callbacks", "https://spa.example/cb"),
+                ("client_type", "public"),
+                ("algorithm", "ES384"),
+                ("first_party", "yes"),
+                ("backchannel_logout_uri", "https://spa.example/bc"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let shown = res.text().await.unwrap();
+    let app_id = hidden_value(&shown, "app_id").unwrap();
+    assert!(
+        hidden_value(&shown, "secret").is_none(),
+        "a public app has no secret"
+    );
+    let page = format!("/admin/apps/{app_id}");
+    let (_, detail) = html(&admin, &page).await;
+    assert!(detail.contains("first-party") && detail.contains("https://spa.example/bc"));
+    assert!(detail.contains("<option value=\"ES384\" selected>"));
+
+    let res = admin
+        .submit(
+            &page,
+            &format!("{page}/update"),
+            &[
+                ("name", "Spa"),
+                ("callbacks", "https://spa.example/cb"),
+                ("client_type", "confidential"),
+                ("algorithm", "ES512"),
+                ("post_logout_redirect_uri", "https://spa.example/bye"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, detail) = html(&admin, &page).await;
+    assert!(detail.contains("<option value=\"ES512\" selected>"));
+    assert!(detail.contains("https://spa.example/bye"));
+    assert!(!detail.contains("first-party"), "an unticked box clears it");
+    assert!(
+        !detail.contains("https://spa.example/bc"),
+        "an empty field removes it"
+    );
+    let res = admin
+        .submit(
+            &page,
+            &format!("{page}/update"),
+            &[
+                ("name", "Spa"),
+                ("callbacks", "https://spa.example/cb"),
+                ("algorithm", "HS256"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+}
+
+#[tokio::test]
 async fn generating_a_signing_key_makes_it_the_active_one_and_is_audited() {
     let app = spawn_app().await;
     let admin = signed_in(&app, "root@example.com", true).await;

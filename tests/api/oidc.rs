@@ -580,3 +580,66 @@ async fn the_legacy_flow_exchanges_a_code_for_its_jwt_and_an_access_token() {
     let access = body["access_token"].as_str().unwrap();
     assert_eq!(userinfo(&app, access).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_user_who_signs_in_on_the_authorize_page_is_asked_for_consent_then_gets_a_code() {
+    let app = spawn_app().await;
+    let rp = rp(&app, AppOptions::default()).await;
+    app.create_user("ann@example.com", false).await;
+    let browser = app.browser();
+    let url = authorize_url(&rp.id, &[]);
+    let res = browser
+        .submit(
+            &url,
+            "/login",
+            &[("email", "ann@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(location(&res), "/oauth/consent");
+    let res = browser
+        .submit("/oauth/consent", "/oauth/consent", &[("decision", "allow")])
+        .await;
+    let to = location(&res);
+    assert!(param(&to, "code").is_some(), "{to}");
+    assert_eq!(param(&to, "state").as_deref(), Some("st-1"));
+}
+
+#[tokio::test]
+async fn a_public_app_cannot_use_the_legacy_code_exchange_which_has_no_pkce() {
+    let app = spawn_app().await;
+    let (app_id, _) = app
+        .create_app_with(
+            "Spa",
+            &["https://spa.example/cb"],
+            AppOptions {
+                client_type: ClientType::Public,
+                ..AppOptions::default()
+            },
+        )
+        .await;
+    let browser = signed_in(&app).await;
+    let res = browser
+        .get(&format!(
+            "/login?callback={}&response_type=code",
+            b64("https://spa.example/cb")
+        ))
+        .await;
+    let code = param(&location(&res), "code").unwrap();
+    let res: Value = app
+        .http
+        .post(format!("{}/oauth/token", app.address))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://spa.example/cb"),
+            ("client_id", &app_id),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res["error"], "unauthorized_client");
+    assert!(res.get("jwt").is_none());
+}

@@ -45,6 +45,7 @@ export async function checkAxe(page, label) {
   try {
     for (const scheme of SCHEMES) {
       await page.emulateMedia({ colorScheme: scheme });
+      await settle(page);
       if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
         await page.evaluate(source);
       }
@@ -65,14 +66,34 @@ export async function checkAxe(page, label) {
           })),
         }));
       }, AXE_TAGS);
-      for (const v of violations) found.push({ label, url, scheme, ...v });
+      for (const v of violations) {
+        // A rule failing the same way in both schemes (most do) is listed once.
+        const same = found.find(
+          (f) => f.id === v.id && JSON.stringify(f.nodes) === JSON.stringify(v.nodes),
+        );
+        if (same) same.scheme += `+${scheme}`;
+        else found.push({ label, url, scheme, ...v });
+      }
     }
   } finally {
     await page.emulateMedia({ colorScheme: initial });
+    // So that a screenshot taken next shows the page as it is, not fading back.
+    await settle(page);
   }
   axeChecked.push(label);
   axeFindings.push(...found);
   return found;
+}
+
+/**
+ * Waits for the page's CSS transitions and animations to end: after a change of colour scheme the
+ * buttons fade to their new colours (0.12 s), and axe must see where they end, not a mix.
+ */
+async function settle(page) {
+  await page.evaluate(async () => {
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    await Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {})));
+  });
 }
 
 /** The walk finished but some page had violations; the message is `axeReport`'s listing. */

@@ -28,7 +28,7 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "public_url",
         env: "AUTHIFY_PUBLIC_URL",
         default: "http://localhost:3000",
-        description: "Base URL users and apps reach Authify at (http or https, no path query or fragment).",
+        description: "Base URL users and apps reach Authify at (http or https, no path query or fragment); also the OpenID Connect issuer.",
     },
     SettingDoc {
         key: "bind",
@@ -46,7 +46,7 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "keys_dir",
         env: "AUTHIFY_KEYS_DIR",
         default: "./keys",
-        description: "Directory of PKCS#8 PEM signing keys, one file per key named by its kid.",
+        description: "Directory of PKCS#8 PEM signing keys, one file per key named by its kid; a key of each algorithm is generated on first start.",
     },
     SettingDoc {
         key: "privkey_path",
@@ -70,13 +70,13 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "jwt_issuer",
         env: "AUTHIFY_JWT_ISSUER",
         default: "the public URL",
-        description: "The `iss` claim of every token.",
+        description: "The `iss` claim of tokens of the original `/login?callback=` flow (OpenID Connect tokens use AUTHIFY_PUBLIC_URL).",
     },
     SettingDoc {
         key: "jwt_expiration",
         env: "AUTHIFY_JWT_EXPIRATION",
         default: "15",
-        description: "Token lifetime in minutes, 1 to 1440.",
+        description: "Token lifetime in minutes, 1 to 1440 (legacy tokens, OpenID access and ID tokens).",
     },
     SettingDoc {
         key: "log",

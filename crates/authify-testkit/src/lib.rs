@@ -173,11 +173,18 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
         settings,
         state,
         clock,
-        http: reqwest::Client::new(),
+        http: client().build().unwrap(),
         keys_dir,
         dir,
         pg_database,
     }
+}
+
+/// An HTTP client for tests. Idle connections are dropped after a second, before the server's
+/// keep-alive (5 s) closes them: a request sent on a connection the server is closing at that
+/// moment fails with "IncompleteMessage" (a known race of keep-alive pools under load).
+pub fn client() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(1))
 }
 
 /// Settings as the server would load them from the environment, isolated in `dir`.
@@ -390,7 +397,7 @@ impl TestApp {
     pub fn browser(&self) -> Browser {
         Browser {
             base: self.address.clone(),
-            http: reqwest::Client::builder()
+            http: client()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

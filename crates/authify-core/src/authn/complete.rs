@@ -116,6 +116,7 @@ pub(crate) fn complete(
     Ok(Completion {
         session: token,
         max_age: f.session_ttl.num_seconds(),
+        flow_kept: sent.consent && f.flow_id.is_some(),
         location: sent.location,
     })
 }

@@ -122,6 +122,8 @@ pub struct Completion {
     pub max_age: i64,
     /// Where to send the browser (the account page, or the app's callback with its token).
     pub location: String,
+    /// The flow lives on (an OpenID request waiting for consent): keep its cookie.
+    pub flow_kept: bool,
 }
 
 impl std::fmt::Debug for Completion {

@@ -169,6 +169,11 @@ pub async fn rotate_secret(
     db.run(move |conn| {
         transaction(conn, |conn| {
             let app = find(conn, &app_id)?;
+            if crate::oidc::ClientType::of(&app) == crate::oidc::ClientType::Public {
+                return Err(AdminError::Invalid(
+                    "a public application has no secret (it uses PKCE)".into(),
+                ));
+            }
             store::update_application_secret(conn, app.id, &hash)?;
             entry("application.rotate_secret", &actor, &app, now).record(conn)?;
             Ok::<_, AdminError>(())

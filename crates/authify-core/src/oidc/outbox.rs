@@ -20,7 +20,8 @@ use crate::{db_time, random};
 /// Consecutive failures after which an endpoint is shown as failing.
 pub const FAILING_AFTER: i32 = 3;
 
-/// Attempts after which a delivery is dropped (about a day of backoff).
+/// Attempts after which a delivery is dropped (about nine hours of backoff: 2 s doubling to an
+/// hourly retry).
 pub const GIVE_UP_AFTER: i32 = 20;
 
 /// One logout token to POST. No `Debug`: the token is a credential for the app.

@@ -236,6 +236,13 @@ impl Provider {
         if row.application_id != app.id {
             return Ok(Err(unknown()));
         }
+        // SECURITY: the legacy code exchange has no PKCE; only a client with a secret may use it.
+        if row.legacy && ClientType::of(app) == ClientType::Public {
+            return Ok(Err(OAuthError::new(
+                "unauthorized_client",
+                "the legacy code exchange needs a confidential application",
+            )));
+        }
         // SECURITY: a code presented twice was stolen or replayed: everything issued from it is
         // revoked (RFC 6749 §4.1.2), and the refusal is committed with the revocation.
         if row.redeemed_at.is_some() || !oauth::redeem_code(conn, row.id, db_time(now))? {

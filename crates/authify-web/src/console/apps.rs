@@ -3,8 +3,10 @@
 //! once) and deleting (both after confirmation).
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use authify_core::apps::AppOptions;
 use authify_core::manage::apps;
 use authify_core::manage::views::AppInfo;
+use authify_core::oidc::ClientType;
 use serde::{Deserialize, Serialize};
 
 use super::gate::enter;
@@ -17,12 +19,61 @@ use crate::state::AppState;
 #[derive(Serialize)]
 struct AppsPage {
     apps: Vec<AppInfo>,
+    form: OptionsForm,
 }
 
 #[derive(Serialize)]
 struct AppPage {
     app: AppInfo,
     callbacks_text: String,
+    form: OptionsForm,
+}
+
+/// What the options form shows as chosen.
+#[derive(Serialize, Default)]
+struct OptionsForm {
+    public: bool,
+    service: bool,
+    es384: bool,
+    es512: bool,
+}
+
+impl OptionsForm {
+    fn of(app: &AppInfo) -> Self {
+        OptionsForm {
+            public: app.client_type == "public",
+            service: app.client_type == "service",
+            es384: app.algorithm == "ES384",
+            es512: app.algorithm == "ES512",
+        }
+    }
+}
+
+/// The OpenID options of the create and settings forms.
+fn app_options(form: &ActionForm) -> Result<AppOptions, WebError> {
+    let optional = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    Ok(AppOptions {
+        client_type: match ActionForm::text(&form.client_type) {
+            "public" => ClientType::Public,
+            "service" => ClientType::Service,
+            "" | "confidential" => ClientType::Confidential,
+            other => return Err(WebError::Invalid(format!("unknown client type {other:?}"))),
+        },
+        first_party: form.first_party.as_deref() == Some("yes"),
+        algorithm: match ActionForm::text(&form.algorithm) {
+            "" => authify_jwt::Algorithm::ES256,
+            a => a
+                .parse()
+                .map_err(|_| WebError::Invalid(format!("unknown algorithm {a:?}")))?,
+        },
+        backchannel_logout_uri: optional(&form.backchannel_logout_uri),
+        post_logout_redirect_uri: optional(&form.post_logout_redirect_uri),
+    })
 }
 
 /// Query carrying only a notice flag.
@@ -61,6 +112,7 @@ async fn apps_page(
 ) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "apps");
     let view = AppsPage {
+        form: OptionsForm::default(),
         apps: apps::list(state.db(), &c.actor).await?,
     };
     c.frame.render(
@@ -89,7 +141,7 @@ async fn create(
     let c = enter!(state, req, "apps");
     let callbacks = callback_lines(ActionForm::text(&form.callbacks));
     let name = ActionForm::text(&form.name);
-    let options = authify_core::apps::AppOptions::default();
+    let options = app_options(&form)?;
     let (app, secret) = apps::create(
         state.db(),
         &c.actor,
@@ -99,17 +151,21 @@ async fn create(
         state.now(),
     )
     .await?;
-    let secret = secret.unwrap_or_default();
+    let mut values = vec![Field::shown("app_id", "App ID", app.app_id.clone())];
+    if let Some(secret) = secret {
+        values.push(Field::shown("secret", "Secret", secret));
+    }
     c.frame.secret(
         state,
         &Secret {
             heading: format!("{} is registered", app.name),
-            message: "Copy the secret now: Authify stores only a hash of it and will not show it again. Rotate it if it is lost.",
+            message: if values.len() > 1 {
+                "Copy the secret now: Authify stores only a hash of it and will not show it again. Rotate it if it is lost."
+            } else {
+                "A public application has no secret: it proves itself with PKCE (S256) instead."
+            },
             back_url: app_url(&app.app_id),
-            values: vec![
-                Field::shown("app_id", "App ID", app.app_id),
-                Field::shown("secret", "Secret", secret),
-            ],
+            values,
         },
     )
 }
@@ -134,6 +190,7 @@ async fn app_page(
     let app = apps::get(state.db(), &c.actor, app_id).await?;
     let view = AppPage {
         callbacks_text: app.callbacks.join("\n"),
+        form: OptionsForm::of(&app),
         app,
     };
     let title = view.app.name.clone();
@@ -160,13 +217,17 @@ async fn update(
     let c = enter!(state, req, "apps");
     let callbacks = callback_lines(ActionForm::text(&form.callbacks));
     let name = ActionForm::text(&form.name);
+    let options = app_options(&form)?;
+    // A service application has no callbacks; an empty list is not a change then.
+    let callbacks = (!(callbacks.is_empty() && options.client_type == ClientType::Service))
+        .then_some(callbacks);
     let app = apps::update(
         state.db(),
         &c.actor,
         app_id,
         Some(name),
-        Some(&callbacks),
-        None,
+        callbacks.as_deref(),
+        Some(&options),
         state.now(),
     )
     .await?;
@@ -215,7 +276,7 @@ async fn rotate(
             message: "Copy the secret now: Authify stores only a hash of it and will not show it again.",
             back_url: app_url(&app.app_id),
             values: vec![
-                Field::shown("app_id", "App ID", app.app_id),
+                Field::shown("app_id", "App ID", app.app_id.clone()),
                 Field::shown("secret", "Secret", secret),
             ],
         },

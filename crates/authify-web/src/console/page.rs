@@ -180,6 +180,16 @@ pub struct ActionForm {
     pub current_password: Option<String>,
     /// The new password.
     pub password: Option<String>,
+    /// An application's client type: `confidential`, `public` or `service`.
+    pub client_type: Option<String>,
+    /// A checkbox: `yes` when the application is first-party.
+    pub first_party: Option<String>,
+    /// An application's token algorithm.
+    pub algorithm: Option<String>,
+    /// An application's back-channel logout URI.
+    pub backchannel_logout_uri: Option<String>,
+    /// An application's post-logout redirect URI.
+    pub post_logout_redirect_uri: Option<String>,
 }
 
 impl ActionForm {

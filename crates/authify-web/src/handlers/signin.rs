@@ -206,14 +206,17 @@ fn show_signup(
     )
 }
 
-/// Signed in: the new session cookie, the flow cookie gone, on to the return.
+/// Signed in: the new session cookie, the flow cookie gone (unless the flow waits for consent),
+/// on to the return.
 fn signed_in(state: &AppState, done: Completion) -> Result<HttpResponse, WebError> {
     let names = state.cookies();
     let mut res = see_other(&done.location);
     res.add_cookie(&names.session_cookie(done.session, done.max_age))
         .map_err(WebError::internal)?;
-    res.add_cookie(&names.flow_removal())
-        .map_err(WebError::internal)?;
+    if !done.flow_kept {
+        res.add_cookie(&names.flow_removal())
+            .map_err(WebError::internal)?;
+    }
     Ok(res)
 }
 
