@@ -427,3 +427,118 @@ async fn a_receiver_failing_three_times_in_a_row_is_shown_as_failing_in_the_cons
     }
     assert!(failing, "three failed deliveries mark the endpoint failing");
 }
+
+#[tokio::test]
+async fn disabling_a_user_ends_their_sessions_and_tells_the_apps() {
+    let app = spawn_app().await;
+    let port = free_port();
+    let got = receiver(port);
+    let (id, _) = app
+        .create_app_with(
+            "Wiki",
+            &[REDIRECT],
+            AppOptions {
+                first_party: true,
+                backchannel_logout_uri: Some(format!("http://127.0.0.1:{port}/backchannel")),
+                ..AppOptions::default()
+            },
+        )
+        .await;
+    let browser = signed_in(&app).await;
+    code_for(&browser, &authorize_url(&id, &[])).await;
+    app.create_user("root@example.com", true).await;
+    let admin = app.browser();
+    admin
+        .sign_in("", "root@example.com", authify_testkit::PASSWORD)
+        .await;
+    let ann = app.actor("ann@example.com").await.user.public_id;
+    let res = admin
+        .submit(
+            "/admin/users",
+            &format!("/admin/users/{ann}/disabled"),
+            &[("value", "yes"), ("confirmed", "yes")],
+        )
+        .await;
+    assert_eq!(location(&res), "/admin/users?done=user_disabled");
+    assert_eq!(browser.get("/account").await.status(), 303, "signed out");
+    let tokens = wait_for(&got, 1, 10).await;
+    assert_eq!(tokens.len(), 1);
+    let (_, claims) = verify(&app, &tokens[0], &id).await;
+    assert_eq!(claims["sub"], ann);
+}
+
+#[tokio::test]
+async fn ending_one_session_on_the_account_page_keeps_the_others() {
+    let app = spawn_app().await;
+    let laptop = signed_in(&app).await;
+    let phone = app.browser();
+    phone
+        .sign_in("", "ann@example.com", authify_testkit::PASSWORD)
+        .await;
+    let page = laptop.get("/account").await.text().await.unwrap();
+    // The phone's session is the one not marked as this browser: the newest, listed first.
+    let first_sid = page
+        .split("name=\"sid\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = laptop
+        .submit(
+            "/account",
+            "/account/sessions/revoke",
+            &[("sid", &first_sid)],
+        )
+        .await;
+    assert_eq!(location(&res), "/account?done=session_ended");
+    assert_eq!(
+        phone.get("/account").await.status(),
+        303,
+        "the phone is signed out"
+    );
+    assert_eq!(
+        laptop.get("/account").await.status(),
+        200,
+        "the laptop is not"
+    );
+}
+
+#[tokio::test]
+async fn the_logout_page_without_a_hint_asks_first_and_then_returns_to_the_registered_uri() {
+    let app = spawn_app().await;
+    let (id, _) = app
+        .create_app_with(
+            "Wiki",
+            &[REDIRECT],
+            AppOptions {
+                post_logout_redirect_uri: Some("https://rp.example/bye".into()),
+                ..AppOptions::default()
+            },
+        )
+        .await;
+    let browser = signed_in(&app).await;
+    let url = format!(
+        "/logout?client_id={id}&post_logout_redirect_uri=https%3A%2F%2Frp.example%2Fbye&state=s2"
+    );
+    let page = browser.get(&url).await;
+    assert_eq!(page.status(), 200, "no hint: the user confirms");
+    assert_eq!(
+        browser.get("/account").await.status(),
+        200,
+        "still signed in"
+    );
+    let html = page.text().await.unwrap();
+    let carried = |name| authify_testkit::hidden_value(&html, name).unwrap();
+    let (client, uri) = (carried("client_id"), carried("post_logout_redirect_uri"));
+    let res = browser
+        .submit(
+            &url,
+            "/logout",
+            &[("client_id", &client), ("post_logout_redirect_uri", &uri)],
+        )
+        .await;
+    assert_eq!(location(&res), "https://rp.example/bye?state=s2");
+    assert_eq!(browser.get("/account").await.status(), 303);
+}
