@@ -266,12 +266,14 @@ pub fn list_grants(
         .load(conn)?)
 }
 
-/// Notes that `application_id` got a token in session `session_id` (idempotent), and when.
+/// Notes that `application_id` got a token in session `session_id` (idempotent), and, with
+/// `touch`, that the session was used now.
 pub fn note_session_app(
     conn: &mut DbConnection,
     session_id: i64,
     application_id: i64,
     now: NaiveDateTime,
+    touch: bool,
 ) -> Result<(), StoreError> {
     crate::on_backend!(conn, |c| diesel::insert_into(session_apps::table)
         .values((
@@ -281,9 +283,11 @@ pub fn note_session_app(
         ))
         .on_conflict_do_nothing()
         .execute(c))?;
-    crate::on_backend!(conn, |c| diesel::update(sessions::table.find(session_id))
-        .set(sessions::last_seen_at.eq(now))
-        .execute(c))?;
+    if touch {
+        crate::on_backend!(conn, |c| diesel::update(sessions::table.find(session_id))
+            .set(sessions::last_seen_at.eq(now))
+            .execute(c))?;
+    }
     Ok(())
 }
 

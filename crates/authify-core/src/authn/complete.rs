@@ -28,6 +28,8 @@ pub(crate) struct SessionRef {
     pub auth_time: NaiveDateTime,
     /// How (RFC 8176), space-separated.
     pub amr: String,
+    /// When it was last used to reach an application.
+    pub last_seen: Option<NaiveDateTime>,
 }
 
 impl From<&Session> for SessionRef {
@@ -37,9 +39,13 @@ impl From<&Session> for SessionRef {
             sid: crate::sessions::sid_of(&s.token_hash),
             auth_time: s.created_at,
             amr: s.amr.clone(),
+            last_seen: s.last_seen_at,
         }
     }
 }
+
+/// "Last seen" is kept to the minute: single sign-on does not rewrite the session row each time.
+const LAST_SEEN_STEP_SECS: i64 = 60;
 
 /// Everything the final transaction needs, owned so it can move to the blocking pool.
 pub(crate) struct Finish<'a> {
@@ -89,6 +95,7 @@ pub(crate) fn complete(
         sid: crate::sessions::sid_of(&hash),
         auth_time: when,
         amr: amr.clone(),
+        last_seen: None,
     };
     Entry::new(f.action, when)
         .by_user(f.user)
@@ -316,7 +323,10 @@ pub(crate) fn record(
         )?;
     }
     if let Some(app) = sent.app {
-        oauth::note_session_app(conn, session.id, app, when)?;
+        let stale = session
+            .last_seen
+            .is_none_or(|t| (when - t).num_seconds() >= LAST_SEEN_STEP_SECS);
+        oauth::note_session_app(conn, session.id, app, when, stale)?;
     }
     if let Some((app_id, app_name)) = &sent.issued_to {
         Entry::new("token.issue", when)
