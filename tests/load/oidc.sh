@@ -60,7 +60,7 @@ wait_quiet() {
   while :; do
     b0=$(_busy); sleep 2; b1=$(_busy)
     pct=$(( (b1 - b0) * 100 / (2 * HZ) ))
-    rustc=$(pgrep -x rustc | wc -l)
+    rustc=$(pgrep -xc rustc || true)
     [ "$pct" -lt "$QUIET_MAX" ] && [ "$rustc" = 0 ] && break
     if [ $(( $(date +%s) - start )) -ge "$QUIET_TIMEOUT" ]; then
       log "machine still busy (${pct}% of a core, $rustc rustc) after ${QUIET_TIMEOUT}s: measuring anyway"; break

@@ -115,18 +115,52 @@ pub async fn resolve(db: &Db, token: &str, now: DateTime<Utc>) -> Result<Option<
 pub struct SessionInfo {
     /// The OpenID `sid`; names the session in the revoke form.
     pub sid: String,
-    /// The browser that opened it.
+    /// The browser that opened it, in short ("Firefox on Linux").
     pub user_agent: Option<String>,
     /// Its address then.
     pub ip: Option<String>,
-    /// When it started (RFC 3339).
+    /// When it started (`YYYY-MM-DD HH:MM UTC`).
     pub started: String,
-    /// Last sign-in to an application through it (RFC 3339).
+    /// Last sign-in to an application through it (same format).
     pub last_seen: Option<String>,
     /// The applications that received a token in it.
     pub apps: Vec<String>,
     /// The session of this request.
     pub current: bool,
+}
+
+/// A short name for a browser from its `User-Agent`: "Firefox on Linux", or the first 60
+/// characters of what it sent when nothing is recognised.
+pub fn device(user_agent: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| name);
+    let os = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Android", "Android"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| name);
+    match (browser, os) {
+        (Some(b), Some(o)) => format!("{b} on {o}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(o)) => format!("A browser on {o}"),
+        (None, None) => user_agent.chars().take(60).collect(),
+    }
 }
 
 /// The live sessions of `user`, newest first, with the apps each signed in to.
@@ -138,10 +172,7 @@ pub async fn list_for(
 ) -> Result<Vec<SessionInfo>, StoreError> {
     let current = current.map(token_hash);
     let user_id = user.id;
-    let rfc = |t: chrono::NaiveDateTime| {
-        t.and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
+    let rfc = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M UTC").to_string();
     db.run(move |conn| {
         let live: Vec<Session> = sessions::list_user_sessions(conn, user_id)?
             .into_iter()
@@ -154,7 +185,7 @@ pub async fn list_for(
             .map(|s| SessionInfo {
                 sid: sid_of(&s.token_hash),
                 current: current.as_deref() == Some(s.token_hash.as_str()),
-                user_agent: s.user_agent.clone(),
+                user_agent: s.user_agent.as_deref().map(device),
                 ip: s.ip.clone(),
                 started: rfc(s.created_at),
                 last_seen: s.last_seen_at.map(rfc),
@@ -192,4 +223,28 @@ pub async fn revoke_for(
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_agent_is_shown_as_browser_and_system() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(device(firefox), "Firefox on Linux");
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(device(chrome), "Chrome on Windows");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device(iphone), "Safari on iOS");
+        assert_eq!(device("my-script/1.0"), "my-script/1.0");
+    }
+
+    #[test]
+    fn a_sid_is_stable_and_reveals_nothing_of_the_hash() {
+        let h = token_hash("some-session-token");
+        assert_eq!(sid_of(&h), sid_of(&h));
+        assert_eq!(sid_of(&h).len(), 32);
+        assert!(!h.contains(&sid_of(&h)));
+    }
 }
