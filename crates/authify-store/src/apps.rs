@@ -120,11 +120,11 @@ pub fn find_application(
     conn: &mut DbConnection,
     app_id: &str,
 ) -> Result<Option<Application>, StoreError> {
-    Ok(applications::table
+    Ok(crate::on_backend!(conn, |c| applications::table
         .filter(applications::app_id.eq(app_id))
         .select(Application::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 /// The callback URLs of one application, in registration order.
@@ -132,11 +132,11 @@ pub fn list_callbacks(
     conn: &mut DbConnection,
     application_id: i64,
 ) -> Result<Vec<String>, StoreError> {
-    Ok(application_callbacks::table
+    Ok(crate::on_backend!(conn, |c| application_callbacks::table
         .filter(application_callbacks::application_id.eq(application_id))
         .order(application_callbacks::id.asc())
         .select(application_callbacks::url)
-        .load(conn)?)
+        .load(c))?)
 }
 
 /// Renames an application and, when given, replaces its callbacks, in one transaction. A callback

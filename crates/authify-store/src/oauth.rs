@@ -197,6 +197,7 @@ pub fn any_revoked(conn: &mut DbConnection, keys: &[&str]) -> Result<bool, Store
         .filter(oauth_revocations::revoked.eq_any(keys))
         .count()
         .get_result(conn)?;
+    // (eq_any binds a variable number of values: not a cacheable statement either way.)
     Ok(n > 0)
 }
 

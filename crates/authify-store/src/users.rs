@@ -17,12 +17,12 @@ pub fn insert_user(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<User, S
 
 /// The user with internal id `id`.
 pub fn get_user(conn: &mut DbConnection, id: i64) -> Result<User, StoreError> {
-    users::table
+    crate::on_backend!(conn, |c| users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(StoreError::NotFound("user"))
+        .first(c)
+        .optional())?
+    .ok_or(StoreError::NotFound("user"))
 }
 
 /// The user with this normalized e-mail address.
@@ -121,11 +121,11 @@ pub fn find_user_by_public_id(
     conn: &mut DbConnection,
     public_id: &str,
 ) -> Result<Option<User>, StoreError> {
-    Ok(users::table
+    Ok(crate::on_backend!(conn, |c| users::table
         .filter(users::public_id.eq(public_id))
         .select(User::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 /// Grants or revokes global administration.

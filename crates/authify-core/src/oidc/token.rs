@@ -182,8 +182,10 @@ impl Provider {
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, OidcError> {
         let this = self.clone();
+        // Like single sign-on: on SQLite the task runs on the worker when a connection is free
+        // (Db::run_quick), saving the hop to the blocking pool (docs/performance.md).
         self.db
-            .run(move |conn| {
+            .run_quick(move |conn| {
                 let app = authenticate(conn, &req.client)?;
                 let outcome = match req.grant_type.as_deref() {
                     Some("authorization_code") => {
