@@ -4,16 +4,19 @@
 #     a session cookie -> 303 with a code, POST /oauth/token, ID token ES256 signature and claims
 #     checked on the client), 8 in flight, one signed-in user per worker; RUNS timed runs of
 #     DURATION s after one discarded WARMUP s run; median and min-max;
-#  2. RSS idle, and after 10,000 such sign-ins in total (topped up after the timed runs);
+#  2. RSS idle, after 10,000 such sign-ins (the warm-up, then a run with --count up to 10,000,
+#     before the timed runs) and after the timed runs;
 #  3. token endpoint requests/s: wrk on POST /oauth/token, grant_type=client_credentials with the
 #     Basic credentials of a service app (tests/load/token.lua).
 # Method of ../shared/bench-peers (README "Method"): the server (1 worker) pinned to SERVER_CPU,
 # the load generator to LOAD_CPU; before each timed run, wait until no rustc runs and the machine
-# is idle; a run during which other processes used more than FOREIGN_MAX % of a core is
-# discarded and repeated. SQLite, ES256 (the default algorithm of new apps).
+# is idle; a run during which other processes used more than FOREIGN_MAX % of a core, or during
+# which the hypervisor took more than STEAL_MAX % of the server's core (steal time, /proc/stat),
+# is discarded and repeated (up to MAX_TRIES; then kept and flagged). SQLite, ES256 (the default
+# algorithm of new apps).
 #
 # Builds nothing: it measures target/release/authify (run `cargo build --release` first) or BIN.
-# usage: [RUNS=3] [DURATION=20] [CONC=8] [BIN=path/to/authify] [NODE_BIN=path/to/node] [OUT=dir]
+# usage: [RUNS=3] [DURATION=20] [CONC=8] [BIN=path/to/authify [REV=commit]] [NODE_BIN=path/to/node] [OUT=dir]
 #        bash tests/load/oidc.sh
 # Node: the Node 24 of the peer harness when installed (same client runtime as the peer's
 # flow.mjs), else `node` from PATH. Raw outputs are kept in OUT when it is set.
@@ -31,7 +34,7 @@ fi
 SERVER_CPU=${SERVER_CPU:-1} LOAD_CPU=${LOAD_CPU:-0}
 RUNS=${RUNS:-3} DURATION=${DURATION:-20} WARMUP=${WARMUP:-5} CONC=${CONC:-8} TOTAL=${TOTAL:-10000}
 TOKEN_CONN=${TOKEN_CONN:-50} TOKEN_DUR=${TOKEN_DUR:-10}
-QUIET_MAX=${QUIET_MAX:-10} QUIET_TIMEOUT=${QUIET_TIMEOUT:-1800} FOREIGN_MAX=${FOREIGN_MAX:-10} MAX_TRIES=${MAX_TRIES:-6}
+QUIET_MAX=${QUIET_MAX:-10} QUIET_TIMEOUT=${QUIET_TIMEOUT:-1800} FOREIGN_MAX=${FOREIGN_MAX:-10} STEAL_MAX=${STEAL_MAX:-10} MAX_TRIES=${MAX_TRIES:-6}
 port=${PORT:-3923}
 base=http://127.0.0.1:$port
 redirect=http://127.0.0.1:5999/cb
@@ -68,19 +71,30 @@ wait_quiet() {
     [ "$said" = 0 ] && log "machine busy (${pct}% of a core used by others, $rustc rustc running): waiting"; said=1
   done
 }
-sample_begin() { _b0=$(_busy); _kids; _k0=$_K; _s0=$(awk '{print $14+$15}' "/proc/$pid/stat"); _t0=$(date +%s.%N); }
-# sets SERVER_PCT, LOAD_PCT and FOREIGN_PCT (% of one core over the sample)
+_steal() { awk -v c="cpu$1" '$1==c{print $9}' /proc/stat; }  # steal ticks of one core
+_idle() { awk -v c="cpu$1" '$1==c{print $5+$6}' /proc/stat; }  # idle+iowait ticks of one core
+sample_begin() { _b0=$(_busy); _kids; _k0=$_K; _s0=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  _st0=$(_steal "$SERVER_CPU"); _lst0=$(_steal "$LOAD_CPU"); _id0=$(_idle "$SERVER_CPU"); _t0=$(date +%s.%N); }
+# sets SERVER_PCT, LOAD_PCT, FOREIGN_PCT, STEAL_PCT and IDLE_PCT (server core), LOAD_STEAL_PCT:
+# % of one core
 sample_end() {
-  local b1 k1 s1 t1
+  local b1 k1 s1 t1 st1 lst1 id1
   b1=$(_busy); _kids; k1=$_K; s1=$(awk '{print $14+$15}' "/proc/$pid/stat"); t1=$(date +%s.%N)
-  read -r SERVER_PCT LOAD_PCT FOREIGN_PCT < <(awk -v hz="$HZ" -v w="$(awk -v a="$_t0" -v b="$t1" 'BEGIN{print b-a}')" \
-    -v db=$((b1 - _b0)) -v ds=$((s1 - _s0)) -v dk=$((k1 - _k0)) \
-    'BEGIN{ f=(db-ds-dk)*100/(hz*w); if (f<0) f=0; printf "%.0f %.0f %.0f\n", ds*100/(hz*w), dk*100/(hz*w), f }')
+  st1=$(_steal "$SERVER_CPU"); lst1=$(_steal "$LOAD_CPU"); id1=$(_idle "$SERVER_CPU")
+  read -r SERVER_PCT LOAD_PCT FOREIGN_PCT STEAL_PCT LOAD_STEAL_PCT IDLE_PCT < <(awk -v hz="$HZ" -v w="$(awk -v a="$_t0" -v b="$t1" 'BEGIN{print b-a}')" \
+    -v db=$((b1 - _b0)) -v ds=$((s1 - _s0)) -v dk=$((k1 - _k0)) -v dst=$((st1 - _st0)) -v dlst=$((lst1 - _lst0)) -v did=$((id1 - _id0)) \
+    'BEGIN{ f=(db-ds-dk)*100/(hz*w); if (f<0) f=0; printf "%.0f %.0f %.0f %.0f %.0f %.0f\n", ds*100/(hz*w), dk*100/(hz*w), f, dst*100/(hz*w), dlst*100/(hz*w), did*100/(hz*w) }')
+  GUARD=ok
+  if [ "$FOREIGN_PCT" -gt "$FOREIGN_MAX" ]; then GUARD="others used ${FOREIGN_PCT}% of a core"
+  elif [ "$STEAL_PCT" -gt "$STEAL_MAX" ]; then GUARD="the hypervisor stole ${STEAL_PCT}% of the server's core"; fi
 }
 
 # --- set-up: 8 users, a first-party app, a service app, the server, 8 sessions -------------------
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "binary: $bin ($(date -u -r "$bin" '+%Y-%m-%d %H:%M UTC')), checkout $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.toml Cargo.lock web 2>/dev/null || echo ' + uncommitted changes')"
+if [ -z "${BIN:-}" ]; then
+  src="checkout $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates Cargo.toml Cargo.lock web 2>/dev/null || echo ' + uncommitted changes')"
+else src="built from ${REV:-an unstated revision (set REV=)}"; fi
+echo "binary: $bin ($(date -u -r "$bin" '+%Y-%m-%d %H:%M UTC')), $src"
 echo "client: node $("$NODE_BIN" --version) on cpu$LOAD_CPU; server: 1 worker on cpu$SERVER_CPU; SQLite; ES256"
 for i in $(seq "$CONC"); do
   printf 'bench password %s\n' "$i" | "$bin" users create --email "bench$i@example.com" --password-stdin >/dev/null
@@ -112,10 +126,21 @@ flow_run() { # DURATION WARMUP [extra args]: one oidc-flow.mjs run on LOAD_CPU; 
 }
 field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d[sys.argv[2]])' "$1" "$2"; }
 
-# --- 1. sign-ins per second ------------------------------------------------------------------
+# --- 1. warm-up, then (2.) 10,000 sign-ins and RSS, then the timed runs -----------------------
 log "discarded warm-up: ${WARMUP}s at c=$CONC"
 warm=$(flow_run "$WARMUP" 0)
 done_total=$(field "$warm" logins_total)
+echo "check: $(python3 -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1])["check"]))' "$warm")"
+
+# --- 2. RSS after 10,000 sign-ins (warm-up included), before the timed runs -------------------
+if [ "$done_total" -lt "$TOTAL" ]; then
+  top=$(flow_run 0 0 --count $(( TOTAL - done_total )))
+  done_total=$(( done_total + $(field "$top" logins_total) ))
+  echo "  top-up to $TOTAL: $(field "$top" logins) sign-ins at $(field "$top" logins_per_s)/s, $(field "$top" errors) errors"
+fi
+sleep 2
+rss_10k=$(rss_kib); done_10k=$done_total
+echo "== RSS after $done_total OIDC sign-ins: $rss_10k KiB"
 : > "$out/flow.jsonl"
 for ((r = 1; r <= RUNS; r++)); do
   for ((try = 1; try <= MAX_TRIES; try++)); do
@@ -124,33 +149,26 @@ for ((r = 1; r <= RUNS; r++)); do
     res=$(flow_run "$DURATION" 2)
     sample_end
     done_total=$(( done_total + $(field "$res" logins_total) ))
-    [ "$FOREIGN_PCT" -le "$FOREIGN_MAX" ] && break
-    log "run $r: others used ${FOREIGN_PCT}% of a core during it: discarded, retrying"
+    [ "$GUARD" = ok ] && break
+    log "run $r: $GUARD during it ($(field "$res" logins_per_s) logins/s): discarded, retrying"
   done
-  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(run=int(sys.argv[2]), server_cpu_pct=int(sys.argv[3]), load_cpu_pct=int(sys.argv[4]), others_cpu_pct=int(sys.argv[5])); print(json.dumps(d))' \
-    "$res" "$r" "$SERVER_PCT" "$LOAD_PCT" "$FOREIGN_PCT" | tee -a "$out/flow.jsonl"
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(run=int(sys.argv[2]), tries=int(sys.argv[3]), guard=sys.argv[4], server_cpu_pct=int(sys.argv[5]), load_cpu_pct=int(sys.argv[6]), others_cpu_pct=int(sys.argv[7]), server_core_steal_pct=int(sys.argv[8]), load_core_steal_pct=int(sys.argv[9]), server_core_idle_pct=int(sys.argv[10])); d.pop("check"); print(json.dumps(d))' \
+    "$res" "$r" "$(( try > MAX_TRIES ? MAX_TRIES : try ))" "$GUARD" "$SERVER_PCT" "$LOAD_PCT" "$FOREIGN_PCT" "$STEAL_PCT" "$LOAD_STEAL_PCT" "$IDLE_PCT" | tee -a "$out/flow.jsonl"
 done
 echo "== OIDC sign-ins of signed-in users, c=$CONC, ${DURATION}s x $RUNS (median, min-max)"
 python3 - "$out/flow.jsonl" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-for key in ["logins_per_s", "login_ms_p50", "login_ms_p99", "http_req_per_s", "errors", "server_cpu_pct", "load_cpu_pct", "others_cpu_pct"]:
+for key in ["logins_per_s", "login_ms_p50", "login_ms_p99", "http_req_per_s", "errors", "server_cpu_pct", "load_cpu_pct", "others_cpu_pct", "server_core_steal_pct", "load_core_steal_pct", "server_core_idle_pct"]:
     v = [r[key] for r in rows]
-    print(f"  {key:16} {statistics.median(v):>10}   ({min(v)} - {max(v)})")
+    print(f"  {key:22} {statistics.median(v):>10}   ({min(v)} - {max(v)})")
 print(f"  logins per run   {[r['logins'] for r in rows]}, errors {[r['errors'] for r in rows]}, first error: {next((r.get('first_error') for r in rows if r.get('first_error')), None)}")
+flagged = [r['run'] for r in rows if r['guard'] != 'ok']
+if flagged: print(f"  CONTENDED (kept after the last try): runs {flagged}")
 EOF
-rss_runs=$(rss_kib)
-echo "== RSS after the timed runs ($done_total sign-ins): $rss_runs KiB"
-
-# --- 2. RSS after 10,000 sign-ins -------------------------------------------------------------
-if [ "$done_total" -lt "$TOTAL" ]; then
-  top=$(flow_run 0 0 --count $(( TOTAL - done_total )))
-  done_total=$(( done_total + $(field "$top" logins_total) ))
-  echo "  top-up: $top"
-fi
 sleep 2
-rss_10k=$(rss_kib)
-echo "== RSS after $done_total OIDC sign-ins: $rss_10k KiB"
+rss_runs=$(rss_kib)
+echo "== RSS after the timed runs ($done_total OIDC sign-ins in all): $rss_runs KiB"
 
 # --- 3. token endpoint (client_credentials) ----------------------------------------------------
 status=$(curl -s -o "$work/cc.json" -w '%{http_code}' -H "Authorization: Basic $svc_basic" -d grant_type=client_credentials "$base/oauth/token")
@@ -164,18 +182,19 @@ for ((r = 1; r <= RUNS; r++)); do
     w=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$TOKEN_CONN" -d"${TOKEN_DUR}s" --latency -s tests/load/token.lua \
       -H "Authorization: Basic $svc_basic" "$base/oauth/token")
     sample_end
-    [ "$FOREIGN_PCT" -le "$FOREIGN_MAX" ] && break
-    log "token run $r: others used ${FOREIGN_PCT}% of a core during it: discarded, retrying"
+    [ "$GUARD" = ok ] && break
+    log "token run $r: $GUARD during it: discarded, retrying"
   done
   echo "$w" > "$out/wrk-token-$r.txt"
   rps=$(awk '/^Requests\/sec:/{print $2}' <<<"$w")
   p50=$(awk '$1=="50%"{print $2}' <<<"$w"); p99=$(awk '$1=="99%"{print $2}' <<<"$w")
   non2xx=$(awk '/Non-2xx/{print $NF}' <<<"$w"); errs=$(grep -o 'Socket errors.*' <<<"$w" || true)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rps" "$p50" "$p99" "${non2xx:-0}" "$SERVER_PCT" "$FOREIGN_PCT" "${errs:-}" | tee -a "$out/token.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rps" "$p50" "$p99" "${non2xx:-0}" "$SERVER_PCT" "$FOREIGN_PCT" "$STEAL_PCT" "$IDLE_PCT" "$GUARD" "${errs:-}" | tee -a "$out/token.tsv"
 done
-echo "== POST /oauth/token client_credentials, wrk -t1 -c$TOKEN_CONN -d${TOKEN_DUR}s x $RUNS (req/s, p50, p99, non-2xx, server CPU %, others' CPU %)"
+echo "== POST /oauth/token client_credentials, wrk -t1 -c$TOKEN_CONN -d${TOKEN_DUR}s x $RUNS (req/s, p50, p99, non-2xx, server CPU %, others' CPU %, server core steal % and idle %, guard)"
 sort -n "$out/token.tsv" | awk -F'\t' '{a[NR]=$0} END{split(a[int((NR+1)/2)], m, "\t"); split(a[1], lo, "\t"); split(a[NR], hi, "\t");
   printf "  median %s req/s (%s - %s), p50 %s, p99 %s\n", m[1], lo[1], hi[1], m[2], m[3]}'
+awk -F'\t' '$9 != "ok" {n++} END{if (n) printf "  CONTENDED (kept after the last try): %d of the runs\n", n}' "$out/token.tsv"
 echo "== RSS after the token load: $(rss_kib) KiB"
 
-echo "== summary: RSS idle $(mib "$rss_idle") MiB; after the timed runs $(mib "$rss_runs") MiB; after $done_total sign-ins $(mib "$rss_10k") MiB"
+echo "== summary: RSS idle $(mib "$rss_idle") MiB; after $done_10k sign-ins $(mib "$rss_10k") MiB; after the timed runs ($done_total sign-ins) $(mib "$rss_runs") MiB"

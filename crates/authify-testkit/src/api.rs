@@ -85,7 +85,13 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let res = req.send().await.unwrap();
+        // A pooled connection the server closed as the request went out ("IncompleteMessage":
+        // the request was not read) is retried once on a fresh connection.
+        let retry = req.try_clone().expect("a cloneable request");
+        let res = match req.send().await {
+            Err(e) if e.is_request() => retry.send().await.unwrap(),
+            other => other.unwrap(),
+        };
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
         let body = if text.is_empty() {
