@@ -174,27 +174,31 @@ async function run() {
     check(back.searchParams.get('state'), `the app was reached without the state: ${finalUrl}`);
 
     // 4. The account page: sessions and allowed apps.
-    await open(page, `${base}/account`);
+    // A new tab of the same browser (same cookies): the first tab may still be settling on the
+    // error page of the unreachable app, which would interrupt a navigation there.
+    const acct = await page.context().newPage();
+    watchConsole(acct, log);
+    await open(acct, `${base}/account`);
     const sections = {};
     for (const name of SECTIONS) {
-      const heading = page.getByRole('heading', { level: 2, name, exact: true });
+      const heading = acct.getByRole('heading', { level: 2, name, exact: true });
       sections[name] = (await heading.count()) === 1 && (await heading.isVisible());
       check(sections[name], `/account has no visible section "${name}"`);
     }
-    const sessions = page.locator('section[aria-labelledby="sessions-heading"]');
+    const sessions = acct.locator('section[aria-labelledby="sessions-heading"]');
     const endButtons = await sessions.locator('tbody').getByRole('button', { name: /^End/ }).count();
     check(endButtons >= 1, '"Where you are signed in" lists no session with an End button');
     const everywhere = sessions.getByRole('button', { name: 'Log out everywhere', exact: true });
     check((await everywhere.count()) === 1, '"Log out everywhere" is missing');
-    const grants = page.locator('section[aria-labelledby="grants-heading"]');
+    const grants = acct.locator('section[aria-labelledby="grants-heading"]');
     const appsAllowed = (await grants.locator('tbody tr td:first-child').allTextContents()).map(
       (t) => t.trim(),
     );
     const revokeButtons = await grants.getByRole('button', { name: /^Revoke/ }).count();
     check(appsAllowed.length >= 1, '"Apps you allowed" lists no app after consenting');
     check(revokeButtons === appsAllowed.length, '"Apps you allowed" lacks a Revoke button');
-    await checkAxe(page, 'account');
-    await shot(page, 'account-sessions.png');
+    await checkAxe(acct, 'account');
+    await shot(acct, 'account-sessions.png');
 
     for (const line of log.csp) process.stderr.write(`oidc-flow: CSP violation: ${line}\n`);
     for (const line of log.other) process.stderr.write(`oidc-flow: console: ${line}\n`);

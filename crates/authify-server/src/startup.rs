@@ -155,8 +155,10 @@ impl Application {
         };
         let listener = TcpListener::bind(settings.bind).map_err(bind_err)?;
         let port = listener.local_addr().map_err(bind_err)?.port();
-        tokio::spawn(housekeeping(state.clone()));
-        tokio::spawn(backchannel_logout(state.clone()));
+        // The tasks hold the state weakly: they end with the server (tests start many).
+        let weak = Arc::downgrade(&state.clone().into_inner());
+        tokio::spawn(housekeeping(weak.clone()));
+        tokio::spawn(backchannel_logout(weak));
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -184,6 +186,11 @@ impl Application {
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A handle that stops the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// The shared state (keys), e.g. to publish a newly generated key.
@@ -220,10 +227,13 @@ pub fn rotate_signing_key(
 
 /// Every minute: forget throttle state of accounts not tried lately, and delete expired sessions
 /// and sign-in flows (the database keeps only what can still be used).
-async fn housekeeping(state: web::Data<AppState>) {
+async fn housekeeping(state: std::sync::Weak<AppState>) {
     let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         every_minute.tick().await;
+        let Some(state) = state.upgrade() else {
+            return;
+        };
         state.throttle().forget_idle();
         match state.authn().sweep(state.now()).await {
             Ok((0, 0)) => {}
@@ -235,7 +245,7 @@ async fn housekeeping(state: web::Data<AppState>) {
 
 /// Every second: POSTs the due back-channel logout tokens (OpenID Back-Channel Logout 1.0 §2.5)
 /// and records each outcome; failures are retried with backoff by the outbox, across restarts.
-async fn backchannel_logout(state: web::Data<AppState>) {
+async fn backchannel_logout(state: std::sync::Weak<AppState>) {
     // SECURITY: no redirects (a receiver cannot bounce the token elsewhere), short timeouts.
     let client = match reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -251,6 +261,9 @@ async fn backchannel_logout(state: web::Data<AppState>) {
     let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         every_second.tick().await;
+        let Some(state) = state.upgrade() else {
+            return;
+        };
         let provider = state.provider();
         let due = match provider
             .due_logouts(state.keys().keyring.clone(), 20, state.now())

@@ -44,6 +44,8 @@ pub struct TestApp {
     pub dir: TempDir,
     /// The PostgreSQL database to drop afterwards, if the test ran on PostgreSQL.
     pg_database: Option<(String, String)>,
+    /// Stops the server when the test is done: its background tasks end with it.
+    server: actix_web::dev::ServerHandle,
 }
 
 /// Environment variable with an admin URL of a PostgreSQL server (e.g.
@@ -53,6 +55,8 @@ pub const TEST_POSTGRES_URL: &str = "TEST_POSTGRES_URL";
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // The stop command is sent now; awaiting it is not needed.
+        drop(self.server.stop(false));
         if let Some((admin_url, name)) = self.pg_database.take() {
             use diesel::{Connection as _, RunQueryDsl as _};
             if let Ok(mut conn) = diesel::PgConnection::establish(&admin_url) {
@@ -164,6 +168,7 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
         Application::build(&settings, std::sync::Arc::new(clock.clone())).expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
+    let server = app.handle();
     tokio::spawn(app.run_until_stopped());
     let keys_dir = settings
         .keys_dir()
@@ -177,6 +182,7 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
         keys_dir,
         dir,
         pg_database,
+        server,
     }
 }
 
