@@ -60,6 +60,8 @@ pub struct Keyring {
     others: Vec<Signer>,
     published: Vec<(String, PublicKey)>,
     summaries: Vec<KeySummary>,
+    /// The published keys prepared once for verification.
+    verify: KeySet,
 }
 
 impl Keyring {
@@ -94,6 +96,7 @@ impl Keyring {
         let mut sorted: Vec<&KeyringEntry> = entries.iter().collect();
         sorted.sort_by(|a, b| (b.created_ms, &b.kid).cmp(&(a.created_ms, &a.kid)));
         Ok(Keyring {
+            verify: KeySet::new(),
             published: sorted
                 .iter()
                 .map(|e| (e.kid.clone(), e.key.public_key()))
@@ -109,7 +112,8 @@ impl Keyring {
                 .collect(),
             signer,
             others,
-        })
+        }
+        .with_verify_keys())
     }
 
     /// The signer for `algorithm`: the active key when it matches, else the newest key of that
@@ -149,7 +153,18 @@ impl Keyring {
         }
     }
 
-    /// The published keys as a verification set (for tokens this server must check itself).
+    fn with_verify_keys(mut self) -> Self {
+        self.verify = self.key_set();
+        self
+    }
+
+    /// The published keys as a verification set (for tokens this server must check itself),
+    /// prepared once with the keyring: checking a token parses no key.
+    pub fn verify_keys(&self) -> &KeySet {
+        &self.verify
+    }
+
+    /// A fresh verification set of the published keys.
     pub fn key_set(&self) -> KeySet {
         let mut set = KeySet::new();
         for (kid, key) in &self.published {

@@ -75,14 +75,20 @@ impl ClientType {
         }
     }
 
+    /// From its name (`confidential`, `public`, `service`).
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "confidential" => Some(ClientType::Confidential),
+            "public" => Some(ClientType::Public),
+            "service" => Some(ClientType::Service),
+            _ => None,
+        }
+    }
+
     /// The type of `app` (an unknown stored value counts as confidential, the strictest for
     /// authentication).
     pub fn of(app: &Application) -> Self {
-        match app.client_type.as_str() {
-            "public" => ClientType::Public,
-            "service" => ClientType::Service,
-            _ => ClientType::Confidential,
-        }
+        Self::parse(&app.client_type).unwrap_or(ClientType::Confidential)
     }
 }
 

@@ -51,7 +51,7 @@ fn access_claims(
 ) -> Option<AccessTokenClaims> {
     // SECURITY: only our keys, only EC algorithms, and only `typ: at+jwt`: an ID token or a
     // legacy token is not an access token.
-    let payload = verify_jws(token, &keys.key_set(), &Algorithm::ALL, "at+jwt").ok()?;
+    let payload = verify_jws(token, keys.verify_keys(), &Algorithm::ALL, "at+jwt").ok()?;
     let claims: AccessTokenClaims = serde_json::from_slice(&payload).ok()?;
     if claims.iss != issuer || (check_expiry && claims.exp <= now.timestamp()) {
         return None;
@@ -210,7 +210,7 @@ impl Provider {
 
     /// Reads an `id_token_hint`: one of our ID tokens (signature and issuer), expired or not.
     pub fn logout_hint(&self, hint: &str, keys: &Keyring) -> Option<LogoutHint> {
-        let payload = verify_jws(hint, &keys.key_set(), &Algorithm::ALL, "JWT").ok()?;
+        let payload = verify_jws(hint, keys.verify_keys(), &Algorithm::ALL, "JWT").ok()?;
         #[derive(Deserialize)]
         struct Iss {
             iss: String,

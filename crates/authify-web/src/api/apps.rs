@@ -79,16 +79,11 @@ impl OptionsBody {
     fn apply(self, mut base: AppOptions) -> Result<AppOptions, WebError> {
         let invalid = |m: String| WebError::Invalid(m);
         if let Some(t) = self.client_type {
-            base.client_type = match t.as_str() {
-                "confidential" => ClientType::Confidential,
-                "public" => ClientType::Public,
-                "service" => ClientType::Service,
-                other => {
-                    return Err(invalid(format!(
-                        "client_type {other:?}: use confidential, public or service"
-                    )));
-                }
-            };
+            base.client_type = ClientType::parse(&t).ok_or_else(|| {
+                invalid(format!(
+                    "client_type {t:?}: use confidential, public or service"
+                ))
+            })?;
         }
         if let Some(f) = self.first_party {
             base.first_party = f;
@@ -181,11 +176,7 @@ pub async fn patch(
 /// The options an application has now.
 fn options_of(app: &authify_core::manage::views::AppInfo) -> AppOptions {
     AppOptions {
-        client_type: match app.client_type.as_str() {
-            "public" => ClientType::Public,
-            "service" => ClientType::Service,
-            _ => ClientType::Confidential,
-        },
+        client_type: ClientType::parse(&app.client_type).unwrap_or(ClientType::Confidential),
         first_party: app.first_party,
         algorithm: app
             .algorithm

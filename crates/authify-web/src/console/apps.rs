@@ -59,10 +59,9 @@ fn app_options(form: &ActionForm) -> Result<AppOptions, WebError> {
     };
     Ok(AppOptions {
         client_type: match ActionForm::text(&form.client_type) {
-            "public" => ClientType::Public,
-            "service" => ClientType::Service,
-            "" | "confidential" => ClientType::Confidential,
-            other => return Err(WebError::Invalid(format!("unknown client type {other:?}"))),
+            "" => ClientType::Confidential,
+            other => ClientType::parse(other)
+                .ok_or_else(|| WebError::Invalid(format!("unknown client type {other:?}")))?,
         },
         first_party: form.first_party.as_deref() == Some("yes"),
         algorithm: match ActionForm::text(&form.algorithm) {
