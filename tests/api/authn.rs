@@ -153,7 +153,8 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
     let app = spawn_app().await;
     let wiki = app.create_app("Wiki", &["https://wiki.example/cb"]).await;
     let ann = app.create_user("ann@example.com", false).await;
-    // The same engine over the same database, with a policy that wants one more factor.
+    // The same engine over the same database, with a policy that wants one more factor (every
+    // user needs a second factor; Ann has none, so she must enrol one first).
     let engine = Authn::new(
         app.state.db().clone(),
         app.state.hasher().clone(),
@@ -165,8 +166,11 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
             signup_enabled: true,
             public_url: app.address.clone(),
         },
-    )
-    .with_policy(std::sync::Arc::new(|_| vec!["otp".to_owned()]));
+        authify_core::mfa::MfaConfig {
+            mode: authify_core::mfa::MfaMode::Required,
+            ..app.state.authn().mfa().clone()
+        },
+    );
     let keys = app.state.keys().keyring.clone();
     let now = app.clock_now();
     let request = ReturnRequest::new(Some(b64("https://wiki.example/cb")), Some("s1".into()));
@@ -187,6 +191,7 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
     let cookies = Cookies {
         session: None,
         flow: Some(form.flow.token.clone()),
+        device: None,
     };
     let progress = engine
         .password(
@@ -203,7 +208,7 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
     let Progress::Pending { required, .. } = progress else {
         panic!("the password alone must not finish: {progress:?}");
     };
-    assert_eq!(required, ["otp"]);
+    assert_eq!(required, ["enrol"]);
     assert_eq!(
         sessions_of(&app, ann.id),
         0,

@@ -14,6 +14,9 @@
 //! - [`throttle`]: sign-in attempts per account.
 //! - [`seed`]: a synthetic population for scale tests.
 //! - [`oidc`]: the OpenID Connect provider: authorization checks, tokens, userinfo, back-channel logout.
+//! - [`mfa`]: second factors: TOTP, sent codes, recovery codes, approval numbers, policy values.
+//! - [`secrets`]: the master key sealing secrets at rest (AES-256-GCM).
+//! - [`notify`]: the queue of SMS, mail and push notices the server delivers.
 //! - [`manage`]: the console's and the API's use cases, with their permission checks and audit.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -24,10 +27,13 @@ pub mod clock;
 pub mod db;
 mod error;
 pub mod manage;
+pub mod mfa;
+pub mod notify;
 pub mod oidc;
 pub mod orgs;
 pub mod passwords;
 pub mod random;
+pub mod secrets;
 pub mod seed;
 pub mod sessions;
 pub mod throttle;

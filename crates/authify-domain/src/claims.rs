@@ -44,6 +44,10 @@ pub struct Claims {
     /// webhook names it, so an app can end the matching local session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// How the user signed in (RFC 8176: `pwd`, `otp`, `sms`, `swk`, `mfa`), on tokens issued
+    /// from a sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
 }
 
 /// The `user` claim.
@@ -103,6 +107,7 @@ mod tests {
             scopes: vec![SCOPE_USER.into()],
             api_key: None,
             sid: None,
+            amr: None,
             user: UserClaim {
                 username: "a@example.com".into(),
                 uid: "u1".into(),

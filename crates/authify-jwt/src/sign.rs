@@ -209,6 +209,7 @@ impl TokenIssuer {
             user: subject.user,
             api_key: None,
             sid: None,
+            amr: None,
         }
     }
 

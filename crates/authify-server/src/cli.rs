@@ -94,6 +94,13 @@ pub enum UsersCommand {
         #[arg(long)]
         email: String,
     },
+    /// Remove every second factor and recovery code of a user who lost their device; they are
+    /// told by e-mail and sign in with their password alone until they set up a new one.
+    ResetFactors {
+        /// E-mail address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// `authify apps ...`
@@ -128,6 +135,9 @@ pub enum AppsCommand {
         /// Where RP-initiated logout may send the browser afterwards.
         #[arg(long)]
         post_logout_redirect_uri: Option<String>,
+        /// Sign-ins to this app need a second factor (users without one set one up first).
+        #[arg(long)]
+        require_mfa: bool,
         #[command(flatten)]
         output: Output,
     },

@@ -4,6 +4,7 @@
 
 pub mod allocator;
 pub mod cli;
+pub mod deliver;
 pub mod keystore;
 pub mod settings;
 pub mod startup;

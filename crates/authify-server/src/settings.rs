@@ -150,6 +150,66 @@ pub const SETTINGS: &[SettingDoc] = &[
         default: "number of CPU cores",
         description: "Password hashes computed at once (memory bound: this times argon2_memory_kib); more wait in a bounded queue, beyond it sign-ins get 503.",
     },
+    SettingDoc {
+        key: "mfa",
+        env: "AUTHIFY_MFA",
+        default: "optional",
+        description: "`optional`: users choose second factors (organizations and apps may still require one); `required`: every user needs one and is led through enrolment at sign-in.",
+    },
+    SettingDoc {
+        key: "master_key",
+        env: "AUTHIFY_MASTER_KEY",
+        default: "(unset: the key file)",
+        description: "32 bytes, base64: the one key sealing secrets at rest (TOTP secrets; AES-256-GCM). Keep it out of the database's backups.",
+    },
+    SettingDoc {
+        key: "master_key_file",
+        env: "AUTHIFY_MASTER_KEY_FILE",
+        default: "./data/master.key",
+        description: "Where the master key is kept when AUTHIFY_MASTER_KEY is unset; generated on first start, mode 0600.",
+    },
+    SettingDoc {
+        key: "push_webhook_url",
+        env: "AUTHIFY_PUSH_WEBHOOK_URL",
+        default: "(unset)",
+        description: "Each new push approval request is POSTed here as JSON (to wake the approver's phone), signed with AUTHIFY_PUSH_WEBHOOK_SECRET.",
+    },
+    SettingDoc {
+        key: "push_webhook_secret",
+        env: "AUTHIFY_PUSH_WEBHOOK_SECRET",
+        default: "(unset)",
+        description: "HMAC-SHA256 key of the push webhook's `X-Authify-Signature: sha256=<hex of the body's MAC>`; required with the URL.",
+    },
+    SettingDoc {
+        key: "sms_webhook_url",
+        env: "AUTHIFY_SMS_WEBHOOK_URL",
+        default: "(unset: no SMS codes)",
+        description: "SMS gateway: receives `{\"to\": \"+E.164\", \"message\": \"...\"}`, signed like the push webhook with AUTHIFY_SMS_WEBHOOK_SECRET.",
+    },
+    SettingDoc {
+        key: "sms_webhook_secret",
+        env: "AUTHIFY_SMS_WEBHOOK_SECRET",
+        default: "(unset)",
+        description: "HMAC-SHA256 key of the SMS webhook's signature; required with the URL.",
+    },
+    SettingDoc {
+        key: "smtp_url",
+        env: "AUTHIFY_SMTP_URL",
+        default: "(unset: mails go to files)",
+        description: "SMTP server for mail (codes, factor changes): `smtps://user:pass@host:465`, `smtp://host:587?tls=required`, or `smtp://host:25` on a trusted network.",
+    },
+    SettingDoc {
+        key: "mail_from",
+        env: "AUTHIFY_MAIL_FROM",
+        default: "Authify <authify@localhost>",
+        description: "The From of every mail.",
+    },
+    SettingDoc {
+        key: "mail_dir",
+        env: "AUTHIFY_MAIL_DIR",
+        default: "./data/mail",
+        description: "Without AUTHIFY_SMTP_URL, each mail is written here as an `.eml` file (mode 0600) instead of sent.",
+    },
 ];
 
 /// Environment variable naming the settings file; read before the others.
@@ -208,6 +268,41 @@ pub struct Settings {
     pub hash_concurrency: usize,
     /// Sign-in attempts per account per minute; 0 disables throttling.
     pub signin_attempts_per_minute: u32,
+    /// Second-factor policy.
+    pub mfa: authify_core::mfa::MfaMode,
+    /// The master key, when given inline.
+    pub master_key: Option<Redacted>,
+    /// The master key file otherwise.
+    pub master_key_file: PathBuf,
+    /// Push approval webhook.
+    pub push_webhook: Option<Webhook>,
+    /// SMS gateway webhook.
+    pub sms_webhook: Option<Webhook>,
+    /// SMTP URL (may hold a password).
+    pub smtp_url: Option<Redacted>,
+    /// From of mails.
+    pub mail_from: String,
+    /// Where mails go without SMTP.
+    pub mail_dir: PathBuf,
+}
+
+/// A secret setting: `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(redacted)")
+    }
+}
+
+/// An outgoing, signed webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// Where to POST.
+    pub url: String,
+    /// HMAC-SHA256 key.
+    pub secret: Redacted,
 }
 
 /// A setting that stopped start-up. Displays as one line.
@@ -265,6 +360,16 @@ struct RawSettings {
     argon2_parallelism: Option<String>,
     hash_concurrency: Option<String>,
     signin_attempts_per_minute: Option<String>,
+    mfa: Option<String>,
+    master_key: Option<String>,
+    master_key_file: Option<String>,
+    push_webhook_url: Option<String>,
+    push_webhook_secret: Option<String>,
+    sms_webhook_url: Option<String>,
+    sms_webhook_secret: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    mail_dir: Option<String>,
 }
 
 impl Settings {
@@ -438,6 +543,70 @@ impl Settings {
                 0,
                 10_000,
             )?,
+            mfa: match raw.mfa.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
+                None => authify_core::mfa::MfaMode::Optional,
+                Some(v) if v == "optional" => authify_core::mfa::MfaMode::Optional,
+                Some(v) if v == "required" => authify_core::mfa::MfaMode::Required,
+                Some(v) => return Err(invalid("mfa", &v, "optional or required")),
+            },
+            master_key: match raw.master_key {
+                None => None,
+                Some(k) => {
+                    // SECURITY: the value is never echoed back in the error.
+                    authify_core::secrets::MasterKey::from_base64(&k).map_err(|_| {
+                        invalid(
+                            "master_key",
+                            "(redacted)",
+                            "32 random bytes in base64, e.g. from `openssl rand -base64 32`",
+                        )
+                    })?;
+                    Some(Redacted(k))
+                }
+            },
+            master_key_file: raw
+                .master_key_file
+                .unwrap_or_else(|| "./data/master.key".into())
+                .into(),
+            push_webhook: webhook(
+                raw.push_webhook_url,
+                raw.push_webhook_secret,
+                ("push_webhook_url", "push_webhook_secret"),
+            )?,
+            sms_webhook: webhook(
+                raw.sms_webhook_url,
+                raw.sms_webhook_secret,
+                ("sms_webhook_url", "sms_webhook_secret"),
+            )?,
+            smtp_url: match raw.smtp_url {
+                None => None,
+                Some(u) => {
+                    let ok = url::Url::parse(u.trim()).is_ok_and(|p| {
+                        matches!(p.scheme(), "smtp" | "smtps") && p.host_str().is_some()
+                    });
+                    if !ok {
+                        return Err(invalid(
+                            "smtp_url",
+                            "(redacted)",
+                            "smtp://host[:port] or smtps://user:password@host[:port]",
+                        ));
+                    }
+                    Some(Redacted(u.trim().to_owned()))
+                }
+            },
+            mail_from: {
+                let from = raw
+                    .mail_from
+                    .unwrap_or_else(|| "Authify <authify@localhost>".into());
+                if !from.contains('@') || from.chars().any(char::is_control) {
+                    return Err(invalid(
+                        "mail_from",
+                        &from,
+                        "a mailbox, e.g. Authify <id@example.com>",
+                    ));
+                }
+                from
+            },
+            mail_dir: raw.mail_dir.unwrap_or_else(|| "./data/mail".into()).into(),
         })
     }
 
@@ -446,6 +615,37 @@ impl Settings {
         match &self.keys {
             KeySource::Directory(dir) => Some(dir),
             KeySource::Files { .. } => None,
+        }
+    }
+}
+
+/// A webhook from its URL and secret: both or neither; an absolute http(s) URL.
+fn webhook(
+    url: Option<String>,
+    secret: Option<String>,
+    keys: (&'static str, &'static str),
+) -> Result<Option<Webhook>, SettingsError> {
+    match (url, secret) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(invalid(keys.1, "(redacted)", "only together with its URL")),
+        (Some(u), None) => Err(invalid(
+            keys.0,
+            &u,
+            "needs its secret too: every delivery is signed (HMAC-SHA256)",
+        )),
+        (Some(u), Some(secret)) => {
+            let ok = url::Url::parse(u.trim())
+                .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host_str().is_some());
+            if !ok {
+                return Err(invalid(keys.0, &u, "an absolute http or https URL"));
+            }
+            if secret.len() < 16 {
+                return Err(invalid(keys.1, "(redacted)", "at least 16 characters"));
+            }
+            Ok(Some(Webhook {
+                url: u.trim().to_owned(),
+                secret: Redacted(secret),
+            }))
         }
     }
 }

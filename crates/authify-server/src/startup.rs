@@ -7,6 +7,9 @@ use actix_web::{App, HttpServer, middleware, web};
 use authify_core::throttle::SignInThrottle;
 use std::sync::Arc;
 
+use authify_core::mfa::MfaConfig;
+use authify_core::notify::Notifier;
+use authify_core::secrets::MasterKey;
 use authify_core::{Clock, Db, PasswordHasher};
 use authify_jwt::{Algorithm, Keyring, KeyringError};
 use authify_web::{AppState, WebConfig};
@@ -95,7 +98,59 @@ pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
     Ok(db)
 }
 
-fn web_config(settings: &Settings) -> WebConfig {
+/// The master key for secrets at rest: `AUTHIFY_MASTER_KEY`, else the key file, generated
+/// (mode 0600) on first start. A damaged file stops start-up: secrets sealed under a lost key
+/// are lost, so nothing is silently replaced.
+pub fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
+    if let Some(k) = &settings.master_key {
+        return MasterKey::from_base64(&k.0)
+            .map_err(|e| StartupError::Keyring(format!("AUTHIFY_MASTER_KEY: {e}")));
+    }
+    let path = &settings.master_key_file;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let fresh = MasterKey::generate().map_err(|e| StartupError::Keyring(e.to_string()))?;
+            write_secret_file(path, &fresh).map_err(|e| {
+                StartupError::Keyring(format!(
+                    "cannot create the master key file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            tracing::info!(path = %path.display(), "generated the master key for secrets at rest; back it up apart from the database");
+            fresh
+        }
+        Err(e) => {
+            return Err(StartupError::Keyring(format!(
+                "cannot read the master key file {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    MasterKey::from_base64(&text).map_err(|e| {
+        StartupError::Keyring(format!(
+            "the master key file {} is damaged ({e}); restore it from backup",
+            path.display()
+        ))
+    })
+}
+
+/// Creates `path` (and its directory) with `text`, readable by the owner only.
+fn write_secret_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+fn web_config(settings: &Settings, mfa: MfaConfig) -> WebConfig {
     let public_origin = url::Url::parse(&settings.public_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_else(|_| settings.public_url.clone());
@@ -109,6 +164,7 @@ fn web_config(settings: &Settings) -> WebConfig {
         org_creation: settings.org_creation,
         session_ttl_hours: settings.session_ttl,
         flow_ttl_minutes: settings.flow_ttl,
+        mfa,
     }
 }
 
@@ -132,9 +188,22 @@ impl Application {
         let db = open_database(settings)?;
         let hasher = PasswordHasher::new(settings.argon2, settings.hash_concurrency)
             .map_err(|e| StartupError::Database(format!("password hashing: {e}")))?;
+        let master = load_master_key(settings)?;
+        let delivery = crate::deliver::Delivery::new(settings).map_err(StartupError::Keyring)?;
+        let (notifier, notices) = Notifier::channel();
+        let mfa = MfaConfig {
+            mode: settings.mfa,
+            master,
+            notifier,
+            totp_issuer: url::Url::parse(&settings.public_url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "Authify".into()),
+            sms: settings.sms_webhook.is_some(),
+        };
         let state = web::Data::new(
             AppState::new(
-                web_config(settings),
+                web_config(settings, mfa),
                 keyring,
                 db,
                 hasher,
@@ -158,6 +227,7 @@ impl Application {
         // The tasks hold the state weakly: they end with the server (tests start many).
         let weak = Arc::downgrade(&state.clone().into_inner());
         tokio::spawn(housekeeping(weak.clone()));
+        tokio::spawn(crate::deliver::run(notices, delivery, weak.clone()));
         tokio::spawn(backchannel_logout(weak));
         let app_state = state.clone();
         let server = HttpServer::new(move || {

@@ -319,3 +319,106 @@ pub struct OutboxEntry {
     /// When the session ended.
     pub created_at: NaiveDateTime,
 }
+
+/// A second factor. `Debug` leaves out the sealed secret.
+#[derive(Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = user_factors)]
+pub struct Factor {
+    /// Internal id.
+    pub id: i64,
+    /// Owner.
+    pub user_id: i64,
+    /// `totp`, `sms`, `email` or `approver`.
+    pub kind: String,
+    /// Shown to the user.
+    pub label: String,
+    /// TOTP: the secret, sealed under the master key.
+    pub secret: Option<String>,
+    /// SMS: the number in E.164.
+    pub phone: Option<String>,
+    /// Approver: SHA-256 of its device token.
+    pub device_hash: Option<String>,
+    /// TOTP: the last accepted time step.
+    pub last_step: Option<i64>,
+    /// Counts as a factor.
+    pub confirmed: bool,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for Factor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Factor")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("kind", &self.kind)
+            .field("confirmed", &self.confirmed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A one-time code sent by SMS or e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = factor_challenges)]
+pub struct Challenge {
+    /// Internal id.
+    pub id: i64,
+    /// The sign-in attempt it belongs to (none: confirming a new factor).
+    pub flow_id: Option<i64>,
+    /// The factor it was sent through.
+    pub factor_id: i64,
+    /// SHA-256 of the code with its flow or factor.
+    pub code_hash: String,
+    /// Wrong codes so far.
+    pub tries: i32,
+    /// Sent at.
+    pub created_at: NaiveDateTime,
+    /// Expiry.
+    pub expires_at: NaiveDateTime,
+}
+
+/// A push approval request.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = approval_requests)]
+pub struct ApprovalRequest {
+    /// Internal id.
+    pub id: i64,
+    /// The id in URLs and the API.
+    pub public_id: String,
+    /// The waiting sign-in attempt.
+    pub flow_id: Option<i64>,
+    /// Whose approval is asked.
+    pub user_id: i64,
+    /// The application being signed in to.
+    pub app_name: Option<String>,
+    /// The requesting browser's address.
+    pub ip: Option<String>,
+    /// The requesting browser's user agent.
+    pub user_agent: Option<String>,
+    /// The number the requesting browser shows.
+    pub number: i32,
+    /// The three numbers offered to the approver, space-separated.
+    pub choices: String,
+    /// `pending`, `approved`, `denied` or `used`.
+    pub status: String,
+    /// The approver device that answered.
+    pub decided_by: Option<i64>,
+    /// Creation time.
+    pub created_at: NaiveDateTime,
+    /// Expiry.
+    pub expires_at: NaiveDateTime,
+}
+
+/// Health of an outgoing webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = webhook_health)]
+pub struct WebhookHealth {
+    /// `push` or `sms`.
+    pub name: String,
+    /// Consecutive failures.
+    pub failures: i32,
+    /// Why the last delivery failed.
+    pub last_error: Option<String>,
+    /// Last delivery.
+    pub updated_at: NaiveDateTime,
+}

@@ -19,6 +19,7 @@ diesel::table! {
         public_id -> Text,
         name -> Text,
         created_at -> Timestamp,
+        require_mfa -> Bool,
     }
 }
 
@@ -62,6 +63,7 @@ diesel::table! {
         backchannel_logout_uri -> Nullable<Text>,
         post_logout_redirect_uri -> Nullable<Text>,
         backchannel_failures -> Integer,
+        require_mfa -> Bool,
     }
 }
 
@@ -173,6 +175,7 @@ diesel::table! {
         pending -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        factor_failures -> Integer,
     }
 }
 
@@ -208,6 +211,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_factors (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        label -> Text,
+        secret -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        device_hash -> Nullable<Text>,
+        last_step -> Nullable<BigInt>,
+        confirmed -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    factor_challenges (id) {
+        id -> BigInt,
+        flow_id -> Nullable<BigInt>,
+        factor_id -> BigInt,
+        code_hash -> Text,
+        tries -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    approval_requests (id) {
+        id -> BigInt,
+        public_id -> Text,
+        flow_id -> Nullable<BigInt>,
+        user_id -> BigInt,
+        app_name -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        number -> Integer,
+        choices -> Text,
+        status -> Text,
+        decided_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_health (name) {
+        name -> Text,
+        failures -> Integer,
+        last_error -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(organization_members -> organizations (organization_id));
 diesel::joinable!(organization_members -> users (user_id));
@@ -223,8 +289,15 @@ diesel::joinable!(oauth_codes -> applications (application_id));
 diesel::joinable!(oauth_refresh_tokens -> applications (application_id));
 diesel::joinable!(oauth_grants -> applications (application_id));
 diesel::joinable!(logout_outbox -> applications (application_id));
+diesel::joinable!(user_factors -> users (user_id));
+diesel::joinable!(factor_challenges -> user_factors (factor_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    user_factors,
+    recovery_codes,
+    factor_challenges,
+    approval_requests,
+    webhook_health,
     users,
     organizations,
     organization_members,

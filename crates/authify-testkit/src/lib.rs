@@ -212,6 +212,14 @@ pub fn test_settings(dir: &Path, vars: &[(&str, &str)]) -> Settings {
             "AUTHIFY_KEYS_DIR".into(),
             dir.join("keys").to_str().unwrap().into(),
         ),
+        (
+            "AUTHIFY_MASTER_KEY_FILE".into(),
+            dir.join("master.key").to_str().unwrap().into(),
+        ),
+        (
+            "AUTHIFY_MAIL_DIR".into(),
+            dir.join("mail").to_str().unwrap().into(),
+        ),
     ]);
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Settings::load(&env).expect("valid test settings")
@@ -449,7 +457,12 @@ impl Browser {
         fields: &[(&str, &str)],
     ) -> reqwest::Response {
         let html = self.get(page).await.text().await.unwrap();
-        let token = hidden_value(&html, "csrf_token").expect("the page has a CSRF token");
+        let token = hidden_value(&html, "csrf_token").unwrap_or_else(|| {
+            panic!(
+                "{page} has no CSRF token: {}",
+                &html[..html.len().min(3000)]
+            )
+        });
         let mut all = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
         for name in ["callback", "state"] {

@@ -1,11 +1,12 @@
-//! The two cookies Authify sets, and the CSRF check of every form.
+//! The cookies Authify sets, and the CSRF check of every form.
 //!
 //! - the session cookie: the opaque session token. HttpOnly, SameSite=Lax (so the SSO redirect
 //!   from an app's link still carries it), Secure when the public URL is https.
 //! - the flow cookie: the token of the sign-in attempt in progress (`authify_core::authn`).
 //!   HttpOnly, SameSite=Lax, as long-lived as the flow.
+//! - the device cookie: the token of an approver device (second factors), 400 days.
 //!
-//! Under https both carry the `__Host-` prefix: the browser then refuses them from a sibling
+//! Under https they carry the `__Host-` prefix: the browser then refuses them from a sibling
 //! subdomain or over http, so nobody can plant one (RFC 6265bis §4.1.3.2).
 //!
 //! Forms carry a token bound to the session or the flow (`authn::csrf`); a POST must carry the
@@ -24,6 +25,8 @@ pub struct Names {
     pub session: &'static str,
     /// Flow cookie.
     pub flow: &'static str,
+    /// Approver-device cookie.
+    pub device: &'static str,
     /// Set `Secure`.
     pub secure: bool,
 }
@@ -35,12 +38,14 @@ impl Names {
             Names {
                 session: "__Host-authify_session",
                 flow: "__Host-authify_flow",
+                device: "__Host-authify_device",
                 secure,
             }
         } else {
             Names {
                 session: "authify_session",
                 flow: "authify_flow",
+                device: "authify_device",
                 secure,
             }
         }
@@ -54,6 +59,11 @@ impl Names {
     /// The flow cookie carrying `token` for `max_age` seconds.
     pub fn flow_cookie(&self, token: String, max_age: i64) -> Cookie<'static> {
         build(self.flow, token, self.secure, Some(max_age))
+    }
+
+    /// The approver-device cookie: lasts as long as browsers allow (400 days).
+    pub fn device_cookie(&self, token: String) -> Cookie<'static> {
+        build(self.device, token, self.secure, Some(400 * 24 * 3600))
     }
 
     /// A cookie that deletes the session cookie.
@@ -76,6 +86,7 @@ impl Names {
         Cookies {
             session: value(self.session),
             flow: value(self.flow),
+            device: value(self.device),
         }
     }
 }
@@ -103,6 +114,15 @@ fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
 pub fn session_csrf(cookies: &Cookies) -> String {
     cookies
         .session
+        .as_deref()
+        .map(csrf::token_for)
+        .unwrap_or_default()
+}
+
+/// The form token bound to the flow (second-factor pages).
+pub fn flow_csrf(cookies: &Cookies) -> String {
+    cookies
+        .flow
         .as_deref()
         .map(csrf::token_for)
         .unwrap_or_default()

@@ -22,6 +22,7 @@ pub mod extract;
 pub mod handlers;
 pub mod headers;
 pub mod pages;
+pub mod qr;
 pub mod routes;
 pub mod state;
 pub mod templates;

@@ -3,7 +3,9 @@
 use actix_web::{Handler, Resource, Responder, guard, web};
 
 use crate::error::{method_not_allowed, not_found};
-use crate::handlers::{account, assets, health, jwt, logout, oidc, signin};
+use crate::handlers::{
+    account, account_factors, assets, factor, health, jwt, logout, oidc, signin,
+};
 
 /// Registers every route. The caller adds [`crate::AppState`] as app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -14,8 +16,60 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(read_only("/health", health::get_health))
         .service(read_only("/static/css/authify.css", assets::get_stylesheet))
         .service(read_only("/static/img/logo.svg", assets::get_logo))
+        .service(read_only(
+            "/static/js/approval.js",
+            assets::get_approval_script,
+        ))
         .service(read_only("/account", account::get_account))
         .service(form_page("/login", signin::get_login, signin::post_login))
+        .service(form_page(
+            "/login/factor",
+            factor::get_factor,
+            factor::post_factor,
+        ))
+        .service(read_only("/login/approval", factor::get_approval))
+        .service(form_page(
+            "/login/enrol",
+            factor::get_enrol,
+            factor::post_enrol,
+        ))
+        .service(read_only("/login/enrol/qr.svg", factor::get_enrol_qr))
+        .service(post_only("/login/continue", factor::post_continue))
+        .service(form_page(
+            "/account/totp",
+            account_factors::get_totp,
+            account_factors::post_totp,
+        ))
+        .service(read_only(
+            "/account/totp/qr.svg",
+            account_factors::get_totp_qr,
+        ))
+        .service(post_only("/account/phone", account_factors::post_phone))
+        .service(post_only(
+            "/account/phone/confirm",
+            account_factors::post_phone_confirm,
+        ))
+        .service(post_only(
+            "/account/factors/email",
+            account_factors::post_email_factor,
+        ))
+        .service(post_only(
+            "/account/factors/{id}/remove",
+            account_factors::post_remove,
+        ))
+        .service(post_only(
+            "/account/recovery-codes",
+            account_factors::post_recovery_codes,
+        ))
+        .service(form_page(
+            "/account/approvals",
+            account_factors::get_approvals,
+            account_factors::post_approvals,
+        ))
+        .service(post_only(
+            "/account/approvals/{id}",
+            account_factors::post_decision,
+        ))
         .service(form_page(
             "/signup",
             signin::get_signup,

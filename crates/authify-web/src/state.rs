@@ -38,6 +38,8 @@ pub struct WebConfig {
     pub flow_ttl_minutes: u32,
     /// Who may create organizations (`AUTHIFY_ORG_CREATION`).
     pub org_creation: authify_core::manage::OrgCreation,
+    /// Second factors: policy, master key, notifier.
+    pub mfa: authify_core::mfa::MfaConfig,
 }
 
 /// Generates a signing key of the configured algorithm, makes it the signer and publishes it;
@@ -176,6 +178,7 @@ impl AppState {
                 signup_enabled: config.signup_enabled,
                 public_url: config.public_url.clone(),
             },
+            config.mfa.clone(),
         );
         let provider = Provider::new(
             db.clone(),

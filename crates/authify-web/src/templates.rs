@@ -25,6 +25,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("pages/account"),
     template!("pages/logout"),
     template!("pages/consent"),
+    template!("pages/factor"),
+    template!("pages/approval"),
+    template!("pages/enrol"),
+    template!("pages/codes"),
+    template!("pages/phone"),
+    template!("pages/approvals"),
     template!("pages/error"),
     template!("admin/nav"),
     template!("admin/confirm"),
@@ -48,6 +54,12 @@ pub const STYLESHEET: &str = include_str!(concat!(
 pub const LOGO: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../web/static/img/logo.svg"
+));
+
+/// The waiting page's polling script, served at `/static/js/approval.js`.
+pub const APPROVAL_SCRIPT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../web/static/js/approval.js"
 ));
 
 /// The compiled templates.

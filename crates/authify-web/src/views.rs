@@ -74,6 +74,8 @@ pub struct AccountView {
     pub sessions: Vec<authify_core::sessions::SessionInfo>,
     /// The apps they allowed (consent).
     pub grants: Vec<authify_core::oidc::grants::GrantInfo>,
+    /// Their second factors.
+    pub mfa: authify_core::authn::FactorsView,
 }
 
 /// The user on the account page.

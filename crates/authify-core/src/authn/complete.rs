@@ -204,6 +204,7 @@ pub(crate) fn prepare(
             let mut claims =
                 issuer.claims(subject, app_id, now.timestamp(), random::bytes::<16>()?);
             claims.sid = Some(session.sid.clone());
+            claims.amr = Some(session.amr.split_whitespace().map(str::to_owned).collect());
             let jwt = keys
                 .signer()
                 .sign(&claims)

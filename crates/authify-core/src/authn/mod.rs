@@ -4,8 +4,8 @@
 //! `auth_flows` found by the SHA-256 of a random token the browser keeps in its own HttpOnly
 //! cookie. The flow records where the attempt returns ([`Return`]), the user once a factor
 //! identified them, the factors satisfied so far (RFC 8176 `amr` values) and those still
-//! required. Steps ([`Authn::password`], [`Authn::sign_up`]; next: second factors, passkeys,
-//! upstream providers) move it on; only the last step creates the session, issues the token and
+//! required. Steps ([`Authn::password`], [`Authn::sign_up`], the second factors of `second`;
+//! next: passkeys, upstream providers) move it on; only the last step creates the session, issues the token and
 //! writes the audit entries, in one transaction ([`complete`]). An abandoned flow leaves nothing
 //! but its row, which expires and is swept.
 //!
@@ -16,11 +16,15 @@
 //! - [`csrf`]: form tokens bound to the session or flow.
 //! - [`complete`]: the final transaction, and what each return sends (a legacy token, a code).
 //! - `authorize`: the OpenID authorization request as a return of the flow, and consent.
+//! - `second`: second-factor steps (codes, push approval, enrolment inside the flow).
+//! - `factors`: the account's own factors, approver devices and their answers.
 
 mod authorize;
 mod complete;
 pub mod csrf;
+mod factors;
 mod flow;
+mod second;
 mod steps;
 
 use std::sync::Arc;
@@ -31,10 +35,13 @@ use authify_store::StoreError;
 use authify_store::models::User;
 use chrono::{DateTime, Duration, Utc};
 
+pub use factors::{ApprovalView, Decision, FactorView, FactorsView};
 pub use flow::{Return, ReturnRequest};
+pub use second::{ApprovalState, EnrolStep, FactorStep, StepResult};
 pub use steps::AMR_PASSWORD;
 pub use steps::SignUpForm;
 
+use crate::mfa::MfaConfig;
 use crate::throttle::SignInThrottle;
 use crate::{Db, PasswordHasher, random};
 
@@ -50,10 +57,6 @@ pub struct AuthnSettings {
     /// `AUTHIFY_PUBLIC_URL` without a trailing slash: the OpenID issuer (`iss` of responses).
     pub public_url: String,
 }
-
-/// The factors still required once a user is identified, by `amr` name. Today nothing follows
-/// the password; the second-factor policy plugs in here.
-pub type Policy = Arc<dyn Fn(&User) -> Vec<String> + Send + Sync>;
 
 /// The request's origin, for the audit log.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +74,8 @@ pub struct Cookies {
     pub session: Option<String>,
     /// Flow token.
     pub flow: Option<String>,
+    /// Approver-device token: this browser approves sign-ins for its user.
+    pub device: Option<String>,
 }
 
 // SECURITY: both are bearer secrets; they never reach logs.
@@ -79,6 +84,7 @@ impl std::fmt::Debug for Cookies {
         f.debug_struct("Cookies")
             .field("session", &self.session.is_some())
             .field("flow", &self.flow.is_some())
+            .field("device", &self.device.is_some())
             .finish()
     }
 }
@@ -196,6 +202,9 @@ pub enum AuthnError {
     /// No consent is waiting in this browser (expired, or already answered).
     #[error("no consent request is waiting")]
     NoConsent,
+    /// No sign-in is waiting for a second factor in this browser (expired, ended, or done).
+    #[error("no sign-in is waiting in this browser")]
+    NoFlow,
     /// The hashing pool is saturated.
     #[error("too many sign-ins in progress")]
     Busy,
@@ -234,7 +243,7 @@ impl From<crate::tokens::TokenError> for AuthnError {
 struct Inner {
     issuer: TokenIssuer,
     settings: AuthnSettings,
-    policy: Policy,
+    mfa: MfaConfig,
     throttle: Arc<SignInThrottle>,
 }
 
@@ -262,13 +271,14 @@ pub(crate) fn new_token() -> Result<(String, String), AuthnError> {
 }
 
 impl Authn {
-    /// An engine over `db`, signing tokens as `issuer`. Nothing is required after the password.
+    /// An engine over `db`, signing tokens as `issuer`, asking for second factors as `mfa` says.
     pub fn new(
         db: Db,
         hasher: PasswordHasher,
         throttle: SignInThrottle,
         issuer: TokenIssuer,
         settings: AuthnSettings,
+        mfa: MfaConfig,
     ) -> Self {
         Authn {
             db,
@@ -276,24 +286,15 @@ impl Authn {
             inner: Arc::new(Inner {
                 issuer,
                 settings,
-                policy: Arc::new(|_| Vec::new()),
+                mfa,
                 throttle: Arc::new(throttle),
             }),
         }
     }
 
-    /// The same engine requiring what `policy` says once a user is identified.
-    pub fn with_policy(self, policy: Policy) -> Self {
-        let inner = Inner {
-            issuer: self.inner.issuer.clone(),
-            settings: self.inner.settings.clone(),
-            policy,
-            throttle: Arc::clone(&self.inner.throttle),
-        };
-        Authn {
-            inner: Arc::new(inner),
-            ..self
-        }
+    /// Second-factor settings, master key and notifier.
+    pub fn mfa(&self) -> &MfaConfig {
+        &self.inner.mfa
     }
 
     /// The settings.
@@ -381,7 +382,8 @@ impl Authn {
             .run(move |conn| {
                 let sessions = authify_store::sessions::delete_expired_sessions(conn, now)?;
                 let flows = authify_store::flows::delete_expired_flows(conn, now)?
-                    + authify_store::oauth::delete_expired(conn, now)?;
+                    + authify_store::oauth::delete_expired(conn, now)?
+                    + authify_store::factors::delete_expired(conn, now)?;
                 Ok::<_, StoreError>((sessions, flows))
             })
             .await

@@ -196,7 +196,7 @@ impl Authn {
                     vec![AMR_PASSWORD.to_owned()],
                     flow,
                     cookie,
-                    cookies.session,
+                    cookies,
                     keys,
                     client,
                     "signin",
@@ -225,7 +225,9 @@ impl Authn {
         }
     }
 
-    /// A user was identified by a first factor: finish, or record what is still required.
+    /// A user was identified by a first factor: finish, or record what is still required (a
+    /// second factor, or enrolling one when policy requires it and the user has none). A
+    /// browser that is the user's own approver device counts as that second factor.
     #[allow(clippy::too_many_arguments)]
     async fn identified(
         &self,
@@ -233,29 +235,37 @@ impl Authn {
         amr: Vec<String>,
         flow: Flow,
         cookie: FlowCookie,
-        old_session: Option<String>,
+        cookies: Cookies,
         keys: Arc<Keyring>,
         client: Client,
         action: &'static str,
         now: DateTime<Utc>,
     ) -> Result<Progress, AuthnError> {
-        let amr: Vec<String> = flow.amr.iter().cloned().chain(amr).collect();
-        let required: Vec<String> = (self.inner.policy)(&user)
-            .into_iter()
-            .filter(|f| !amr.contains(f))
-            .collect();
+        let mut amr: Vec<String> = flow.amr.iter().cloned().chain(amr).collect();
         let authn = self.clone();
-        if required.is_empty() {
-            let done = self
-                .db
-                .run(move |conn| {
-                    transaction(conn, |conn| {
+        let mode = self.inner.mfa.mode;
+        self.db
+            .run(move |conn| {
+                let need =
+                    super::second::need(conn, &user, &flow.ret, mode, cookies.device.as_deref())?;
+                let pending = match need {
+                    super::second::Need::Nothing => None,
+                    super::second::Need::DeviceSatisfied => {
+                        amr.push(crate::mfa::AMR_SWK.to_owned());
+                        amr.push(crate::mfa::AMR_MFA.to_owned());
+                        None
+                    }
+                    super::second::Need::Factor => Some(crate::mfa::PENDING_FACTOR),
+                    super::second::Need::Enrol => Some(crate::mfa::PENDING_ENROL),
+                };
+                transaction(conn, |conn| match pending {
+                    None => {
                         let finish = Finish {
                             user: &user,
                             amr: &amr,
                             ret: &flow.ret,
                             action,
-                            old_session: old_session.as_deref(),
+                            old_session: cookies.session.as_deref(),
                             flow_id: Some(flow.id),
                             client: &client,
                             session_ttl: authn.inner.settings.session_ttl,
@@ -268,31 +278,29 @@ impl Authn {
                             &authn.inner.settings.public_url,
                             finish,
                         )
-                    })
-                })
-                .await?;
-            return Ok(Progress::Done(done));
-        }
-        let pending = required.join(" ");
-        let still = required.clone();
-        let (flow_id, user_id, amr_text) = (flow.id, user.id, amr.join(" "));
-        self.db
-            .run(move |conn| {
-                transaction(conn, |conn| {
-                    flows::update_flow_progress(conn, flow_id, user_id, &amr_text, &pending)?;
-                    Entry::new("signin.factor", db_time(now))
-                        .by_user(&user)
-                        .ip(client.ip.as_deref())
-                        .details(serde_json::json!({ "amr": amr, "pending": required }))
-                        .record(conn)
+                        .map(Progress::Done)
+                    }
+                    Some(pending) => {
+                        flows::update_flow_progress(
+                            conn,
+                            flow.id,
+                            user.id,
+                            &amr.join(" "),
+                            pending,
+                        )?;
+                        Entry::new("signin.factor", db_time(now))
+                            .by_user(&user)
+                            .ip(client.ip.as_deref())
+                            .details(serde_json::json!({ "amr": amr, "pending": [pending] }))
+                            .record(conn)?;
+                        Ok(Progress::Pending {
+                            flow: cookie,
+                            required: vec![pending.to_owned()],
+                        })
+                    }
                 })
             })
             .await
-            .map_err(AuthnError::Store)?;
-        Ok(Progress::Pending {
-            flow: cookie,
-            required: still,
-        })
     }
 
     /// Sign-up as a first step: creates the account and signs in, in one transaction. The
@@ -367,6 +375,28 @@ impl Authn {
                     };
                     let user = users::get_user(conn, id)?;
                     let amr = vec![AMR_PASSWORD.to_owned()];
+                    // A new account has no factor: where policy requires one, it enrols first.
+                    let need =
+                        super::second::need(conn, &user, &flow.ret, authn.inner.mfa.mode, None)?;
+                    if need == super::second::Need::Enrol {
+                        let pending = crate::mfa::PENDING_ENROL;
+                        flows::update_flow_progress(
+                            conn,
+                            flow.id,
+                            user.id,
+                            &amr.join(" "),
+                            pending,
+                        )?;
+                        Entry::new("signup", db_time(now))
+                            .by_user(&user)
+                            .ip(client.ip.as_deref())
+                            .details(serde_json::json!({ "amr": amr, "pending": [pending] }))
+                            .record(conn)?;
+                        return Ok(Progress::Pending {
+                            flow: cookie,
+                            required: vec![pending.to_owned()],
+                        });
+                    }
                     let finish = Finish {
                         user: &user,
                         amr: &amr,

@@ -203,3 +203,36 @@ pub async fn delete(
     })
     .await
 }
+
+/// Whether the application requires a second factor at sign-in.
+pub async fn requires_mfa(db: &Db, actor: &Actor, app_id: &str) -> Result<bool, AdminError> {
+    actor.global()?;
+    let app_id = app_id.to_owned();
+    db.run(move |conn| Ok(authify_store::factors::app_requires_mfa(conn, &app_id)?))
+        .await
+}
+
+/// Requires (or stops requiring) a second factor for sign-ins to the application; global
+/// admins only.
+pub async fn set_require_mfa(
+    db: &Db,
+    actor: &Actor,
+    app_id: &str,
+    value: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
+    actor.can_write()?;
+    actor.global()?;
+    let (actor, app_id, now) = (actor.clone(), app_id.to_owned(), db_time(now));
+    db.run(move |conn| {
+        transaction(conn, |conn| {
+            let app = find(conn, &app_id)?;
+            authify_store::factors::set_app_require_mfa(conn, &app.app_id, value)?;
+            entry("application.require_mfa", &actor, &app, now)
+                .details(serde_json::json!({ "require_mfa": value }))
+                .record(conn)?;
+            Ok(())
+        })
+    })
+    .await
+}

@@ -359,3 +359,45 @@ pub async fn remove_member(
     })
     .await
 }
+
+/// Whether the organization requires its members to use a second factor.
+pub async fn requires_mfa(db: &Db, actor: &Actor, oid: &str) -> Result<bool, AdminError> {
+    let (actor, oid) = (actor.clone(), oid.to_owned());
+    db.run(move |conn| {
+        let (org, _) = actor.org(conn, &oid)?;
+        Ok(authify_store::factors::org_requires_mfa(
+            conn,
+            &org.public_id,
+        )?)
+    })
+    .await
+}
+
+/// Requires (or stops requiring) a second factor of the organization's members; its admins
+/// only. Members without one are led through enrolment at their next sign-in.
+pub async fn set_require_mfa(
+    db: &Db,
+    actor: &Actor,
+    oid: &str,
+    value: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AdminError> {
+    actor.can_write()?;
+    let (actor, oid, now) = (actor.clone(), oid.to_owned(), db_time(now));
+    db.run(move |conn| {
+        transaction(conn, |conn| {
+            let (org, role) = actor.org(conn, &oid)?;
+            if !role.manages() {
+                return Err(AdminError::Forbidden(
+                    "only this organization's admins may do this".into(),
+                ));
+            }
+            authify_store::factors::set_org_require_mfa(conn, &org.public_id, value)?;
+            org_entry("organization.require_mfa", &actor, &org, now)
+                .details(json!({ "require_mfa": value }))
+                .record(conn)?;
+            Ok(())
+        })
+    })
+    .await
+}

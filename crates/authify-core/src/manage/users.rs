@@ -276,3 +276,40 @@ pub async fn change_credentials(
     })
     .await
 }
+
+/// Removes every second factor and recovery code of a user (they lost their device); global
+/// admins only. Audited; the user is told by mail. Returns how many factors were removed.
+pub async fn reset_factors(
+    db: &Db,
+    actor: &Actor,
+    uid: &str,
+    notifier: &crate::notify::Notifier,
+    now: DateTime<Utc>,
+) -> Result<usize, AdminError> {
+    actor.can_write()?;
+    actor.global()?;
+    let (actor, uid, when) = (actor.clone(), uid.to_owned(), db_time(now));
+    let (user, removed) = db
+        .run(move |conn| {
+            transaction(conn, |conn| {
+                let user = by_uid(conn, &uid)?;
+                let removed = authify_store::factors::delete_all(conn, user.id)?;
+                actor
+                    .entry("user.reset_factors", when)
+                    .target("user", &user.public_id, &user.email)
+                    .details(json!({ "factors": removed }))
+                    .record(conn)?;
+                Ok::<_, AdminError>((user, removed))
+            })
+        })
+        .await?;
+    notifier.send(crate::notify::Notice::Mail {
+        to: user.email.clone(),
+        subject: "Your second factors were reset".into(),
+        text: format!(
+            "Hello {},\n\nAn administrator removed every second factor of your Authify account ({removed}). Sign in with your password and set up a new one on your account page.\n\nIf you did not ask for this, tell your administrator at once.\n",
+            user.name
+        ),
+    });
+    Ok(removed)
+}

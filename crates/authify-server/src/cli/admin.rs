@@ -15,6 +15,7 @@ use serde_json::json;
 use super::{AppsCommand, Command, GroupsCommand, OrgsCommand, UsersCommand};
 use crate::settings::Settings;
 use crate::startup::open_database;
+use authify_core::notify::Notifier;
 use authify_core::oidc::ClientType;
 
 /// Runs an administrative command; `stdin` supplies `--password-stdin`.
@@ -37,9 +38,15 @@ pub fn run_admin(
         _ => None,
     };
     let hasher = PasswordHasher::new(settings.argon2, 1).map_err(|e| e.to_string())?;
-    actix_web::rt::System::new()
-        .block_on(run(command, &db, &hasher, password, now, out))
-        .map_err(|e| e.to_string())
+    let delivery = crate::deliver::Delivery::new(settings)?;
+    actix_web::rt::System::new().block_on(async move {
+        // Mails a command queues (the user told of a reset) go out before it returns.
+        let (notifier, notices) = Notifier::channel();
+        let result = run(command, &db, &hasher, &notifier, password, now, out).await;
+        drop(notifier);
+        crate::deliver::run(notices, delivery, std::sync::Weak::new()).await;
+        result.map_err(|e| e.to_string())
+    })
 }
 
 fn read_password(stdin: &mut impl std::io::BufRead) -> Result<String, String> {
@@ -58,6 +65,7 @@ async fn run(
     command: &Command,
     db: &Db,
     hasher: &PasswordHasher,
+    notifier: &Notifier,
     password: Option<String>,
     now: DateTime<Utc>,
     out: &mut impl Write,
@@ -98,6 +106,15 @@ async fn run(
             let user = set_disabled(db, actor, email, false, now).await?;
             let _ = writeln!(out, "enabled {}", user.email);
         }
+        Command::Users(UsersCommand::ResetFactors { email }) => {
+            let user = users::find_by_email(db, actor, email).await?;
+            let removed = users::reset_factors(db, actor, &user.uid, notifier, now).await?;
+            let _ = writeln!(
+                out,
+                "removed {removed} second factor(s) of {}; they sign in with their password until they set up a new one",
+                user.email
+            );
+        }
         Command::Apps(AppsCommand::Create {
             name,
             callbacks,
@@ -107,6 +124,7 @@ async fn run(
             alg,
             backchannel_logout_uri,
             post_logout_redirect_uri,
+            require_mfa,
             output,
         }) => {
             let options = authify_core::apps::AppOptions {
@@ -123,6 +141,9 @@ async fn run(
                 post_logout_redirect_uri: post_logout_redirect_uri.clone(),
             };
             let (app, secret) = apps::create(db, actor, name, callbacks, &options, now).await?;
+            if *require_mfa {
+                apps::set_require_mfa(db, actor, &app.app_id, true, now).await?;
+            }
             if output.json {
                 let mut v = json!({ "app_id": app.app_id, "name": app.name });
                 if let Some(s) = &secret {

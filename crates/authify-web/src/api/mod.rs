@@ -1,6 +1,7 @@
 //! The management API under `/api/v1` (JSON) and the API token exchange at `POST /jwt/token`.
 //!
 //! - [`auth`]: Bearer API tokens → the acting user; query and body parsing after authentication.
+//! - [`factors`]: approver devices and approvals, factor resets, organizations' MFA requirement.
 //! - [`users`], [`orgs`], [`groups`], [`apps`], [`keys`], [`audit`]: thin handlers over
 //!   `authify_core::manage`, which holds every permission rule.
 //!
@@ -16,6 +17,7 @@ use crate::error::{method_not_allowed, not_found};
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod factors;
 pub mod groups;
 pub mod keys;
 pub mod orgs;
@@ -72,6 +74,11 @@ macro_rules! api_routes {
 api_routes! {
     "/openapi.json" => { GET => get_openapi },
     "/me" => { GET => users::get_me, PATCH => users::patch_me },
+    "/me/approvers" => { POST => factors::register },
+    "/me/approvals" => { GET => factors::list },
+    "/me/approvals/{id}" => { POST => factors::decide },
+    "/users/{uid}/factors" => { DELETE => factors::reset },
+    "/organizations/{oid}/mfa" => { GET => factors::get_org, PUT => factors::put_org },
     "/users" => { GET => users::list, POST => users::create },
     "/users/{uid}" => { GET => users::get, PATCH => users::patch },
     "/organizations" => { GET => orgs::list, POST => orgs::create },

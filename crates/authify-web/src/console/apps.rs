@@ -27,6 +27,7 @@ struct AppPage {
     app: AppInfo,
     callbacks_text: String,
     form: OptionsForm,
+    require_mfa: bool,
 }
 
 /// What the options form shows as chosen.
@@ -187,7 +188,9 @@ async fn app_page(
 ) -> Result<HttpResponse, WebError> {
     let c = enter!(state, req, "apps");
     let app = apps::get(state.db(), &c.actor, app_id).await?;
+    let require_mfa = apps::requires_mfa(state.db(), &c.actor, app_id).await?;
     let view = AppPage {
+        require_mfa,
         callbacks_text: app.callbacks.join("\n"),
         form: OptionsForm::of(&app),
         app,
@@ -230,6 +233,10 @@ async fn update(
         state.now(),
     )
     .await?;
+    let require_mfa = ActionForm::yes(&form.require_mfa);
+    if require_mfa != apps::requires_mfa(state.db(), &c.actor, app_id).await? {
+        apps::set_require_mfa(state.db(), &c.actor, app_id, require_mfa, state.now()).await?;
+    }
     Ok(see_other(&format!(
         "{}?done=app_updated",
         app_url(&app.app_id)

@@ -49,6 +49,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(form_page("/admin/orgs", orgs::get_orgs, orgs::post_orgs))
         .service(read_only(ORG, orgs::get_org))
         .service(form_action(&format!("{ORG}/rename"), orgs::post_rename))
+        .service(form_action(&format!("{ORG}/mfa"), orgs::post_mfa))
+        .service(form_action(
+            "/admin/users/{uid}/factors/reset",
+            users::post_reset_factors,
+        ))
         .service(form_action(&format!("{ORG}/delete"), orgs::post_delete))
         .service(form_action(&format!("{ORG}/members"), orgs::post_member))
         .service(form_action(

@@ -30,6 +30,7 @@ struct OrgPage {
     next_url: Option<String>,
     groups: Vec<GroupInfo>,
     can_delete: bool,
+    require_mfa: bool,
 }
 
 /// Query of an organization's page.
@@ -135,7 +136,9 @@ async fn org_page(
     };
     let members = orgs::members(state.db(), &c.actor, oid, None, page).await?;
     let groups = groups::list(state.db(), &c.actor, oid).await?;
+    let require_mfa = orgs::requires_mfa(state.db(), &c.actor, oid).await?;
     let view = OrgPage {
+        require_mfa,
         next_url: members.next_cursor.as_deref().map(|cur| {
             link(
                 &format!("/admin/orgs/{}", enc(oid)),
@@ -172,6 +175,26 @@ async fn rename(
     let name = ActionForm::text(&form.name);
     orgs::rename(state.db(), &c.actor, oid, name, state.now()).await?;
     Ok(see_other(&org_url(oid, "org_renamed")))
+}
+
+/// `POST /admin/orgs/{oid}/mfa`: `value=yes` requires a second factor of the members.
+pub async fn post_mfa(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    oid: web::Path<String>,
+    Checked(form): Checked<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    let c = enter!(state.get_ref(), &req, "orgs");
+    let value = ActionForm::yes(&form.value);
+    orgs::set_require_mfa(state.db(), &c.actor, &oid, value, state.now()).await?;
+    Ok(see_other(&org_url(
+        &oid,
+        if value {
+            "mfa_required"
+        } else {
+            "mfa_optional"
+        },
+    )))
 }
 
 /// `POST /admin/orgs/{oid}/delete` (confirmed).

@@ -190,6 +190,8 @@ pub struct ActionForm {
     pub backchannel_logout_uri: Option<String>,
     /// An application's post-logout redirect URI.
     pub post_logout_redirect_uri: Option<String>,
+    /// A checkbox: `yes` when sign-ins (to an app) need a second factor.
+    pub require_mfa: Option<String>,
 }
 
 impl ActionForm {
@@ -234,6 +236,14 @@ pub fn notice(done: Option<&str>) -> Option<&'static str> {
         "password_changed" => "Your password was changed. Your other sessions were signed out.",
         "api_key_revoked" => "The API key was revoked.",
         "org_left" => "You left the organization.",
+        "factor_added" => "The second factor was added.",
+        "factor_removed" => "The second factor was removed.",
+        "factors_reset" => "Every second factor of the user was removed; they were told by e-mail.",
+        "device_added" => "This browser now approves your sign-ins.",
+        "approved" => "Approved: the other browser is signing in.",
+        "denied" => "Denied: nothing was signed in.",
+        "mfa_required" => "Members now need a second factor to sign in.",
+        "mfa_optional" => "A second factor is no longer required by this organization.",
         _ => return None,
     })
 }

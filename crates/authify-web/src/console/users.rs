@@ -31,6 +31,16 @@ struct UsersPage {
     users: Vec<UserInfo>,
     self_uid: String,
     next_url: Option<String>,
+    failing_webhooks: Vec<FailingWebhook>,
+}
+
+/// A webhook failing several times in a row, shown above the users.
+#[derive(Serialize)]
+struct FailingWebhook {
+    name: String,
+    failures: i32,
+    last_error: String,
+    since: String,
 }
 
 /// `GET /admin`: the first section the actor may open.
@@ -75,7 +85,18 @@ async fn users_page(
         ..UserFilter::default()
     };
     let found = users::list(state.db(), &c.actor, filter, page).await?;
+    let failing_webhooks = authify_core::notify::failing_webhooks(state.db())
+        .await?
+        .into_iter()
+        .map(|w| FailingWebhook {
+            name: w.name,
+            failures: w.failures,
+            last_error: w.last_error.unwrap_or_default(),
+            since: w.updated_at.format("%Y-%m-%d %H:%M").to_string(),
+        })
+        .collect();
     let view = UsersPage {
+        failing_webhooks,
         next_url: found
             .next_cursor
             .as_deref()
@@ -169,4 +190,37 @@ async fn set_admin(
         "admin_revoked"
     };
     Ok(see_other(&format!("/admin/users?done={done}")))
+}
+
+/// `POST /admin/users/{uid}/factors/reset` (confirmed): removes every second factor.
+pub async fn post_reset_factors(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    uid: web::Path<String>,
+    Checked(form): Checked<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    let c = enter!(state.get_ref(), &req, "users");
+    if !form.confirmed() {
+        let user = users::get(state.db(), &c.actor, &uid).await?;
+        return c.frame.confirm(
+            state.get_ref(),
+            &Confirm {
+                heading: format!("Reset the second factors of {}?", user.email),
+                message: "Every authenticator app, phone, e-mail code, approver device and recovery code of this user is removed; they sign in with their password alone until they set up a new factor, and are told by e-mail. Do this only once you are sure who asked.".into(),
+                action: format!("/admin/users/{}/factors/reset", enc(&uid)),
+                fields: vec![],
+                button: "Reset second factors",
+                cancel_url: "/admin/users".into(),
+            },
+        );
+    }
+    users::reset_factors(
+        state.db(),
+        &c.actor,
+        &uid,
+        &state.authn().mfa().notifier,
+        state.now(),
+    )
+    .await?;
+    Ok(see_other("/admin/users?done=factors_reset"))
 }

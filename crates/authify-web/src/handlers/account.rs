@@ -43,8 +43,13 @@ pub async fn get_account(
     )
     .await?;
     let grants = authify_core::oidc::grants::list(state.db(), &actor.user).await?;
+    let mfa = state
+        .authn()
+        .factors(&actor.user, cookies.device.clone())
+        .await?;
     let user = &actor.user;
     let view = AccountView {
+        mfa,
         sessions,
         grants,
         console,

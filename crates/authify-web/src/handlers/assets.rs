@@ -1,9 +1,9 @@
-//! The stylesheet and logo, compiled into the binary.
+//! The stylesheet, logo and the approval page's script, compiled into the binary.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
-use crate::templates::{LOGO, STYLESHEET};
+use crate::templates::{APPROVAL_SCRIPT, LOGO, STYLESHEET};
 
 const CACHE: &str = "public, max-age=3600";
 
@@ -21,4 +21,12 @@ pub async fn get_logo() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, CACHE))
         .content_type("image/svg+xml")
         .body(LOGO)
+}
+
+/// `GET /static/js/approval.js`: the polling script of the push-approval waiting page.
+pub async fn get_approval_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, CACHE))
+        .content_type("text/javascript; charset=utf-8")
+        .body(APPROVAL_SCRIPT)
 }

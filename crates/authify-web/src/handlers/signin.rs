@@ -26,6 +26,7 @@ pub struct FlowQuery {
     state: Option<String>,
     response_type: Option<String>,
     signed_out: Option<String>,
+    ended: Option<String>,
 }
 
 /// The sign-in form. Every field is optional so a tampered form reaches the CSRF check and gets a
@@ -71,6 +72,10 @@ impl From<AuthnError> for WebError {
             AuthnError::BadRequest(message) => WebError::BadRequest {
                 heading: "This sign-in request is not valid",
                 message: format!("{message} Nothing was signed in or sent to the application."),
+            },
+            AuthnError::NoFlow => WebError::BadRequest {
+                heading: "This sign-in has expired",
+                message: "No sign-in is waiting in this browser. Sign in again.".into(),
             },
             AuthnError::NoConsent => WebError::BadRequest {
                 heading: "This request has expired",
@@ -208,7 +213,7 @@ fn show_signup(
 
 /// Signed in: the new session cookie, the flow cookie gone (unless the flow waits for consent),
 /// on to the return.
-fn signed_in(state: &AppState, done: Completion) -> Result<HttpResponse, WebError> {
+pub(crate) fn signed_in(state: &AppState, done: Completion) -> Result<HttpResponse, WebError> {
     let names = state.cookies();
     let mut res = see_other(&done.location);
     res.add_cookie(&names.session_cookie(done.session, done.max_age))
@@ -220,9 +225,21 @@ fn signed_in(state: &AppState, done: Completion) -> Result<HttpResponse, WebErro
     Ok(res)
 }
 
-fn pending() -> WebError {
-    // No step after the password exists yet; a policy that asks for one is a configuration error.
-    WebError::internal("the sign-in policy requires a factor this server does not offer")
+/// More is required after the first factor: on to the second-factor step, or to enrolment.
+fn pending(
+    state: &AppState,
+    flow: &FlowCookie,
+    required: &[String],
+) -> Result<HttpResponse, WebError> {
+    let next = if required
+        .iter()
+        .any(|r| r == authify_core::mfa::PENDING_ENROL)
+    {
+        "/login/enrol"
+    } else {
+        "/login/factor"
+    };
+    with_flow(state, see_other(next), flow)
 }
 
 /// The engine's answer to opening a form page for `request`.
@@ -267,7 +284,17 @@ async fn login_page(
         Opened::Returned { location } => Ok(see_other(&location)),
         Opened::Form(form) => {
             let shown = Shown {
-                notice: q.signed_out.map(|_| "You have been signed out.".to_owned()),
+                notice: match (q.signed_out, q.ended.as_deref()) {
+                    (Some(_), _) => Some("You have been signed out.".to_owned()),
+                    (None, Some("failures")) => Some(
+                        "Too many wrong codes: that sign-in attempt has ended. Sign in again."
+                            .to_owned(),
+                    ),
+                    (None, Some(_)) => {
+                        Some("That sign-in attempt has expired. Sign in again.".to_owned())
+                    }
+                    (None, None) => None,
+                },
                 ..Shown::default()
             };
             show_login(state, &form, &request, shown, StatusCode::OK)
@@ -306,7 +333,7 @@ async fn login_submit(
         .await?;
     match progress {
         Progress::Done(done) => signed_in(state, done),
-        Progress::Pending { .. } => Err(pending()),
+        Progress::Pending { flow, required } => pending(state, &flow, &required),
         Progress::Refused { reason, form } => {
             let (message, status) = match reason {
                 Refusal::Disabled => (
@@ -388,7 +415,7 @@ async fn signup_submit(
         .await?;
     match progress {
         Progress::Done(done) => signed_in(state, done),
-        Progress::Pending { .. } => Err(pending()),
+        Progress::Pending { flow, required } => pending(state, &flow, &required),
         Progress::Refused { reason, form } => {
             let (message, status) = match reason {
                 Refusal::EmailTaken => (

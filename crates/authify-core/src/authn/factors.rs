@@ -1,0 +1,713 @@
+//! A user's own second factors, from `/account` and `/api/v1/me`: enrol TOTP, a phone for SMS
+//! codes, e-mail codes, approver devices; remove them and renew recovery codes after
+//! re-entering the password; answer push approval requests from a registered device. Every
+//! change is audited in its transaction and the user is mailed when a factor is added or
+//! removed. Recovery codes are made, and returned once, with the first factor.
+
+use authify_domain::Password;
+use authify_store::factors::{self as store, NewFactor};
+use authify_store::models::{ApprovalRequest, Factor, User};
+use authify_store::{DbConnection, transaction};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Authn, Client};
+use crate::error::AdminError;
+use crate::manage::Actor;
+use crate::mfa::MfaConfig;
+use crate::mfa::codes::{self, CODE_TRIES, CODE_TTL_SECS};
+use crate::mfa::phone::Phone;
+use crate::mfa::totp::{Enrolment, TotpSecret};
+use crate::notify::Notice;
+use crate::{db_time, random};
+
+/// A factor on the account page.
+#[derive(Debug, Clone, Serialize)]
+pub struct FactorView {
+    /// Row id (for removal).
+    pub id: i64,
+    /// `totp`, `sms`, `email`, `approver`.
+    pub kind: String,
+    /// In words.
+    pub label: String,
+    /// Added on.
+    pub created: String,
+    /// This browser is this approver device.
+    pub this_device: bool,
+}
+
+/// The account's second factors.
+#[derive(Debug, Clone, Serialize)]
+pub struct FactorsView {
+    /// Confirmed factors.
+    pub factors: Vec<FactorView>,
+    /// Unused recovery codes.
+    pub recovery_left: i64,
+    /// Has an authenticator app.
+    pub has_totp: bool,
+    /// Has e-mail codes.
+    pub has_email: bool,
+    /// This browser approves sign-ins.
+    pub this_device: bool,
+    /// Phones may be added (an SMS gateway is configured).
+    pub sms_enabled: bool,
+}
+
+/// A pending approval request, for the approver.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalView {
+    /// Id in URLs.
+    pub id: String,
+    /// The application being signed in to.
+    pub app: Option<String>,
+    /// The requesting browser's address.
+    pub ip: Option<String>,
+    /// The requesting browser's user agent.
+    pub user_agent: Option<String>,
+    /// When (UTC, `YYYY-MM-DD HH:MM:SS`).
+    pub created: String,
+    /// Unix time it expires.
+    pub expires_at: i64,
+    /// The three numbers to choose from.
+    pub choices: Vec<i32>,
+}
+
+/// What became of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Approved with the right number.
+    Approved,
+    /// Denied, or approved with a wrong number (which denies).
+    Denied,
+}
+
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "totp" => "Authenticator app",
+        "sms" => "Text message",
+        "email" => "E-mail codes",
+        _ => "Approver device",
+    }
+}
+
+fn factor_mail(user: &User, added: bool, what: &str) -> Notice {
+    let (subject, verb) = if added {
+        ("A second factor was added to your account", "added")
+    } else {
+        ("A second factor was removed from your account", "removed")
+    };
+    Notice::Mail {
+        to: user.email.clone(),
+        subject: subject.to_owned(),
+        text: format!(
+            "Hello {},\n\nThis second factor was {verb} on your Authify account: {what}.\n\nIf this was not you, sign in, change your password and review your second factors at once, or ask your administrator to reset them.\n",
+            user.name
+        ),
+    }
+}
+
+/// The user's unconfirmed TOTP enrolment, made when there is none. A confirmed one must be
+/// removed first.
+pub(crate) fn pending_totp(
+    conn: &mut DbConnection,
+    mfa: &MfaConfig,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<Enrolment, AdminError> {
+    let factors = store::list_factors(conn, user.id)?;
+    if factors.iter().any(|f| f.kind == "totp" && f.confirmed) {
+        return Err(AdminError::Conflict(
+            "an authenticator app is already set up; remove it first to set up another".into(),
+        ));
+    }
+    let secret = match factors.iter().find(|f| f.kind == "totp") {
+        Some(f) => TotpSecret::open(
+            &mfa.master,
+            f.secret.as_deref().unwrap_or_default(),
+            user.id,
+        )
+        .map_err(|e| AdminError::Internal(e.to_string()))?,
+        None => {
+            let secret = TotpSecret::generate()?;
+            let sealed = secret
+                .seal(&mfa.master, user.id)
+                .map_err(|e| AdminError::Internal(e.to_string()))?;
+            store::insert_factor(
+                conn,
+                &NewFactor {
+                    user_id: user.id,
+                    kind: "totp",
+                    label: kind_label("totp"),
+                    secret: Some(&sealed),
+                    phone: None,
+                    device_hash: None,
+                    confirmed: false,
+                    created_at: db_time(now),
+                },
+            )?;
+            secret
+        }
+    };
+    secret
+        .enrolment(&mfa.totp_issuer, &user.email)
+        .map_err(AdminError::Internal)
+}
+
+/// Whether the user has no confirmed factor yet.
+fn first_factor(conn: &mut DbConnection, user_id: i64) -> Result<bool, AdminError> {
+    Ok(!store::list_factors(conn, user_id)?
+        .iter()
+        .any(|f| f.confirmed))
+}
+
+/// New recovery codes for the user, stored hashed; returned once.
+fn renew_recovery(conn: &mut DbConnection, user_id: i64) -> Result<Vec<String>, AdminError> {
+    let fresh = codes::recovery_codes()?;
+    let binding = codes::recovery_binding(user_id);
+    let hashes: Vec<String> = fresh.iter().map(|c| codes::hash(&binding, c)).collect();
+    store::replace_recovery_codes(conn, user_id, &hashes)?;
+    Ok(fresh)
+}
+
+/// Confirms a factor; returns the recovery codes when it is the first.
+fn activate(
+    conn: &mut DbConnection,
+    user: &User,
+    factor: &Factor,
+    client: &Client,
+    mfa: &MfaConfig,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, AdminError> {
+    let first = first_factor(conn, user.id)?;
+    store::confirm_factor(conn, factor.id)?;
+    let codes = if first {
+        renew_recovery(conn, user.id)?
+    } else {
+        Vec::new()
+    };
+    crate::manage::audit::Entry::new("factor.add", db_time(now))
+        .by_user(user)
+        .ip(client.ip.as_deref())
+        .target("user", &user.public_id, &user.email)
+        .details(serde_json::json!({ "kind": factor.kind, "label": factor.label }))
+        .record(conn)?;
+    mfa.notifier.send(factor_mail(user, true, &factor.label));
+    Ok(codes)
+}
+
+/// Confirms the pending TOTP enrolment with a code. `None`: wrong code. `Some(codes)`: active,
+/// with the recovery codes when it is the first factor (else empty).
+pub(crate) fn confirm_totp(
+    conn: &mut DbConnection,
+    mfa: &MfaConfig,
+    user: &User,
+    code: &str,
+    client: &Client,
+    now: DateTime<Utc>,
+) -> Result<Option<Vec<String>>, AdminError> {
+    let Some(factor) = store::list_factors(conn, user.id)?
+        .into_iter()
+        .find(|f| f.kind == "totp" && !f.confirmed)
+    else {
+        return Err(AdminError::NotFound(
+            "no authenticator app is being set up; start again".into(),
+        ));
+    };
+    let secret = TotpSecret::open(
+        &mfa.master,
+        factor.secret.as_deref().unwrap_or_default(),
+        user.id,
+    )
+    .map_err(|e| AdminError::Internal(e.to_string()))?;
+    let Some(step) = secret.check(code, now.timestamp()) else {
+        return Ok(None);
+    };
+    store::advance_step(conn, factor.id, step)?;
+    activate(conn, user, &factor, client, mfa, now).map(Some)
+}
+
+impl Authn {
+    fn own(actor: &Actor) -> Result<(), AdminError> {
+        actor.can_write()?;
+        actor.own_account()
+    }
+
+    /// Checks the password before a removal or renewal (throttled like a sign-in).
+    async fn reconfirm(
+        &self,
+        actor: &Actor,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AdminError> {
+        if self
+            .confirm_password(&actor.user, Password::attempt(password))
+            .await?
+        {
+            return Ok(());
+        }
+        actor
+            .entry("factor.confirm", db_time(now))
+            .failed()
+            .save(&self.db)
+            .await;
+        Err(AdminError::WrongPassword)
+    }
+
+    /// The account's factors; `device` is this browser's approver token.
+    pub async fn factors(
+        &self,
+        user: &User,
+        device: Option<String>,
+    ) -> Result<FactorsView, AdminError> {
+        let id = user.id;
+        let device = device.map(|d| crate::sessions::token_hash(&d));
+        let sms_enabled = self.inner.mfa.sms;
+        self.db
+            .run_quick(move |conn| {
+                let all = store::list_factors(conn, id)?;
+                let left = store::count_recovery_codes(conn, id)?;
+                let factors: Vec<FactorView> = all
+                    .iter()
+                    .filter(|f| f.confirmed)
+                    .map(|f| FactorView {
+                        id: f.id,
+                        kind: f.kind.clone(),
+                        label: match f.kind.as_str() {
+                            "sms" => format!(
+                                "Text message to {}",
+                                Phone::masked(f.phone.as_deref().unwrap_or_default())
+                            ),
+                            "totp" | "email" => kind_label(&f.kind).to_owned(),
+                            _ => format!("Approver device: {}", f.label),
+                        },
+                        created: f.created_at.format("%Y-%m-%d").to_string(),
+                        this_device: device.is_some() && f.device_hash == device,
+                    })
+                    .collect();
+                Ok(FactorsView {
+                    has_totp: factors.iter().any(|f| f.kind == "totp"),
+                    has_email: factors.iter().any(|f| f.kind == "email"),
+                    this_device: factors.iter().any(|f| f.this_device),
+                    factors,
+                    recovery_left: left,
+                    sms_enabled,
+                })
+            })
+            .await
+    }
+
+    /// Starts (or shows again) the TOTP enrolment of the account.
+    pub async fn totp_enrolment(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Enrolment, AdminError> {
+        Self::own(actor)?;
+        let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
+        self.db
+            .run(move |conn| transaction(conn, |conn| pending_totp(conn, &mfa, &user, now)))
+            .await
+    }
+
+    /// Confirms the TOTP enrolment with a code; returns the recovery codes when it is the
+    /// first factor (else empty).
+    pub async fn totp_confirm(
+        &self,
+        actor: &Actor,
+        code: String,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, AdminError> {
+        Self::own(actor)?;
+        self.throttle()
+            .attempt(&actor.user.email)
+            .map_err(AdminError::Throttled)?;
+        let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    confirm_totp(conn, &mfa, &user, &code, &client, now)
+                })
+            })
+            .await?
+            .ok_or_else(|| {
+                AdminError::Invalid(
+                    "that code is not correct; check the time on your device and try again".into(),
+                )
+            })
+    }
+
+    /// Adds a phone for SMS codes (unconfirmed) and sends it a code.
+    pub async fn phone_start(
+        &self,
+        actor: &Actor,
+        raw: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, AdminError> {
+        Self::own(actor)?;
+        if !self.inner.mfa.sms {
+            return Err(AdminError::Conflict(
+                "this Authify has no SMS gateway (AUTHIFY_SMS_WEBHOOK_URL); use an authenticator app".into(),
+            ));
+        }
+        let phone = Phone::parse(raw).map_err(AdminError::Invalid)?;
+        let (notifier, user) = (self.inner.mfa.notifier.clone(), actor.user.clone());
+        let code = codes::six_digits()?;
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    store::delete_unconfirmed(conn, user.id, "sms")?;
+                    if store::list_factors(conn, user.id)?.iter().any(|f| f.kind == "sms") {
+                        return Err(AdminError::Conflict(
+                            "a phone is already set up; remove it first to use another".into(),
+                        ));
+                    }
+                    let id = store::insert_factor(
+                        conn,
+                        &NewFactor {
+                            user_id: user.id,
+                            kind: "sms",
+                            label: phone.as_str(),
+                            secret: None,
+                            phone: Some(phone.as_str()),
+                            device_hash: None,
+                            confirmed: false,
+                            created_at: db_time(now),
+                        },
+                    )?;
+                    store::insert_challenge(
+                        conn,
+                        None,
+                        id,
+                        &codes::hash(&format!("factor:{id}"), &code),
+                        db_time(now),
+                        db_time(now + chrono::Duration::seconds(CODE_TTL_SECS)),
+                    )?;
+                    notifier.send(Notice::Sms {
+                        to: phone.as_str().to_owned(),
+                        message: format!("Your Authify code to add this phone is {code}. It expires in 5 minutes."),
+                    });
+                    Ok(Phone::masked(phone.as_str()))
+                })
+            })
+            .await
+    }
+
+    /// Confirms the phone with the code it received; returns recovery codes when it is the
+    /// first factor.
+    pub async fn phone_confirm(
+        &self,
+        actor: &Actor,
+        code: String,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, AdminError> {
+        Self::own(actor)?;
+        self.throttle()
+            .attempt(&actor.user.email)
+            .map_err(AdminError::Throttled)?;
+        let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let factor = store::list_factors(conn, user.id)?
+                        .into_iter()
+                        .find(|f| f.kind == "sms" && !f.confirmed)
+                        .ok_or_else(|| {
+                            AdminError::NotFound("no phone is being added; start again".into())
+                        })?;
+                    let challenge =
+                        store::find_challenge(conn, None, Some(factor.id), db_time(now))?
+                            .ok_or_else(|| {
+                                AdminError::Invalid(
+                                    "the code has expired; add the phone again for a new one"
+                                        .into(),
+                                )
+                            })?;
+                    if !codes::matches(
+                        &format!("factor:{}", factor.id),
+                        &code,
+                        &challenge.code_hash,
+                    ) {
+                        if store::count_challenge_try(conn, challenge.id)? >= CODE_TRIES {
+                            store::delete_challenge(conn, challenge.id)?;
+                        }
+                        return Ok(None);
+                    }
+                    store::delete_challenge(conn, challenge.id)?;
+                    activate(conn, &user, &factor, &client, &mfa, now).map(Some)
+                })
+            })
+            .await?
+            .ok_or_else(|| AdminError::Invalid("that code is not correct".into()))
+    }
+
+    /// Turns on codes by e-mail (to the account's address), after the password.
+    pub async fn email_factor(
+        &self,
+        actor: &Actor,
+        password: &str,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, AdminError> {
+        Self::own(actor)?;
+        self.reconfirm(actor, password, now).await?;
+        let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    if store::list_factors(conn, user.id)?
+                        .iter()
+                        .any(|f| f.kind == "email")
+                    {
+                        return Err(AdminError::Conflict("e-mail codes are already on".into()));
+                    }
+                    let id = store::insert_factor(
+                        conn,
+                        &NewFactor {
+                            user_id: user.id,
+                            kind: "email",
+                            label: &user.email,
+                            secret: None,
+                            phone: None,
+                            device_hash: None,
+                            confirmed: false,
+                            created_at: db_time(now),
+                        },
+                    )?;
+                    let factor = store::find_factor(conn, user.id, id)?
+                        .ok_or_else(|| AdminError::Internal("factor vanished".into()))?;
+                    activate(conn, &user, &factor, &client, &mfa, now)
+                })
+            })
+            .await
+    }
+
+    /// Makes this browser (or a phone app) an approver device; returns its token (kept in a
+    /// cookie or by the app) and the recovery codes when it is the first factor.
+    pub async fn register_device(
+        &self,
+        actor: &Actor,
+        label: &str,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Vec<String>), AdminError> {
+        Self::own(actor)?;
+        let token = random::token::<32>()?;
+        let hash = crate::sessions::token_hash(&token);
+        let label: String = label
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(120)
+            .collect();
+        let label = if label.trim().is_empty() {
+            "Device".to_owned()
+        } else {
+            label
+        };
+        let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let id = store::insert_factor(
+                        conn,
+                        &NewFactor {
+                            user_id: user.id,
+                            kind: "approver",
+                            label: &label,
+                            secret: None,
+                            phone: None,
+                            device_hash: Some(&hash),
+                            confirmed: false,
+                            created_at: db_time(now),
+                        },
+                    )?;
+                    let factor = store::find_factor(conn, user.id, id)?
+                        .ok_or_else(|| AdminError::Internal("factor vanished".into()))?;
+                    let codes = activate(conn, &user, &factor, &client, &mfa, now)?;
+                    Ok((token, codes))
+                })
+            })
+            .await
+    }
+
+    /// Removes a factor, after the password. Removing the last one also removes the recovery
+    /// codes.
+    pub async fn remove_factor(
+        &self,
+        actor: &Actor,
+        id: i64,
+        password: &str,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<(), AdminError> {
+        Self::own(actor)?;
+        self.reconfirm(actor, password, now).await?;
+        let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let factor = store::find_factor(conn, user.id, id)?
+                        .ok_or_else(|| AdminError::NotFound("no such factor".into()))?;
+                    store::delete_factor(conn, user.id, id)?;
+                    if first_factor(conn, user.id)? {
+                        store::delete_all(conn, user.id)?;
+                    }
+                    crate::manage::audit::Entry::new("factor.remove", db_time(now))
+                        .by_user(&user)
+                        .ip(client.ip.as_deref())
+                        .target("user", &user.public_id, &user.email)
+                        .details(serde_json::json!({ "kind": factor.kind, "label": factor.label }))
+                        .record(conn)?;
+                    mfa.notifier.send(factor_mail(&user, false, &factor.label));
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// New recovery codes (the old ones stop working), after the password.
+    pub async fn renew_recovery_codes(
+        &self,
+        actor: &Actor,
+        password: &str,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, AdminError> {
+        Self::own(actor)?;
+        self.reconfirm(actor, password, now).await?;
+        let user = actor.user.clone();
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    if first_factor(conn, user.id)? {
+                        return Err(AdminError::Conflict(
+                            "recovery codes come with a second factor; add one first".into(),
+                        ));
+                    }
+                    let codes = renew_recovery(conn, user.id)?;
+                    crate::manage::audit::Entry::new("factor.recovery_codes", db_time(now))
+                        .by_user(&user)
+                        .ip(client.ip.as_deref())
+                        .target("user", &user.public_id, &user.email)
+                        .record(conn)?;
+                    Ok(codes)
+                })
+            })
+            .await
+    }
+
+    /// The user's pending approval requests.
+    pub async fn approvals(
+        &self,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ApprovalView>, AdminError> {
+        let id = user.id;
+        self.db
+            .run_quick(move |conn| {
+                Ok(store::list_pending_approvals(conn, id, db_time(now))?
+                    .into_iter()
+                    .map(view_of)
+                    .collect())
+            })
+            .await
+    }
+
+    /// Answers an approval request from an approver device. The device must be the user's own
+    /// and the request theirs; approving with a number other than the one the requesting
+    /// browser shows denies it. Single use: a request answered, expired or spent is not found.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn decide(
+        &self,
+        actor: &Actor,
+        device: Option<String>,
+        request_id: &str,
+        approve: bool,
+        number: Option<i32>,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, AdminError> {
+        Self::own(actor)?;
+        let device = device.map(|d| crate::sessions::token_hash(&d));
+        let (user, request_id) = (actor.user.clone(), request_id.to_owned());
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    // SECURITY: only a registered device of this very user may answer.
+                    let device = match device {
+                        Some(h) => store::find_device(conn, &h)?,
+                        None => None,
+                    }
+                    .filter(|d| d.user_id == user.id)
+                    .ok_or_else(|| {
+                        AdminError::Forbidden(
+                            "this browser or app is not one of your approver devices".into(),
+                        )
+                    })?;
+                    let request = store::find_approval(conn, &request_id)?
+                        .filter(|r| r.user_id == user.id)
+                        .ok_or_else(|| {
+                            AdminError::NotFound("no such approval request is waiting".into())
+                        })?;
+                    // SECURITY: number matching: approving without reading the requesting
+                    // screen (push fatigue) fails.
+                    let decision = if approve && number == Some(request.number) {
+                        Decision::Approved
+                    } else {
+                        Decision::Denied
+                    };
+                    let to = match decision {
+                        Decision::Approved => "approved",
+                        Decision::Denied => "denied",
+                    };
+                    if !store::move_approval(
+                        conn,
+                        request.id,
+                        "pending",
+                        to,
+                        Some(device.id),
+                        db_time(now),
+                    )? {
+                        return Err(AdminError::NotFound(
+                            "no such approval request is waiting".into(),
+                        ));
+                    }
+                    let entry = crate::manage::audit::Entry::new("signin.approval", db_time(now))
+                        .by_user(&user)
+                        .ip(client.ip.as_deref())
+                        .details(serde_json::json!({
+                            "request": request.public_id,
+                            "decision": to,
+                            "wrong_number": approve && decision == Decision::Denied,
+                            "device": device.label,
+                        }));
+                    let entry = if decision == Decision::Denied {
+                        entry.failed()
+                    } else {
+                        entry
+                    };
+                    entry.record(conn)?;
+                    Ok(decision)
+                })
+            })
+            .await
+    }
+}
+
+fn view_of(r: ApprovalRequest) -> ApprovalView {
+    ApprovalView {
+        id: r.public_id,
+        app: r.app_name,
+        ip: r.ip,
+        user_agent: r.user_agent,
+        created: r.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        expires_at: r.expires_at.and_utc().timestamp(),
+        choices: r
+            .choices
+            .split_whitespace()
+            .filter_map(|c| c.parse().ok())
+            .collect(),
+    }
+}

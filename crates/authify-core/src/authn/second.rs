@@ -1,0 +1,701 @@
+//! Second-factor steps of a sign-in. After the password, a flow that still needs a factor waits
+//! with `pending = mfa` (or `enrol` when policy requires a factor the user does not have); these
+//! steps satisfy it and, only then, the last step creates the session ([`super::complete`]).
+//!
+//! - a code: TOTP (each time step once per user), a code sent by SMS or e-mail (5 minutes, 5
+//!   tries), or a recovery code (single use);
+//! - push approval: a request with a two-digit number the approver must pick (number matching),
+//!   2 minutes, single use;
+//! - enrolment inside the flow (TOTP), then the recovery codes, then on.
+//!
+//! Wrong codes count toward the per-account throttle, and 5 in one attempt end it.
+
+use std::sync::Arc;
+
+use authify_jwt::Keyring;
+use authify_store::factors::{self as store, NewApproval};
+use authify_store::models::{Factor, User};
+use authify_store::{DbConnection, StoreError, flows, transaction, users};
+use chrono::{DateTime, Utc};
+
+use super::complete::{Finish, complete};
+use super::flow::Flow;
+use super::{Authn, AuthnError, Client, Completion, Cookies, Return, csrf};
+use crate::manage::audit::Entry;
+use crate::mfa::codes::{self, APPROVAL_TTL_SECS, CODE_TRIES, CODE_TTL_SECS};
+use crate::mfa::phone::Phone;
+use crate::mfa::totp::{Enrolment, TotpSecret};
+use crate::mfa::{
+    AMR_MFA, MAX_FAILURES, Method, MfaMode, PENDING_CONTINUE, PENDING_ENROL, PENDING_FACTOR,
+};
+use crate::notify::Notice;
+use crate::{db_time, random};
+
+/// What a user identified by a first factor still needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Nothing: sign in.
+    Nothing,
+    /// This browser is the user's approver device: the second factor is satisfied.
+    DeviceSatisfied,
+    /// A second factor.
+    Factor,
+    /// Policy requires a factor and the user has none: enrol one.
+    Enrol,
+}
+
+/// The application a return signs in to, by client id.
+fn app_of(ret: &Return) -> Option<&str> {
+    match ret {
+        Return::Account => None,
+        Return::Legacy { app_id, .. } => Some(app_id),
+        Return::Authorize(a) => Some(&a.app_id),
+    }
+}
+
+/// Decides what `user` needs after the first factor: their factors, the device cookie, and the
+/// policy (`AUTHIFY_MFA`, their organizations, the application).
+pub(crate) fn need(
+    conn: &mut DbConnection,
+    user: &User,
+    ret: &Return,
+    mode: MfaMode,
+    device: Option<&str>,
+) -> Result<Need, StoreError> {
+    let factors: Vec<Factor> = store::list_factors(conn, user.id)?
+        .into_iter()
+        .filter(|f| f.confirmed)
+        .collect();
+    if !factors.is_empty() {
+        // SECURITY: only a device registered to this very user counts; its token is a secret
+        // kept in an HttpOnly cookie, stored hashed.
+        if let Some(token) = device {
+            let hash = crate::sessions::token_hash(token);
+            if factors
+                .iter()
+                .any(|f| f.device_hash.as_deref() == Some(hash.as_str()))
+            {
+                return Ok(Need::DeviceSatisfied);
+            }
+        }
+        return Ok(Need::Factor);
+    }
+    let required = mode == MfaMode::Required
+        || store::orgs_require_mfa(conn, user.id)?
+        || match app_of(ret) {
+            Some(app) => store::app_requires_mfa(conn, app)?,
+            None => false,
+        };
+    Ok(if required { Need::Enrol } else { Need::Nothing })
+}
+
+/// The methods a user can use, in order of preference.
+fn methods_of(factors: &[Factor], recovery_left: i64) -> Vec<Method> {
+    let mut out: Vec<Method> = Method::ALL
+        .into_iter()
+        .filter(|m| factors.iter().any(|f| f.confirmed && f.kind == m.kind()))
+        .collect();
+    if recovery_left > 0 {
+        out.push(Method::Recovery);
+    }
+    out
+}
+
+/// The second-factor page of a waiting sign-in.
+#[derive(Debug, Clone)]
+pub struct FactorStep {
+    /// Form token (bound to the flow).
+    pub csrf: String,
+    /// The application signed in to.
+    pub app_name: Option<String>,
+    /// The method shown.
+    pub method: Method,
+    /// Every method the user has, in order of preference.
+    pub methods: Vec<Method>,
+    /// Where a code is sent (masked phone, or the address).
+    pub destination: Option<String>,
+    /// A code was sent and is live.
+    pub code_sent: bool,
+}
+
+/// The TOTP enrolment page inside a sign-in (policy requires a factor).
+#[derive(Debug, Clone)]
+pub struct EnrolStep {
+    /// Form token.
+    pub csrf: String,
+    /// The application signed in to.
+    pub app_name: Option<String>,
+    /// URI and secret to show.
+    pub enrolment: Enrolment,
+    /// After the code was confirmed: the recovery codes, shown once.
+    pub recovery_codes: Vec<String>,
+}
+
+/// The answer to a code.
+#[derive(Debug)]
+pub enum StepResult {
+    /// Signed in.
+    Done(Completion),
+    /// The code was wrong (or expired); the page again with this error.
+    Wrong(FactorStep, String),
+    /// Too many wrong codes: the attempt is over.
+    Ended,
+}
+
+/// What the waiting page of a push approval shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalState {
+    /// Waiting: the number to show.
+    Pending {
+        /// Two digits.
+        number: i32,
+        /// Form token (for "use another way").
+        csrf: String,
+    },
+    /// Approved: the browser may continue.
+    Approved,
+    /// Denied on the device, or the wrong number was picked.
+    Denied,
+    /// Not answered in time.
+    Expired,
+}
+
+impl ApprovalState {
+    /// The JSON `status`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            ApprovalState::Pending { .. } => "pending",
+            ApprovalState::Approved => "approved",
+            ApprovalState::Denied => "denied",
+            ApprovalState::Expired => "expired",
+        }
+    }
+}
+
+/// The browser's waiting flow and its user.
+fn waiting(
+    conn: &mut DbConnection,
+    cookie: Option<&str>,
+    pending: &[&str],
+    now: DateTime<Utc>,
+) -> Result<(Flow, User, String), AuthnError> {
+    let token = cookie.filter(|t| t.len() == 43).ok_or(AuthnError::NoFlow)?;
+    let row = flows::find_flow(conn, &crate::sessions::token_hash(token), db_time(now))?
+        .ok_or(AuthnError::NoFlow)?;
+    let flow = Flow::try_from(row)?;
+    let user_id = flow.user_id.ok_or(AuthnError::NoFlow)?;
+    if !flow.pending.iter().any(|p| pending.contains(&p.as_str())) {
+        return Err(AuthnError::NoFlow);
+    }
+    let user = match users::get_user(conn, user_id) {
+        Ok(u) => u,
+        Err(StoreError::NotFound(_)) => return Err(AuthnError::NoFlow),
+        Err(e) => return Err(e.into()),
+    };
+    if user.disabled {
+        return Err(AuthnError::NoFlow);
+    }
+    Ok((flow, user, csrf::token_for(token)))
+}
+
+fn step_view(
+    conn: &mut DbConnection,
+    flow: &Flow,
+    user: &User,
+    csrf: String,
+    wanted: Option<Method>,
+    now: DateTime<Utc>,
+) -> Result<FactorStep, AuthnError> {
+    let factors = store::list_factors(conn, user.id)?;
+    let left = store::count_recovery_codes(conn, user.id)?;
+    let methods = methods_of(&factors, left);
+    let method = wanted
+        .filter(|m| methods.contains(m))
+        .or_else(|| methods.first().copied())
+        .ok_or(AuthnError::NoFlow)?;
+    let factor = factors
+        .iter()
+        .find(|f| f.confirmed && f.kind == method.kind());
+    let destination = match (method, factor) {
+        (Method::Sms, Some(f)) => f.phone.as_deref().map(Phone::masked),
+        (Method::Email, Some(_)) => Some(user.email.clone()),
+        _ => None,
+    };
+    let code_sent = method.sends_code()
+        && store::find_challenge(conn, Some(flow.id), factor.map(|f| f.id), db_time(now))?
+            .is_some();
+    Ok(FactorStep {
+        csrf,
+        app_name: flow.ret.app_name().map(str::to_owned),
+        method,
+        methods,
+        destination,
+        code_sent,
+    })
+}
+
+/// A sent code's message.
+fn code_notice(method: Method, to: &str, code: &str) -> Notice {
+    let text = format!(
+        "Your Authify sign-in code is {code}. It expires in 5 minutes. If you did not try to sign in, change your password."
+    );
+    match method {
+        Method::Sms => Notice::Sms {
+            to: to.to_owned(),
+            message: text,
+        },
+        _ => Notice::Mail {
+            to: to.to_owned(),
+            subject: format!("Your sign-in code: {code}"),
+            text,
+        },
+    }
+}
+
+/// Why a code was refused, for the page.
+const WRONG: &str = "That code is not correct or has expired. Check it and try again.";
+
+impl Authn {
+    /// The second-factor page of this browser's waiting sign-in, showing `wanted` when the user
+    /// has it, else their preferred method.
+    pub async fn factor_step(
+        &self,
+        cookies: Cookies,
+        wanted: Option<Method>,
+        now: DateTime<Utc>,
+    ) -> Result<FactorStep, AuthnError> {
+        self.db
+            .run_quick(move |conn| {
+                let (flow, user, csrf) =
+                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                step_view(conn, &flow, &user, csrf, wanted, now)
+            })
+            .await
+    }
+
+    /// Sends a code by SMS or e-mail for the waiting sign-in (replacing an earlier one).
+    pub async fn send_code(
+        &self,
+        cookies: Cookies,
+        method: Method,
+        now: DateTime<Utc>,
+    ) -> Result<FactorStep, AuthnError> {
+        let notifier = self.inner.mfa.notifier.clone();
+        self.db
+            .run(move |conn| {
+                let (flow, user, csrf) =
+                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                let factor = store::list_factors(conn, user.id)?
+                    .into_iter()
+                    .find(|f| f.confirmed && f.kind == method.kind() && method.sends_code())
+                    .ok_or(AuthnError::NoFlow)?;
+                let to = match method {
+                    Method::Sms => factor.phone.clone().unwrap_or_default(),
+                    _ => user.email.clone(),
+                };
+                let code = random_code()?;
+                let when = db_time(now);
+                store::insert_challenge(
+                    conn,
+                    Some(flow.id),
+                    factor.id,
+                    &codes::hash(&flow_binding(flow.id), &code),
+                    when,
+                    db_time(now + chrono::Duration::seconds(CODE_TTL_SECS)),
+                )?;
+                notifier.send(code_notice(method, &to, &code));
+                step_view(conn, &flow, &user, csrf, Some(method), now)
+            })
+            .await
+    }
+
+    /// Checks a code (TOTP, SMS, e-mail or recovery) for the waiting sign-in; signs in when
+    /// it is right. Throttled per account like a password.
+    pub async fn verify_code(
+        &self,
+        cookies: Cookies,
+        method: Method,
+        code: String,
+        keys: Arc<Keyring>,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<StepResult, AuthnError> {
+        let flow_cookie = cookies.flow.clone();
+        let (flow, user, _) = self
+            .db
+            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
+            .await?;
+        // SECURITY: every code counts toward the account's attempts, like a password (W-13).
+        self.throttle()
+            .attempt(&user.email)
+            .map_err(AuthnError::Throttled)?;
+        let authn = self.clone();
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let right = check_code(conn, &authn, &flow, &user, method, &code, now)?;
+                    if right {
+                        let mut amr = flow.amr.clone();
+                        amr.push(method.amr().to_owned());
+                        amr.push(AMR_MFA.to_owned());
+                        return authn
+                            .finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
+                            .map(StepResult::Done);
+                    }
+                    failed(conn, &user, method, &client, now)?;
+                    let failures = store::count_flow_failure(conn, flow.id)?;
+                    if failures >= MAX_FAILURES {
+                        flows::delete_flow(conn, flow.id)?;
+                        return Ok(StepResult::Ended);
+                    }
+                    let csrf = csrf::token_for(cookies.flow.as_deref().unwrap_or_default());
+                    let step = step_view(conn, &flow, &user, csrf, Some(method), now)?;
+                    Ok(StepResult::Wrong(step, WRONG.to_owned()))
+                })
+            })
+            .await
+    }
+
+    /// Creates a push approval request for the waiting sign-in and queues its wake-up.
+    pub async fn start_push(
+        &self,
+        cookies: Cookies,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthnError> {
+        let notifier = self.inner.mfa.notifier.clone();
+        let (number, choices) = codes::approval_numbers()?;
+        let public_id = random::token::<16>()?;
+        self.db
+            .run(move |conn| {
+                let (flow, user, _) =
+                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                let has_device = store::list_factors(conn, user.id)?
+                    .iter()
+                    .any(|f| f.confirmed && f.kind == Method::Push.kind());
+                if !has_device {
+                    return Err(AuthnError::NoFlow);
+                }
+                let expires = now + chrono::Duration::seconds(APPROVAL_TTL_SECS);
+                let choices_text = choices.map(|c| c.to_string()).join(" ");
+                let app = flow.ret.app_name().map(str::to_owned);
+                store::insert_approval(
+                    conn,
+                    &NewApproval {
+                        public_id: &public_id,
+                        flow_id: Some(flow.id),
+                        user_id: user.id,
+                        app_name: app.as_deref(),
+                        ip: client.ip.as_deref(),
+                        user_agent: client.user_agent.as_deref(),
+                        number,
+                        choices: &choices_text,
+                        status: "pending",
+                        created_at: db_time(now),
+                        expires_at: db_time(expires),
+                    },
+                )?;
+                // The number is not sent: the approver must read it off the requesting screen.
+                notifier.send(Notice::Push {
+                    body: serde_json::json!({
+                        "type": "approval_request",
+                        "id": public_id,
+                        "user": user.public_id,
+                        "app": app,
+                        "ip": client.ip,
+                        "user_agent": client.user_agent,
+                        "created_at": now.timestamp(),
+                        "expires_at": expires.timestamp(),
+                    }),
+                });
+                Ok(())
+            })
+            .await
+    }
+
+    /// Where the waiting sign-in's approval request stands.
+    pub async fn approval_state(
+        &self,
+        cookies: Cookies,
+        now: DateTime<Utc>,
+    ) -> Result<ApprovalState, AuthnError> {
+        self.db
+            .run_quick(move |conn| {
+                let (flow, _, csrf) =
+                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                let request =
+                    store::find_approval_of_flow(conn, flow.id)?.ok_or(AuthnError::NoFlow)?;
+                Ok(state_of(&request, csrf, now))
+            })
+            .await
+    }
+
+    /// Finishes a sign-in whose approval request was approved: spends the approval (single
+    /// use) and signs in. `None` while it is not approved.
+    pub async fn finish_push(
+        &self,
+        cookies: Cookies,
+        keys: Arc<Keyring>,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Completion, ApprovalState>, AuthnError> {
+        let authn = self.clone();
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let (flow, user, csrf) =
+                        waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                    let request =
+                        store::find_approval_of_flow(conn, flow.id)?.ok_or(AuthnError::NoFlow)?;
+                    let state = state_of(&request, csrf, now);
+                    if state != ApprovalState::Approved
+                        || !store::move_approval(
+                            conn,
+                            request.id,
+                            "approved",
+                            "used",
+                            None,
+                            db_time(now),
+                        )?
+                    {
+                        return Ok(Err(state));
+                    }
+                    let mut amr = flow.amr.clone();
+                    amr.push(Method::Push.amr().to_owned());
+                    amr.push(AMR_MFA.to_owned());
+                    authn
+                        .finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
+                        .map(Ok)
+                })
+            })
+            .await
+    }
+
+    /// The TOTP enrolment of a sign-in whose user must enrol (the same secret until confirmed).
+    pub async fn enrol_step(
+        &self,
+        cookies: Cookies,
+        now: DateTime<Utc>,
+    ) -> Result<EnrolStep, AuthnError> {
+        let mfa = self.inner.mfa.clone();
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let (flow, user, csrf) =
+                        waiting(conn, cookies.flow.as_deref(), &[PENDING_ENROL], now)?;
+                    let enrolment = super::factors::pending_totp(conn, &mfa, &user, now)
+                        .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    Ok(EnrolStep {
+                        csrf,
+                        app_name: flow.ret.app_name().map(str::to_owned),
+                        enrolment,
+                        recovery_codes: Vec::new(),
+                    })
+                })
+            })
+            .await
+    }
+
+    /// Confirms the enrolment of a sign-in with a code: the factor is active, the recovery codes
+    /// are made (returned once) and the flow waits for the user to continue. A wrong code
+    /// counts like any other: `Err(Some(why))`, or `Err(None)` when it ended the attempt.
+    pub async fn enrol_confirm(
+        &self,
+        cookies: Cookies,
+        code: String,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Result<EnrolStep, Option<String>>, AuthnError> {
+        let flow_cookie = cookies.flow.clone();
+        let (_, user, _) = self
+            .db
+            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_ENROL], now))
+            .await?;
+        self.throttle()
+            .attempt(&user.email)
+            .map_err(AuthnError::Throttled)?;
+        let mfa = self.inner.mfa.clone();
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let (flow, user, csrf) =
+                        waiting(conn, cookies.flow.as_deref(), &[PENDING_ENROL], now)?;
+                    let enrolment = super::factors::pending_totp(conn, &mfa, &user, now)
+                        .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    let confirmed =
+                        super::factors::confirm_totp(conn, &mfa, &user, &code, &client, now)
+                            .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    let Some(codes) = confirmed else {
+                        if store::count_flow_failure(conn, flow.id)? >= MAX_FAILURES {
+                            flows::delete_flow(conn, flow.id)?;
+                            return Ok(Err(None));
+                        }
+                        return Ok(Err(Some(WRONG.to_owned())));
+                    };
+                    let mut amr = flow.amr.clone();
+                    amr.push(Method::Totp.amr().to_owned());
+                    amr.push(AMR_MFA.to_owned());
+                    flows::update_flow_progress(
+                        conn,
+                        flow.id,
+                        user.id,
+                        &amr.join(" "),
+                        PENDING_CONTINUE,
+                    )?;
+                    Ok(Ok(EnrolStep {
+                        csrf,
+                        app_name: flow.ret.app_name().map(str::to_owned),
+                        enrolment,
+                        recovery_codes: codes,
+                    }))
+                })
+            })
+            .await
+    }
+
+    /// Continues a sign-in after its enrolment (the recovery codes were shown): signs in.
+    pub async fn enrol_continue(
+        &self,
+        cookies: Cookies,
+        keys: Arc<Keyring>,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Completion, AuthnError> {
+        let authn = self.clone();
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let (flow, user, _) =
+                        waiting(conn, cookies.flow.as_deref(), &[PENDING_CONTINUE], now)?;
+                    let amr = flow.amr.clone();
+                    authn.finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
+                })
+            })
+            .await
+    }
+
+    /// The last step after a second factor: the session, the return, the audit entry.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        conn: &mut DbConnection,
+        user: &User,
+        amr: &[String],
+        flow: &Flow,
+        cookies: &Cookies,
+        keys: &Keyring,
+        client: &Client,
+        now: DateTime<Utc>,
+    ) -> Result<Completion, AuthnError> {
+        let finish = Finish {
+            user,
+            amr,
+            ret: &flow.ret,
+            action: "signin",
+            old_session: cookies.session.as_deref(),
+            flow_id: Some(flow.id),
+            client,
+            session_ttl: self.inner.settings.session_ttl,
+            now,
+        };
+        complete(
+            conn,
+            &self.inner.issuer,
+            keys,
+            &self.inner.settings.public_url,
+            finish,
+        )
+    }
+}
+
+fn flow_binding(flow_id: i64) -> String {
+    format!("flow:{flow_id}")
+}
+
+fn random_code() -> Result<String, AuthnError> {
+    Ok(codes::six_digits()?)
+}
+
+fn state_of(
+    request: &authify_store::models::ApprovalRequest,
+    csrf: String,
+    now: DateTime<Utc>,
+) -> ApprovalState {
+    match request.status.as_str() {
+        "approved" => ApprovalState::Approved,
+        "denied" => ApprovalState::Denied,
+        "used" => ApprovalState::Expired,
+        _ if request.expires_at <= db_time(now) => ApprovalState::Expired,
+        _ => ApprovalState::Pending {
+            number: request.number,
+            csrf,
+        },
+    }
+}
+
+/// Whether `code` is right for `method`; spends what it used (the TOTP step, the recovery
+/// code, the sent code). Wrong sent codes count toward the code's own 5 tries.
+fn check_code(
+    conn: &mut DbConnection,
+    authn: &Authn,
+    flow: &Flow,
+    user: &User,
+    method: Method,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, AuthnError> {
+    let factors = store::list_factors(conn, user.id)?;
+    let factor = factors
+        .iter()
+        .find(|f| f.confirmed && f.kind == method.kind());
+    match (method, factor) {
+        (Method::Totp, Some(f)) => {
+            let sealed = f.secret.as_deref().unwrap_or_default();
+            let secret = TotpSecret::open(&authn.inner.mfa.master, sealed, user.id)
+                .map_err(|e| AuthnError::Internal(e.to_string()))?;
+            // SECURITY: a time step is accepted once per user (RFC 6238 §5.2): a replayed
+            // code, even within its 30 seconds, is refused.
+            Ok(match secret.check(code, now.timestamp()) {
+                Some(step) => store::advance_step(conn, f.id, step)?,
+                None => false,
+            })
+        }
+        (Method::Recovery, _) => Ok(store::use_recovery_code(
+            conn,
+            user.id,
+            &codes::hash(&codes::recovery_binding(user.id), code),
+            db_time(now),
+        )?),
+        (Method::Sms | Method::Email, Some(f)) => {
+            let Some(challenge) =
+                store::find_challenge(conn, Some(flow.id), Some(f.id), db_time(now))?
+            else {
+                return Ok(false);
+            };
+            if codes::matches(&flow_binding(flow.id), code, &challenge.code_hash) {
+                store::delete_challenge(conn, challenge.id)?;
+                return Ok(true);
+            }
+            if store::count_challenge_try(conn, challenge.id)? >= CODE_TRIES {
+                store::delete_challenge(conn, challenge.id)?;
+            }
+            Ok(false)
+        }
+        _ => Ok(false),
+    }
+}
+
+fn failed(
+    conn: &mut DbConnection,
+    user: &User,
+    method: Method,
+    client: &Client,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    Entry::new("signin.factor", db_time(now))
+        .failed()
+        .by_user(user)
+        .ip(client.ip.as_deref())
+        .details(serde_json::json!({ "method": method.as_str() }))
+        .record(conn)
+}

@@ -1,0 +1,186 @@
+//! Delivers the notices use cases queue (`authify_core::notify`): SMS through the SMS webhook,
+//! push wake-ups through the push webhook, each POSTed as JSON with
+//! `X-Authify-Signature: sha256=<hex HMAC-SHA256 of the body>`; mail over SMTP (`lettre`) or,
+//! without SMTP, as `.eml` files (mode 0600) in the mail directory. Webhook outcomes are
+//! recorded so the console can show one failing 3 times in a row. One notice at a time, off the
+//! request path; a slow gateway delays notices, never sign-ins.
+
+use std::path::PathBuf;
+use std::sync::Weak;
+use std::time::Duration;
+
+use authify_core::notify::Notice;
+use authify_web::AppState;
+use aws_lc_rs::hmac;
+use lettre::message::Mailbox;
+use lettre::{Message, SmtpTransport, Transport};
+use tokio::sync::mpsc;
+
+use crate::settings::{Settings, Webhook};
+
+/// Where mail goes.
+enum Mail {
+    Smtp(Box<SmtpTransport>),
+    Files(PathBuf),
+}
+
+/// Everything the delivery task needs.
+pub struct Delivery {
+    http: reqwest::Client,
+    push: Option<Webhook>,
+    sms: Option<Webhook>,
+    mail: Mail,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery").finish_non_exhaustive()
+    }
+}
+
+/// The signature header value of `body` under `secret`.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+    let tag = hmac::sign(&key, body);
+    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+impl Delivery {
+    /// From the settings; fails on an SMTP URL lettre cannot use or a bad From.
+    pub fn new(settings: &Settings) -> Result<Self, String> {
+        let mail = match &settings.smtp_url {
+            Some(url) => Mail::Smtp(Box::new(
+                SmtpTransport::from_url(&url.0)
+                    .map_err(|e| format!("AUTHIFY_SMTP_URL: {e}"))?
+                    .timeout(Some(Duration::from_secs(10)))
+                    .build(),
+            )),
+            None => Mail::Files(settings.mail_dir.clone()),
+        };
+        let from = settings
+            .mail_from
+            .parse::<Mailbox>()
+            .map_err(|e| format!("AUTHIFY_MAIL_FROM: {e}"))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("webhook client: {e}"))?;
+        Ok(Delivery {
+            http,
+            push: settings.push_webhook.clone(),
+            sms: settings.sms_webhook.clone(),
+            mail,
+            from,
+        })
+    }
+
+    async fn post(&self, hook: &Webhook, body: &serde_json::Value) -> Result<(), String> {
+        let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        let res = self
+            .http
+            .post(&hook.url)
+            .header("content-type", "application/json")
+            .header("x-authify-signature", signature(&hook.secret.0, &body))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("{}", e.without_url()))?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("HTTP {}", res.status().as_u16()))
+        }
+    }
+
+    async fn mail(&self, to: &str, subject: &str, text: &str) -> Result<(), String> {
+        let to = to.parse::<Mailbox>().map_err(|e| e.to_string())?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .body(text.to_owned())
+            .map_err(|e| e.to_string())?;
+        match &self.mail {
+            Mail::Smtp(transport) => {
+                let transport = transport.clone();
+                tokio::task::spawn_blocking(move || transport.send(&message).map(|_| ()))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())
+            }
+            Mail::Files(dir) => write_eml(dir, &message.formatted()),
+        }
+    }
+}
+
+/// Writes a mail as `<random>.eml`, readable by the owner only (it holds codes).
+fn write_eml(dir: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // A random name: no clock here, and the file's own time says when it was written.
+    let name = format!(
+        "{}.eml",
+        authify_core::random::token::<12>().map_err(|e| e.to_string())?
+    );
+    let path = dir.join(name);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    file.write_all(bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Delivers notices until every sender is gone (the server stopped, or a command finished).
+pub async fn run(mut rx: mpsc::Receiver<Notice>, delivery: Delivery, state: Weak<AppState>) {
+    while let Some(notice) = rx.recv().await {
+        let (name, result) = match &notice {
+            Notice::Sms { to, message } => match &delivery.sms {
+                Some(hook) => (
+                    Some("sms"),
+                    delivery
+                        .post(hook, &serde_json::json!({ "to": to, "message": message }))
+                        .await,
+                ),
+                None => (None, Err("no SMS gateway configured".to_owned())),
+            },
+            Notice::Push { body } => match &delivery.push {
+                Some(hook) => (Some("push"), delivery.post(hook, body).await),
+                None => continue,
+            },
+            Notice::Mail { to, subject, text } => (None, delivery.mail(to, subject, text).await),
+        };
+        if let Err(e) = &result {
+            // SECURITY: the notice itself (a code) is never logged, only where it failed.
+            tracing::warn!(kind = ?notice, error = %e, "delivery failed");
+        }
+        if let (Some(name), Some(state)) = (name, state.upgrade()) {
+            let now = state.now();
+            if let Err(e) =
+                authify_core::notify::note_delivery(state.db(), name, result.err(), now).await
+            {
+                tracing::warn!(error = %e, "could not record a webhook's health");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_is_the_rfc_4231_hmac_sha256_in_hex() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}

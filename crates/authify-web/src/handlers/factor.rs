@@ -1,0 +1,405 @@
+//! The second-factor steps of a sign-in (`authify_core::authn` second): `/login/factor` (a code,
+//! sending one, or asking the approver device), `/login/approval` (the waiting page and its JSON
+//! status), `/login/enrol` (setting up a factor when policy requires one) and `/login/continue`.
+//! Every step works without JavaScript; each handler makes one engine call.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use authify_core::authn::{ApprovalState, AuthnError, EnrolStep, FactorStep, StepResult};
+use authify_core::mfa::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::error::WebError;
+use crate::handlers::signin::signed_in;
+use crate::pages::{render, require_csrf, see_other};
+use crate::state::AppState;
+
+/// Query of `/login/factor`.
+#[derive(Debug, Default, Deserialize)]
+pub struct FactorQuery {
+    method: Option<String>,
+}
+
+/// The form of `/login/factor`. No `Debug`: it holds a code.
+#[derive(Deserialize)]
+pub struct FactorForm {
+    csrf_token: Option<String>,
+    method: Option<String>,
+    action: Option<String>,
+    code: Option<String>,
+}
+
+/// The form of `/login/enrol` and `/login/continue`. No `Debug`: it holds a code.
+#[derive(Deserialize)]
+pub struct CodeForm {
+    pub(crate) csrf_token: Option<String>,
+    pub(crate) code: Option<String>,
+}
+
+impl crate::extract::CsrfForm for CodeForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+#[derive(Serialize)]
+struct Other {
+    value: &'static str,
+    label: &'static str,
+}
+
+#[derive(Serialize)]
+struct FactorView {
+    title: &'static str,
+    csrf_token: String,
+    app_name: Option<String>,
+    method: &'static str,
+    push: bool,
+    send: bool,
+    ask_code: bool,
+    resend: bool,
+    recovery: bool,
+    code_label: &'static str,
+    code_hint: String,
+    destination: Option<String>,
+    others: Vec<Other>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+fn show_step(
+    state: &AppState,
+    step: FactorStep,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let m = step.method;
+    let (code_label, code_hint) = match m {
+        Method::Totp => (
+            "Code from your authenticator app",
+            "6 digits. A code works once.".to_owned(),
+        ),
+        Method::Recovery => (
+            "Recovery code",
+            "One of the codes you saved when you set up two-step verification. Each works once."
+                .to_owned(),
+        ),
+        _ => (
+            "Code we sent you",
+            format!("Sent to {}.", step.destination.clone().unwrap_or_default()),
+        ),
+    };
+    let view = FactorView {
+        title: "Two-step verification",
+        csrf_token: step.csrf,
+        app_name: step.app_name,
+        method: m.as_str(),
+        push: m == Method::Push,
+        send: m.sends_code() && !step.code_sent,
+        ask_code: matches!(m, Method::Totp | Method::Recovery)
+            || (m.sends_code() && step.code_sent),
+        resend: m.sends_code() && step.code_sent,
+        recovery: m == Method::Recovery,
+        code_label,
+        code_hint,
+        notice: (m.sends_code() && step.code_sent && error.is_none()).then(|| {
+            format!(
+                "We sent a code to {}.",
+                step.destination.clone().unwrap_or_default()
+            )
+        }),
+        destination: step.destination,
+        others: step
+            .methods
+            .iter()
+            .filter(|o| **o != m)
+            .map(|o| Other {
+                value: o.as_str(),
+                label: o.label(),
+            })
+            .collect(),
+        error,
+    };
+    render(state, "pages/factor", &view, status)
+}
+
+/// A sign-in that is over (expired, or too many wrong codes): back to the start.
+fn start_again(state: &AppState, why: &'static str) -> Result<HttpResponse, WebError> {
+    let mut res = see_other(&format!("/login?ended={why}"));
+    res.add_cookie(&state.cookies().flow_removal())
+        .map_err(WebError::internal)?;
+    Ok(res)
+}
+
+/// `GET /login/factor`.
+pub async fn get_factor(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<FactorQuery>,
+) -> Result<HttpResponse, WebError> {
+    let wanted = query.method.as_deref().and_then(Method::parse);
+    let step = state
+        .authn()
+        .factor_step(state.cookies().read(&req), wanted, state.now())
+        .await;
+    match step {
+        Ok(step) => show_step(&state, step, None, StatusCode::OK),
+        Err(AuthnError::NoFlow) => start_again(&state, "expired"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /login/factor`: `action=verify` (with `code`), `send` (SMS or e-mail) or `push`.
+pub async fn post_factor(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<FactorForm>,
+) -> Result<HttpResponse, WebError> {
+    let (state, form) = (state.get_ref(), form.into_inner());
+    require_csrf(state, &req, form.csrf_token.as_deref()).await?;
+    let method = form.method.as_deref().and_then(Method::parse);
+    let authn = state.authn();
+    let cookies = state.cookies().read(&req);
+    let now = state.now();
+    match (form.action.as_deref(), method) {
+        (Some("push"), _) => match authn.start_push(cookies, state.client(&req), now).await {
+            Ok(()) => Ok(see_other("/login/approval")),
+            Err(e) => over(state, e),
+        },
+        (Some("send"), Some(m)) if m.sends_code() => match authn.send_code(cookies, m, now).await {
+            Ok(step) => show_step(state, step, None, StatusCode::OK),
+            Err(e) => over(state, e),
+        },
+        (_, Some(m)) => {
+            let code = form.code.unwrap_or_default();
+            let keys = state.keys().keyring.clone();
+            match authn
+                .verify_code(cookies, m, code, keys, state.client(&req), now)
+                .await
+            {
+                Ok(StepResult::Done(done)) => signed_in(state, done),
+                Ok(StepResult::Wrong(step, why)) => {
+                    show_step(state, step, Some(why), StatusCode::UNAUTHORIZED)
+                }
+                Ok(StepResult::Ended) => start_again(state, "failures"),
+                Err(e) => over(state, e),
+            }
+        }
+        _ => Err(WebError::Invalid(
+            "the form names no verification method".into(),
+        )),
+    }
+}
+
+/// An engine error of a step: a sign-in that is no longer waiting starts again.
+fn over(state: &AppState, e: AuthnError) -> Result<HttpResponse, WebError> {
+    match e {
+        AuthnError::NoFlow => start_again(state, "expired"),
+        other => Err(other.into()),
+    }
+}
+
+#[derive(Serialize)]
+struct ApprovalView {
+    title: &'static str,
+    csrf_token: String,
+    pending: bool,
+    denied: bool,
+    expired: bool,
+    number: i32,
+}
+
+/// `GET /login/approval`: JSON `{"status": ...}` for `Accept: application/json` (the page's
+/// script); for the page itself, the number while pending (refreshing itself every 5 seconds
+/// for browsers without JavaScript), the sign-in once approved, or why not.
+pub async fn get_approval(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    let wants_json = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    let cookies = state.cookies().read(&req);
+    if wants_json {
+        let status = match state.authn().approval_state(cookies, state.now()).await {
+            Ok(s) => s.status(),
+            Err(AuthnError::NoFlow) => "expired",
+            Err(e) => return Err(e.into()),
+        };
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({ "status": status })));
+    }
+    let finished = state
+        .authn()
+        .finish_push(
+            cookies.clone(),
+            state.keys().keyring.clone(),
+            state.client(&req),
+            state.now(),
+        )
+        .await;
+    let approval = match finished {
+        Ok(Ok(done)) => return signed_in(&state, done),
+        Ok(Err(s)) => s,
+        Err(AuthnError::NoFlow) => return start_again(&state, "expired"),
+        Err(e) => return Err(e.into()),
+    };
+    let csrf_token = crate::cookies::flow_csrf(&cookies);
+    let view = ApprovalView {
+        title: "Approve on your device",
+        csrf_token,
+        pending: matches!(approval, ApprovalState::Pending { .. }),
+        denied: approval == ApprovalState::Denied,
+        expired: approval == ApprovalState::Expired,
+        number: match approval {
+            ApprovalState::Pending { number, .. } => number,
+            _ => 0,
+        },
+    };
+    let mut res = render(&state, "pages/approval", &view, StatusCode::OK)?;
+    if view.pending {
+        res.headers_mut()
+            .insert(header::REFRESH, header::HeaderValue::from_static("5"));
+    }
+    Ok(res)
+}
+
+#[derive(Serialize)]
+pub(crate) struct EnrolView {
+    pub title: &'static str,
+    pub csrf_token: String,
+    pub app_name: Option<String>,
+    pub required: bool,
+    pub qr_url: &'static str,
+    pub secret: String,
+    pub uri: String,
+    pub action: &'static str,
+    pub error: Option<String>,
+}
+
+fn show_enrol(
+    state: &AppState,
+    step: EnrolStep,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let view = EnrolView {
+        title: "Set up an authenticator app",
+        csrf_token: step.csrf,
+        app_name: step.app_name,
+        required: true,
+        qr_url: "/login/enrol/qr.svg",
+        secret: step.enrolment.secret,
+        uri: step.enrolment.uri,
+        action: "/login/enrol",
+        error,
+    };
+    render(state, "pages/enrol", &view, status)
+}
+
+/// `GET /login/enrol`: the TOTP set-up of a sign-in whose policy requires a factor.
+pub async fn get_enrol(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    match state
+        .authn()
+        .enrol_step(state.cookies().read(&req), state.now())
+        .await
+    {
+        Ok(step) => show_enrol(&state, step, None, StatusCode::OK),
+        Err(AuthnError::NoFlow) => start_again(&state, "expired"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /login/enrol/qr.svg`: the QR code of that set-up.
+pub async fn get_enrol_qr(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, WebError> {
+    match state
+        .authn()
+        .enrol_step(state.cookies().read(&req), state.now())
+        .await
+    {
+        Ok(step) => Ok(crate::qr::svg_response(&step.enrolment.uri)),
+        Err(AuthnError::NoFlow) => Err(WebError::NotFound("no set-up is in progress".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct CodesView {
+    pub title: &'static str,
+    pub heading: &'static str,
+    pub message: &'static str,
+    pub csrf_token: String,
+    pub codes: Vec<String>,
+    pub continue_action: Option<&'static str>,
+}
+
+/// `POST /login/enrol`: the code that turns the factor on; then the recovery codes.
+pub async fn post_enrol(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, WebError> {
+    let form = form.into_inner();
+    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
+    let cookies = state.cookies().read(&req);
+    let outcome = state
+        .authn()
+        .enrol_confirm(
+            cookies.clone(),
+            form.code.unwrap_or_default(),
+            state.client(&req),
+            state.now(),
+        )
+        .await;
+    match outcome {
+        Ok(Ok(step)) => {
+            let view = CodesView {
+                title: "Save your recovery codes",
+                heading: "Two-step verification is on",
+                message: "",
+                csrf_token: step.csrf,
+                codes: step.recovery_codes,
+                continue_action: Some("/login/continue"),
+            };
+            render(&state, "pages/codes", &view, StatusCode::OK)
+        }
+        Ok(Err(Some(why))) => {
+            let step = state.authn().enrol_step(cookies, state.now()).await?;
+            show_enrol(&state, step, Some(why), StatusCode::UNAUTHORIZED)
+        }
+        Ok(Err(None)) | Err(AuthnError::NoFlow) => start_again(&state, "failures"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /login/continue`: on from the recovery codes to where the sign-in returns.
+pub async fn post_continue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, WebError> {
+    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
+    match state
+        .authn()
+        .enrol_continue(
+            state.cookies().read(&req),
+            state.keys().keyring.clone(),
+            state.client(&req),
+            state.now(),
+        )
+        .await
+    {
+        Ok(done) => signed_in(&state, done),
+        Err(AuthnError::NoFlow) => start_again(&state, "expired"),
+        Err(e) => Err(e.into()),
+    }
+}
