@@ -9,7 +9,7 @@ use crate::mfa::{CALLBACK, password_step, signed_in};
 use crate::mfa_support::{SmsReceiver, jwt_claims, page_values, text_between};
 
 /// Makes `browser` (signed in) an approver device.
-async fn register_device(browser: &Browser) {
+pub(crate) async fn register_device(browser: &Browser) {
     let res = browser
         .submit("/account/approvals", "/account/approvals", &[])
         .await;
@@ -23,7 +23,7 @@ async fn register_device(browser: &Browser) {
 }
 
 /// Starts a push sign-in in a fresh browser; returns it and the number it shows.
-async fn waiting(app: &TestApp, email: &str) -> (Browser, String) {
+pub(crate) async fn waiting(app: &TestApp, email: &str) -> (Browser, String) {
     let (b, res) = password_step(app, email).await;
     assert_eq!(location(&res), "/login/factor");
     let html = b.get("/login/factor").await.text().await.unwrap();

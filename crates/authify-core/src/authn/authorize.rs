@@ -90,6 +90,33 @@ impl Authn {
                             .is_none_or(|max| (db_time(now) - s.created_at).num_seconds() <= max)
                 });
                 if let Some((session, user)) = fresh {
+                    let mode = authn.inner.mfa.mode;
+                    let device = cookies.device.as_deref();
+                    if let Some(pending) =
+                        super::second::step_up(conn, &user, &session.amr, &ret, mode, device)?
+                    {
+                        if checked.prompt_none {
+                            return back(OAuthError::new(
+                                "interaction_required",
+                                "the application requires a second factor this session lacks",
+                            ));
+                        }
+                        let cookie = transaction(conn, |conn| {
+                            let (flow, cookie) = flow_for(conn, None, Some(&ret), &authn, now)?;
+                            flows::update_flow_progress(
+                                conn,
+                                flow.id,
+                                user.id,
+                                &session.amr,
+                                pending,
+                            )?;
+                            Ok::<_, AuthnError>(cookie)
+                        })?;
+                        return Ok(Authorized::StepUp {
+                            flow: cookie,
+                            pending,
+                        });
+                    }
                     let session = SessionRef::from(&session);
                     let sent = prepare(
                         conn,

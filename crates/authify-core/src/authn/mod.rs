@@ -148,6 +148,14 @@ pub enum Opened {
     },
     /// Show the form.
     Form(FormContext),
+    /// Signed in, but without the second factor this return requires: the step to take first
+    /// (`mfa` or `enrol`), in a new flow that already names the user.
+    StepUp {
+        /// The flow.
+        flow: FlowCookie,
+        /// What it waits for.
+        pending: &'static str,
+    },
 }
 
 /// A user mistake: the form again, with what went wrong.

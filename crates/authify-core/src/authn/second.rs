@@ -53,6 +53,34 @@ fn app_of(ret: &Return) -> Option<&str> {
     }
 }
 
+/// Whether policy requires a second factor of `user` for `ret`: `AUTHIFY_MFA=required`, one of
+/// their organizations, or the application.
+fn policy_requires(
+    conn: &mut DbConnection,
+    user: &User,
+    ret: &Return,
+    mode: MfaMode,
+) -> Result<bool, StoreError> {
+    Ok(mode == MfaMode::Required
+        || store::orgs_require_mfa(conn, user.id)?
+        || match app_of(ret) {
+            Some(app) => store::app_requires_mfa(conn, app)?,
+            None => false,
+        })
+}
+
+/// Whether this browser holds a device token of one of `factors`.
+fn holds_device(factors: &[Factor], device: Option<&str>) -> bool {
+    // SECURITY: only a device registered to this very user counts; its token is a secret kept
+    // in an HttpOnly cookie, stored hashed.
+    device.is_some_and(|token| {
+        let hash = crate::sessions::token_hash(token);
+        factors
+            .iter()
+            .any(|f| f.confirmed && f.device_hash.as_deref() == Some(hash.as_str()))
+    })
+}
+
 /// Decides what `user` needs after the first factor: their factors, the device cookie, and the
 /// policy (`AUTHIFY_MFA`, their organizations, the application).
 pub(crate) fn need(
@@ -67,26 +95,46 @@ pub(crate) fn need(
         .filter(|f| f.confirmed)
         .collect();
     if !factors.is_empty() {
-        // SECURITY: only a device registered to this very user counts; its token is a secret
-        // kept in an HttpOnly cookie, stored hashed.
-        if let Some(token) = device {
-            let hash = crate::sessions::token_hash(token);
-            if factors
-                .iter()
-                .any(|f| f.device_hash.as_deref() == Some(hash.as_str()))
-            {
-                return Ok(Need::DeviceSatisfied);
-            }
+        if holds_device(&factors, device) {
+            return Ok(Need::DeviceSatisfied);
         }
         return Ok(Need::Factor);
     }
-    let required = mode == MfaMode::Required
-        || store::orgs_require_mfa(conn, user.id)?
-        || match app_of(ret) {
-            Some(app) => store::app_requires_mfa(conn, app)?,
-            None => false,
-        };
-    Ok(if required { Need::Enrol } else { Need::Nothing })
+    Ok(if policy_requires(conn, user, ret, mode)? {
+        Need::Enrol
+    } else {
+        Need::Nothing
+    })
+}
+
+/// Single sign-on from a session made without a second factor, to a return whose policy
+/// requires one: the `pending` step the user must take first (step-up), or `None` to go on.
+// SECURITY: without this, signing in to an app that does not require a second factor would
+// open every app that does, by single sign-on.
+pub(crate) fn step_up(
+    conn: &mut DbConnection,
+    user: &User,
+    session_amr: &str,
+    ret: &Return,
+    mode: MfaMode,
+    device: Option<&str>,
+) -> Result<Option<&'static str>, StoreError> {
+    if session_amr.split_whitespace().any(|a| a == AMR_MFA)
+        || !policy_requires(conn, user, ret, mode)?
+    {
+        return Ok(None);
+    }
+    let factors: Vec<Factor> = store::list_factors(conn, user.id)?
+        .into_iter()
+        .filter(|f| f.confirmed)
+        .collect();
+    Ok(if factors.is_empty() {
+        Some(PENDING_ENROL)
+    } else if holds_device(&factors, device) {
+        None
+    } else {
+        Some(PENDING_FACTOR)
+    })
 }
 
 /// The methods a user can use, in order of preference.
@@ -363,6 +411,15 @@ impl Authn {
         client: Client,
         now: DateTime<Utc>,
     ) -> Result<(), AuthnError> {
+        let flow_cookie = cookies.flow.clone();
+        let (_, user, _) = self
+            .db
+            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
+            .await?;
+        // SECURITY: requests count toward the account's attempts: nobody can flood a phone.
+        self.throttle()
+            .attempt(&user.email)
+            .map_err(AuthnError::Throttled)?;
         let notifier = self.inner.mfa.notifier.clone();
         let (number, choices) = codes::approval_numbers()?;
         let public_id = random::token::<16>()?;

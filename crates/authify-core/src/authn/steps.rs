@@ -113,6 +113,27 @@ impl Authn {
                 let session = cookies.session.as_deref().unwrap_or_default();
                 if let Some((session, user)) = crate::sessions::session_of(conn, session, now)? {
                     let ret = ret.unwrap_or(Return::Account);
+                    let mode = authn.inner.mfa.mode;
+                    let device = cookies.device.as_deref();
+                    if let Some(pending) =
+                        super::second::step_up(conn, &user, &session.amr, &ret, mode, device)?
+                    {
+                        let cookie = transaction(conn, |conn| {
+                            let (flow, cookie) = flow_for(conn, None, Some(&ret), &authn, now)?;
+                            flows::update_flow_progress(
+                                conn,
+                                flow.id,
+                                user.id,
+                                &session.amr,
+                                pending,
+                            )?;
+                            Ok::<_, AuthnError>(cookie)
+                        })?;
+                        return Ok(Opened::StepUp {
+                            flow: cookie,
+                            pending,
+                        });
+                    }
                     let session = SessionRef::from(&session);
                     let sent = prepare(
                         conn,

@@ -95,6 +95,13 @@ pub enum Authorized {
         /// The flow holding the request.
         flow: FlowCookie,
     },
+    /// Signed in, but the app requires a second factor the session lacks: that step first.
+    StepUp {
+        /// The flow holding the request and naming the user.
+        flow: FlowCookie,
+        /// `mfa` or `enrol`.
+        pending: &'static str,
+    },
 }
 
 /// What the consent page shows.

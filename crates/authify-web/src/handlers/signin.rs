@@ -226,7 +226,7 @@ pub(crate) fn signed_in(state: &AppState, done: Completion) -> Result<HttpRespon
 }
 
 /// More is required after the first factor: on to the second-factor step, or to enrolment.
-fn pending(
+pub(crate) fn next_step(
     state: &AppState,
     flow: &FlowCookie,
     required: &[String],
@@ -282,6 +282,7 @@ async fn login_page(
     let opened = open(state, req, &request).await?;
     match opened {
         Opened::Returned { location } => Ok(see_other(&location)),
+        Opened::StepUp { flow, pending } => next_step(state, &flow, &[pending.to_owned()]),
         Opened::Form(form) => {
             let shown = Shown {
                 notice: match (q.signed_out, q.ended.as_deref()) {
@@ -333,7 +334,7 @@ async fn login_submit(
         .await?;
     match progress {
         Progress::Done(done) => signed_in(state, done),
-        Progress::Pending { flow, required } => pending(state, &flow, &required),
+        Progress::Pending { flow, required } => next_step(state, &flow, &required),
         Progress::Refused { reason, form } => {
             let (message, status) = match reason {
                 Refusal::Disabled => (
@@ -376,6 +377,7 @@ async fn signup_page(
     let opened = open(state, req, &request).await?;
     match opened {
         Opened::Returned { location } => Ok(see_other(&location)),
+        Opened::StepUp { flow, pending } => next_step(state, &flow, &[pending.to_owned()]),
         Opened::Form(form) => show_signup(state, &form, &request, Shown::default(), StatusCode::OK),
     }
 }
@@ -415,7 +417,7 @@ async fn signup_submit(
         .await?;
     match progress {
         Progress::Done(done) => signed_in(state, done),
-        Progress::Pending { flow, required } => pending(state, &flow, &required),
+        Progress::Pending { flow, required } => next_step(state, &flow, &required),
         Progress::Refused { reason, form } => {
             let (message, status) = match reason {
                 Refusal::EmailTaken => (
