@@ -2,15 +2,17 @@
 //! their account (the code computed in the browser script from the URI the page shows, for the
 //! server's fixed clock), keeps the recovery codes, and then signs in to an app with a code;
 //! another makes a browser an approver device and signs in elsewhere by approving the number
-//! shown. Every new page passes axe-core (WCAG 2.2 AA). Screenshots go to
+//! shown. A member of an organization that requires a second factor is led through setting one
+//! up inside the sign-in, and on a server with an SMS gateway a person adds a phone from their
+//! account page. Every new page passes axe-core (WCAG 2.2 AA). Screenshots go to
 //! docs/screenshots/mfa-*.png.
 
 use std::path::PathBuf;
 
-use authify_testkit::{b64, repo_root, spawn_app};
+use authify_testkit::{b64, repo_root, spawn_app, spawn_app_in};
 use chrono::Duration;
 
-use crate::mfa_support::jwt_claims;
+use crate::mfa_support::{SmsReceiver, jwt_claims};
 
 const SHOTS: [&str; 6] = [
     "mfa-totp-setup",
@@ -20,6 +22,42 @@ const SHOTS: [&str; 6] = [
     "mfa-approval-wait",
     "mfa-approval-request",
 ];
+
+const POLICY_SHOTS: [&str; 4] = [
+    "mfa-enrol-required",
+    "mfa-enrol-recovery-codes",
+    "mfa-account-section",
+    "mfa-phone-confirm",
+];
+
+const SMS_SECRET: &str = "a-webhook-secret-of-some-length";
+
+/// The screenshots directory and the paths of `shots` in it, with any previous run's removed (the
+/// checks at the end then see this run's screenshots).
+fn fresh_shots(shots: &[&str]) -> (String, Vec<PathBuf>) {
+    let dir = repo_root().join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pngs: Vec<PathBuf> = shots
+        .iter()
+        .map(|shot| dir.join(format!("{shot}.png")))
+        .collect();
+    for png in &pngs {
+        let _ = std::fs::remove_file(png);
+    }
+    (dir.display().to_string(), pngs)
+}
+
+/// Each of `pngs` is a PNG of some size.
+fn assert_pngs(pngs: &[PathBuf]) {
+    for png in pngs {
+        let bytes = std::fs::read(png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
+        assert!(
+            bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000,
+            "{} is not a PNG over 5 KB",
+            png.display()
+        );
+    }
+}
 
 /// Runs `tests/browser/mfa-flow.mjs` with `args` off the async threads; returns what it saw.
 async fn walk(args: Vec<String>) -> serde_json::Value {
@@ -63,17 +101,7 @@ async fn a_user_sets_up_an_authenticator_app_from_the_qr_page_and_signs_in_with_
     let app_id = app.create_app("Team Wiki", &[&callback]).await;
     app.create_user("ann@example.com", false).await;
     app.create_user("bob@example.com", false).await;
-    let shots = repo_root().join("docs/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let pngs: Vec<PathBuf> = SHOTS
-        .iter()
-        .map(|shot| shots.join(format!("{shot}.png")))
-        .collect();
-    // The checks at the end then see this run's screenshots, not a previous run's.
-    for png in &pngs {
-        let _ = std::fs::remove_file(png);
-    }
-    let dir = shots.display().to_string();
+    let (dir, pngs) = fresh_shots(&SHOTS);
 
     // Ann sets up the app at the server's time.
     let enrolled = walk(vec![
@@ -171,12 +199,112 @@ async fn a_user_sets_up_an_authenticator_app_from_the_qr_page_and_signs_in_with_
         serde_json::json!(["pwd", "swk", "mfa"])
     );
 
-    for png in &pngs {
-        let bytes = std::fs::read(png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
-        assert!(
-            bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000,
-            "{} is not a PNG over 5 KB",
-            png.display()
-        );
-    }
+    assert_pngs(&pngs);
+}
+
+#[tokio::test]
+async fn a_member_sets_up_a_required_factor_inside_the_sign_in_and_a_user_adds_a_phone_in_chromium()
+{
+    // A server with an SMS gateway (the receiver checks each delivery's signature).
+    let sms = SmsReceiver::start(SMS_SECRET).await;
+    let data = tempfile::tempdir().unwrap();
+    let keys = data.path().join("keys");
+    let app = spawn_app_in(
+        data,
+        &[
+            ("AUTHIFY_KEYS_DIR", keys.to_str().unwrap()),
+            ("AUTHIFY_SMS_WEBHOOK_URL", &sms.url()),
+            ("AUTHIFY_SMS_WEBHOOK_SECRET", SMS_SECRET),
+        ],
+    )
+    .await;
+    let callback = format!("{}/app/callback", app.address);
+    let app_id = app.create_app("Team Wiki", &[&callback]).await;
+    app.create_user("root@example.com", true).await;
+    let carol = app.create_user("carol@example.com", false).await;
+    app.create_user("dan@example.com", false).await;
+
+    // Carol's organization requires a second factor (set through the API, as its admin would).
+    let token = app.api_token("root@example.com", false).await;
+    let org = app
+        .call(
+            Some(&token),
+            "POST",
+            "/api/v1/organizations",
+            Some(serde_json::json!({"name": "Acme"})),
+        )
+        .await;
+    let oid = org.body["oid"].as_str().unwrap().to_owned();
+    let added = app
+        .call(
+            Some(&token),
+            "POST",
+            &format!("/api/v1/organizations/{oid}/members"),
+            Some(serde_json::json!({"email": carol.email})),
+        )
+        .await;
+    assert!(added.status < 300, "{:?}", added.body);
+    let set = app
+        .call(
+            Some(&token),
+            "PUT",
+            &format!("/api/v1/organizations/{oid}/mfa"),
+            Some(serde_json::json!({"required": true})),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    let (dir, pngs) = fresh_shots(&POLICY_SHOTS);
+
+    // Carol, who has no factor, signs in to the app and sets one up on the way.
+    let enrolled = walk(vec![
+        "required".into(),
+        app.address.clone(),
+        dir.clone(),
+        app.clock_now().timestamp().to_string(),
+        b64(&callback),
+    ])
+    .await;
+    assert_eq!(enrolled["enrol_heading"], "Set up an authenticator app");
+    let why = enrolled["enrol_why"].as_str().unwrap();
+    assert!(why.contains("requires"), "{why}");
+    assert_eq!(
+        enrolled["enrol_back_link"], "/login",
+        "inside the sign-in the way out starts again, not the account page"
+    );
+    let uri = enrolled["uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    assert!(uri.contains("carol%40example.com") || uri.contains("carol@example.com"));
+    assert_eq!(enrolled["codes_heading"], "Two-step verification is on");
+    assert_eq!(enrolled["recovery_codes"], 10, "{enrolled}");
+    let final_url = enrolled["final_url"].as_str().unwrap();
+    assert!(
+        final_url.starts_with(&format!("{callback}?jwt=")),
+        "{final_url}"
+    );
+    let token = authify_testkit::jwt_in(final_url).unwrap();
+    let claims = app
+        .client(&app_id)
+        .verify_at(&token, app.clock_now().timestamp())
+        .await
+        .unwrap();
+    assert_eq!(claims.user.username, "carol@example.com");
+    assert_eq!(
+        jwt_claims(final_url)["amr"],
+        serde_json::json!(["pwd", "otp", "mfa"])
+    );
+
+    // Dan adds a phone from his account page: a code goes to it through the gateway.
+    let phone = walk(vec!["phone".into(), app.address.clone(), dir]).await;
+    assert_eq!(phone["phone_form_heading"], "Codes by text message");
+    assert_eq!(phone["confirm_heading"], "Confirm your phone");
+    assert_eq!(
+        phone["destination"], "+44••••••••58",
+        "the number is masked"
+    );
+    assert_eq!(phone["code_label"], "Code from the text message");
+    let sent = sms.next().await;
+    assert_eq!(sent.to, "+442079460958");
+    assert_eq!(sms.bad_signatures(), 0);
+
+    assert_pngs(&pngs);
 }

@@ -1,26 +1,41 @@
-// Walks the second-factor pages in headless Chromium, in two runs (between them the test moves
-// the server's fixed clock on by one 30-second step: a TOTP step is accepted once per user).
+// Walks the second-factor pages in headless Chromium, one mode per run.
 //
-//   enrol:   ann@example.com signs in, follows "Set up an authenticator app" from her account
-//            page, checks the QR image loaded, reads the otpauth:// URI from "Show the setup
-//            link", types the code for the server's time and is shown her 10 recovery codes.
-//   sign-in: in a fresh browser ann signs in to an app, is asked for the second step on
-//            /login/factor, types the code for the server's (moved) time and lands on the app's
-//            callback with ?jwt=. Then bob@example.com makes one browser an approver device on
-//            /account/approvals; in another he signs in to the app, sends a request to his
-//            device, and the waiting page shows a number; his device picks it and approves, and
-//            the waiting page moves on to the app's callback with ?jwt=.
+// The first two run in turn (between them the test moves the server's fixed clock on by one
+// 30-second step: a TOTP step is accepted once per user):
+//
+//   enrol:    ann@example.com signs in, follows "Set up an authenticator app" from her account
+//             page, checks the QR image loaded, reads the otpauth:// URI from "Show the setup
+//             link", types the code for the server's time and is shown her 10 recovery codes.
+//   sign-in:  in a fresh browser ann signs in to an app, is asked for the second step on
+//             /login/factor, types the code for the server's (moved) time and lands on the app's
+//             callback with ?jwt=. Then bob@example.com makes one browser an approver device on
+//             /account/approvals; in another he signs in to the app, sends a request to his
+//             device, and the waiting page shows a number; his device picks it and approves, and
+//             the waiting page moves on to the app's callback with ?jwt=.
+//
+// The other two need a server whose policy and settings set their pages up:
+//
+//   required: carol@example.com, a member without a factor of an organization that requires
+//             one, signs in to an app and is led to /login/enrol; she types the code for the
+//             server's time from the URI that page shows, is shown her recovery codes, and "I
+//             saved them, continue" takes her on to the app's callback with ?jwt=.
+//   phone:    dan@example.com signs in on a server with an SMS gateway; the "Codes by text
+//             message" form of his account page sends a code to +44 20 7946 0958 and shows
+//             "Confirm your phone".
 //
 // The codes are computed here (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits) from the URI the
 // page shows, for the server's unix time given on the command line, not for this machine's clock.
 // Every new page is checked with axe-core (WCAG 2.2 AA) and saved as docs/screenshots/mfa-*.png.
 //
-// The server must already have ann@ and bob@example.com with the password below, and an app
-// with the callback given.
+// The server must already have the mode's users with the password below (for required, carol
+// in her organization), and an app with the callback given, if the mode takes one.
 //
-// Usage: node mfa-flow.mjs enrol   <authify_base_url> <screenshots_dir> <server_unix_time>
-//        node mfa-flow.mjs sign-in <authify_base_url> <screenshots_dir> <server_unix_time>
-//                                  <callback_b64> <otpauth_uri>
+// Usage: node mfa-flow.mjs enrol    <authify_base_url> <screenshots_dir> <server_unix_time>
+//        node mfa-flow.mjs sign-in  <authify_base_url> <screenshots_dir> <server_unix_time>
+//                                   <callback_b64> <otpauth_uri>
+//        node mfa-flow.mjs required <authify_base_url> <screenshots_dir> <server_unix_time>
+//                                   <callback_b64>
+//        node mfa-flow.mjs phone    <authify_base_url> <screenshots_dir>
 //
 // Prints one line of JSON on success. Any failure prints the error to stderr and exits 1; so
 // does any axe-core violation, listed on stderr.
@@ -37,6 +52,9 @@ const STEP_TIMEOUT_MS = 15_000;
 const DESKTOP = { width: 1280, height: 900 };
 const ANN = 'ann@example.com';
 const BOB = 'bob@example.com';
+const CAROL = 'carol@example.com';
+const DAN = 'dan@example.com';
+const PHONE = '+44 20 7946 0958';
 const PASSWORD = 'correct horse battery staple';
 
 function fail(message) {
@@ -44,13 +62,22 @@ function fail(message) {
   process.exit(1);
 }
 
-const [mode, baseArg, shotsDir, timeArg, callbackB64, otpauthArg] = process.argv.slice(2);
+const [mode, baseArg, shotsDir, ...rest] = process.argv.slice(2);
 const usage =
   'usage: node mfa-flow.mjs enrol <base_url> <screenshots_dir> <server_unix_time>\n' +
   '       node mfa-flow.mjs sign-in <base_url> <screenshots_dir> <server_unix_time> ' +
-  '<callback_b64> <otpauth_uri>';
-if (!baseArg || !shotsDir || !/^\d+$/.test(timeArg ?? '')) fail(usage);
-if (mode !== 'enrol' && !(mode === 'sign-in' && callbackB64 && otpauthArg)) fail(usage);
+  '<callback_b64> <otpauth_uri>\n' +
+  '       node mfa-flow.mjs required <base_url> <screenshots_dir> <server_unix_time> ' +
+  '<callback_b64>\n' +
+  '       node mfa-flow.mjs phone <base_url> <screenshots_dir>';
+// How many arguments each mode takes after the screenshots directory (the first is the time).
+const ARITY = { enrol: 1, 'sign-in': 3, required: 2, phone: 0 };
+if (!baseArg || !shotsDir || !Object.hasOwn(ARITY, mode) || rest.length !== ARITY[mode]) {
+  fail(usage);
+}
+if (ARITY[mode] > 0 && !/^\d+$/.test(rest[0])) fail(usage);
+if (rest.some((arg) => !arg)) fail(usage);
+const [timeArg, callbackB64, otpauthArg] = rest;
 const base = baseArg.replace(/\/+$/, '');
 const serverTime = Number(timeArg);
 
@@ -189,16 +216,34 @@ async function toCallback(page, click, what, expected = () => false) {
   return page.url();
 }
 
+/** Saves a screenshot of the part of `page` around `element`, with a margin. */
+async function shootAround(page, element, file, margin = 24) {
+  await element.scrollIntoViewIfNeeded();
+  const box = await element.boundingBox();
+  check(box, `${file}: the element is not shown`);
+  const scroll = await page.evaluate(() => ({ x: window.scrollX, y: window.scrollY }));
+  const x = Math.max(0, box.x + scroll.x - margin);
+  const y = Math.max(0, box.y + scroll.y - margin);
+  await page.screenshot({
+    path: file,
+    fullPage: true,
+    clip: { x, y, width: box.width + 2 * margin, height: box.height + 2 * margin },
+  });
+}
+
 /**
- * Checks the page with axe-core and saves a screenshot (if `name` is given). A page that reloads
- * itself (the push waiting page sends `Refresh: 5`) may do so mid-check: then it is checked again.
+ * Checks the page with axe-core and saves a screenshot (if `name` is given) of the whole page, or
+ * of the part around the `element` located. A page that reloads itself (the push waiting page
+ * sends `Refresh: 5`) may do so mid-check: then it is checked again.
  */
-async function inspect(page, label, name) {
+async function inspect(page, label, name, element) {
   for (let attempt = 1; ; attempt++) {
     try {
       await page.waitForLoadState('load');
       await checkAxe(page, label);
-      if (name) await page.screenshot({ path: path.join(shotsDir, name), fullPage: true });
+      const file = name && path.join(shotsDir, name);
+      if (file && element) await shootAround(page, element, file);
+      else if (file) await page.screenshot({ path: file, fullPage: true });
       return;
     } catch (err) {
       const reloaded = /context was destroyed|navigat/i.test(err.message);
@@ -454,6 +499,102 @@ async function signIn(browser, log) {
   };
 }
 
+// ---- Carol sets up a factor her organization requires, inside the sign-in. ----
+
+async function required(browser, log) {
+  const page = await freshPage(browser, log);
+  let qrResponse;
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname === '/login/enrol/qr.svg') qrResponse = r;
+  });
+  await follow(
+    page,
+    await fillSignIn(page, `?callback=${encodeURIComponent(callbackB64)}`, CAROL),
+    (url) => url.pathname === '/login/enrol',
+    'sign in to the app with the password',
+  );
+  const enrolHeading = await h1(page);
+  const why = (await page.locator('.card-subtitle').first().innerText()).trim();
+  const qrLoaded = await page
+    .locator('img.qr')
+    .evaluate((img) => img.complete && img.naturalWidth > 0);
+  check(qrLoaded, 'the QR image on /login/enrol did not load');
+  check(qrResponse?.status() === 200, `GET /login/enrol/qr.svg answered ${qrResponse?.status()}`);
+  const backLink = await page.locator('.card-footer a').getAttribute('href');
+
+  const uriCode = page.locator('details.otpauth code.otpauth-uri');
+  await page.locator('details.otpauth summary', { hasText: 'Show the setup link' }).click();
+  await uriCode.waitFor({ state: 'visible' });
+  const uri = (await uriCode.textContent()).trim();
+  const { key } = otpauthKey(uri);
+  await inspect(page, 'login/enrol', 'mfa-enrol-required.png');
+
+  const code = totp(key, serverTime);
+  await page.locator('#code').fill(code);
+  await follow(
+    page,
+    () => page.getByRole('button', { name: 'Turn on', exact: true }).click(),
+    (url) => url.pathname === '/login/enrol',
+    'turn on the authenticator app inside the sign-in',
+  );
+  const codesHeading = await h1(page);
+  const recoveryCodes = await page.locator('li.recovery-code').count();
+  const saved = page.getByRole('button', { name: 'I saved them, continue', exact: true });
+  check((await saved.count()) === 1, 'the recovery codes page has no "I saved them, continue"');
+  await inspect(page, 'recovery codes (inside the sign-in)', 'mfa-enrol-recovery-codes.png');
+  const finalUrl = await toCallback(page, () => saved.click(), 'continue to the app');
+
+  return {
+    enrol_heading: enrolHeading,
+    enrol_why: why,
+    enrol_back_link: backLink,
+    uri,
+    code,
+    codes_heading: codesHeading,
+    recovery_codes: recoveryCodes,
+    final_url: finalUrl,
+  };
+}
+
+// ---- Dan adds a phone from his account page (the server has an SMS gateway). ----
+
+async function phone(browser, log) {
+  const page = await freshPage(browser, log);
+  await follow(
+    page,
+    await fillSignIn(page, '', DAN),
+    (url) => url.pathname === '/account',
+    'sign in to the account page',
+  );
+  const mfa = page.locator('section[aria-labelledby="mfa-heading"]');
+  const form = mfa.locator('form[action="/account/phone"]');
+  check((await form.count()) === 1, '/account has no "Codes by text message" form');
+  const formHeading = (await form.getByRole('heading', { level: 3 }).textContent()).trim();
+  const phoneLabel = (await page.locator('label[for="phone"]').textContent()).trim();
+  check(await page.locator('#phone').isVisible(), 'the phone number field is not visible');
+  await inspect(page, 'account (SMS gateway)', 'mfa-account-section.png', mfa);
+
+  await page.locator('#phone').fill(PHONE);
+  await follow(
+    page,
+    () => form.getByRole('button', { name: 'Send a code', exact: true }).click(),
+    (url) => url.pathname === '/account/phone',
+    'send a code to the phone',
+  );
+  const confirmHeading = await h1(page);
+  const destination = (await page.locator('.card-subtitle strong').textContent()).trim();
+  const codeLabel = (await page.locator('label[for="code"]').textContent()).trim();
+  await inspect(page, 'account/phone', 'mfa-phone-confirm.png');
+
+  return {
+    phone_form_heading: formHeading,
+    phone_label: phoneLabel,
+    confirm_heading: confirmHeading,
+    destination,
+    code_label: codeLabel,
+  };
+}
+
 async function run() {
   await mkdir(shotsDir, { recursive: true });
   const browser = await chromium.launch({
@@ -473,7 +614,8 @@ async function run() {
 
   const log = { csp: [], other: [] };
   try {
-    const seen = mode === 'enrol' ? await enrol(browser, log) : await signIn(browser, log);
+    const walks = { enrol, 'sign-in': signIn, required, phone };
+    const seen = await walks[mode](browser, log);
     for (const line of log.csp) process.stderr.write(`mfa-flow: CSP violation: ${line}\n`);
     for (const line of log.other) process.stderr.write(`mfa-flow: console: ${line}\n`);
     if (axeFindings.length) throw new AxeViolations();
