@@ -266,7 +266,7 @@ async fn a_member_sets_up_a_required_factor_inside_the_sign_in_and_a_user_adds_a
     .await;
     assert_eq!(enrolled["enrol_heading"], "Set up an authenticator app");
     let why = enrolled["enrol_why"].as_str().unwrap();
-    assert!(why.contains("requires"), "{why}");
+    assert!(why.contains("Your organization requires"), "{why}");
     assert_eq!(
         enrolled["enrol_back_link"], "/login",
         "inside the sign-in the way out starts again, not the account page"

@@ -451,7 +451,7 @@ async fn an_organization_requiring_a_second_factor_leads_a_member_without_one_th
     let (b, res) = password_step(&app, "bob@example.com").await;
     assert_eq!(location(&res), "/login/enrol");
     let html = b.get("/login/enrol").await.text().await.unwrap();
-    assert!(html.contains("requires"), "{html}");
+    assert!(html.contains("<strong>Your organization</strong> requires"), "{html}");
     let uri = text_between(&html, "<code class=\"mono otpauth-uri\">", "</code>");
     let csrf = hidden_value(&html, "csrf_token").unwrap();
     assert_eq!(b.get("/login/enrol/qr.svg").await.status(), 200);

@@ -17,14 +17,18 @@
 //! - [`complete`]: the final transaction, and what each return sends (a legacy token, a code).
 //! - `authorize`: the OpenID authorization request as a return of the flow, and consent.
 //! - `second`: second-factor steps (codes, push approval, enrolment inside the flow).
-//! - `factors`: the account's own factors, approver devices and their answers.
+//! - `second_push`, `second_enrol`: push approval and enrolment inside the flow.
+//! - `factors`: the account's own factors; `approvals`: approver devices and their answers.
 
+mod approvals;
 mod authorize;
 mod complete;
 pub mod csrf;
 mod factors;
 mod flow;
 mod second;
+mod second_enrol;
+mod second_push;
 mod steps;
 
 use std::sync::Arc;
@@ -35,9 +39,12 @@ use authify_store::StoreError;
 use authify_store::models::User;
 use chrono::{DateTime, Duration, Utc};
 
-pub use factors::{ApprovalView, Decision, FactorView, FactorsView};
+pub use approvals::{ApprovalView, Decision};
+pub use factors::{FactorView, FactorsView};
 pub use flow::{Return, ReturnRequest};
-pub use second::{ApprovalState, EnrolStep, FactorStep, StepResult};
+pub use second::{FactorStep, StepResult};
+pub use second_enrol::EnrolStep;
+pub use second_push::ApprovalState;
 pub use steps::AMR_PASSWORD;
 pub use steps::SignUpForm;
 

@@ -3,17 +3,17 @@
 //! steps satisfy it and, only then, the last step creates the session ([`super::complete`]).
 //!
 //! - a code: TOTP (each time step once per user), a code sent by SMS or e-mail (5 minutes, 5
-//!   tries), or a recovery code (single use);
+//!   tries), or a recovery code (single use): here;
 //! - push approval: a request with a two-digit number the approver must pick (number matching),
-//!   2 minutes, single use;
-//! - enrolment inside the flow (TOTP), then the recovery codes, then on.
+//!   2 minutes, single use: `second_push`;
+//! - enrolment inside the flow (TOTP), then the recovery codes, then on: `second_enrol`.
 //!
 //! Wrong codes count toward the per-account throttle, and 5 in one attempt end it.
 
 use std::sync::Arc;
 
 use authify_jwt::Keyring;
-use authify_store::factors::{self as store, NewApproval};
+use authify_store::factors as store;
 use authify_store::models::{Factor, User};
 use authify_store::{DbConnection, StoreError, flows, transaction, users};
 use chrono::{DateTime, Utc};
@@ -21,15 +21,13 @@ use chrono::{DateTime, Utc};
 use super::complete::{Finish, complete};
 use super::flow::Flow;
 use super::{Authn, AuthnError, Client, Completion, Cookies, Return, csrf};
+use crate::db_time;
 use crate::manage::audit::Entry;
-use crate::mfa::codes::{self, APPROVAL_TTL_SECS, CODE_TRIES, CODE_TTL_SECS};
+use crate::mfa::codes::{self, CODE_TRIES, CODE_TTL_SECS};
 use crate::mfa::phone::Phone;
-use crate::mfa::totp::{Enrolment, TotpSecret};
-use crate::mfa::{
-    AMR_MFA, MAX_FAILURES, Method, MfaMode, PENDING_CONTINUE, PENDING_ENROL, PENDING_FACTOR,
-};
+use crate::mfa::totp::TotpSecret;
+use crate::mfa::{AMR_MFA, MAX_FAILURES, Method, MfaMode, PENDING_ENROL, PENDING_FACTOR};
 use crate::notify::Notice;
-use crate::{db_time, random};
 
 /// What a user identified by a first factor still needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +43,7 @@ pub(crate) enum Need {
 }
 
 /// The application a return signs in to, by client id.
-fn app_of(ret: &Return) -> Option<&str> {
+pub(super) fn app_of(ret: &Return) -> Option<&str> {
     match ret {
         Return::Account => None,
         Return::Legacy { app_id, .. } => Some(app_id),
@@ -55,7 +53,7 @@ fn app_of(ret: &Return) -> Option<&str> {
 
 /// Whether policy requires a second factor of `user` for `ret`: `AUTHIFY_MFA=required`, one of
 /// their organizations, or the application.
-fn policy_requires(
+pub(super) fn policy_requires(
     conn: &mut DbConnection,
     user: &User,
     ret: &Return,
@@ -166,19 +164,6 @@ pub struct FactorStep {
     pub code_sent: bool,
 }
 
-/// The TOTP enrolment page inside a sign-in (policy requires a factor).
-#[derive(Debug, Clone)]
-pub struct EnrolStep {
-    /// Form token.
-    pub csrf: String,
-    /// The application signed in to.
-    pub app_name: Option<String>,
-    /// URI and secret to show.
-    pub enrolment: Enrolment,
-    /// After the code was confirmed: the recovery codes, shown once.
-    pub recovery_codes: Vec<String>,
-}
-
 /// The answer to a code.
 #[derive(Debug)]
 pub enum StepResult {
@@ -190,38 +175,8 @@ pub enum StepResult {
     Ended,
 }
 
-/// What the waiting page of a push approval shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApprovalState {
-    /// Waiting: the number to show.
-    Pending {
-        /// Two digits.
-        number: i32,
-        /// Form token (for "use another way").
-        csrf: String,
-    },
-    /// Approved: the browser may continue.
-    Approved,
-    /// Denied on the device, or the wrong number was picked.
-    Denied,
-    /// Not answered in time.
-    Expired,
-}
-
-impl ApprovalState {
-    /// The JSON `status`.
-    pub fn status(&self) -> &'static str {
-        match self {
-            ApprovalState::Pending { .. } => "pending",
-            ApprovalState::Approved => "approved",
-            ApprovalState::Denied => "denied",
-            ApprovalState::Expired => "expired",
-        }
-    }
-}
-
 /// The browser's waiting flow and its user.
-fn waiting(
+pub(super) fn waiting(
     conn: &mut DbConnection,
     cookie: Option<&str>,
     pending: &[&str],
@@ -301,7 +256,7 @@ fn code_notice(method: Method, to: &str, code: &str) -> Notice {
 }
 
 /// Why a code was refused, for the page.
-const WRONG: &str = "That code is not correct or has expired. Check it and try again.";
+pub(super) const WRONG: &str = "That code is not correct or has expired. Check it and try again.";
 
 impl Authn {
     /// The second-factor page of this browser's waiting sign-in, showing `wanted` when the user
@@ -404,236 +359,9 @@ impl Authn {
             .await
     }
 
-    /// Creates a push approval request for the waiting sign-in and queues its wake-up.
-    pub async fn start_push(
-        &self,
-        cookies: Cookies,
-        client: Client,
-        now: DateTime<Utc>,
-    ) -> Result<(), AuthnError> {
-        let flow_cookie = cookies.flow.clone();
-        let (_, user, _) = self
-            .db
-            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
-            .await?;
-        // SECURITY: requests count toward the account's attempts: nobody can flood a phone.
-        self.throttle()
-            .attempt(&user.email)
-            .map_err(AuthnError::Throttled)?;
-        let notifier = self.inner.mfa.notifier.clone();
-        let (number, choices) = codes::approval_numbers()?;
-        let public_id = random::token::<16>()?;
-        self.db
-            .run(move |conn| {
-                let (flow, user, _) =
-                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
-                let has_device = store::list_factors(conn, user.id)?
-                    .iter()
-                    .any(|f| f.confirmed && f.kind == Method::Push.kind());
-                if !has_device {
-                    return Err(AuthnError::NoFlow);
-                }
-                let expires = now + chrono::Duration::seconds(APPROVAL_TTL_SECS);
-                let choices_text = choices.map(|c| c.to_string()).join(" ");
-                let app = flow.ret.app_name().map(str::to_owned);
-                store::insert_approval(
-                    conn,
-                    &NewApproval {
-                        public_id: &public_id,
-                        flow_id: Some(flow.id),
-                        user_id: user.id,
-                        app_name: app.as_deref(),
-                        ip: client.ip.as_deref(),
-                        user_agent: client.user_agent.as_deref(),
-                        number,
-                        choices: &choices_text,
-                        status: "pending",
-                        created_at: db_time(now),
-                        expires_at: db_time(expires),
-                    },
-                )?;
-                // The number is not sent: the approver must read it off the requesting screen.
-                notifier.send(Notice::Push {
-                    body: serde_json::json!({
-                        "type": "approval_request",
-                        "id": public_id,
-                        "user": user.public_id,
-                        "app": app,
-                        "ip": client.ip,
-                        "user_agent": client.user_agent,
-                        "created_at": now.timestamp(),
-                        "expires_at": expires.timestamp(),
-                    }),
-                });
-                Ok(())
-            })
-            .await
-    }
-
-    /// Where the waiting sign-in's approval request stands.
-    pub async fn approval_state(
-        &self,
-        cookies: Cookies,
-        now: DateTime<Utc>,
-    ) -> Result<ApprovalState, AuthnError> {
-        self.db
-            .run_quick(move |conn| {
-                let (flow, _, csrf) =
-                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
-                let request =
-                    store::find_approval_of_flow(conn, flow.id)?.ok_or(AuthnError::NoFlow)?;
-                Ok(state_of(&request, csrf, now))
-            })
-            .await
-    }
-
-    /// Finishes a sign-in whose approval request was approved: spends the approval (single
-    /// use) and signs in. `None` while it is not approved.
-    pub async fn finish_push(
-        &self,
-        cookies: Cookies,
-        keys: Arc<Keyring>,
-        client: Client,
-        now: DateTime<Utc>,
-    ) -> Result<Result<Completion, ApprovalState>, AuthnError> {
-        let authn = self.clone();
-        self.db
-            .run(move |conn| {
-                transaction(conn, |conn| {
-                    let (flow, user, csrf) =
-                        waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
-                    let request =
-                        store::find_approval_of_flow(conn, flow.id)?.ok_or(AuthnError::NoFlow)?;
-                    let state = state_of(&request, csrf, now);
-                    if state != ApprovalState::Approved
-                        || !store::move_approval(
-                            conn,
-                            request.id,
-                            "approved",
-                            "used",
-                            None,
-                            db_time(now),
-                        )?
-                    {
-                        return Ok(Err(state));
-                    }
-                    let mut amr = flow.amr.clone();
-                    amr.push(Method::Push.amr().to_owned());
-                    amr.push(AMR_MFA.to_owned());
-                    authn
-                        .finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
-                        .map(Ok)
-                })
-            })
-            .await
-    }
-
-    /// The TOTP enrolment of a sign-in whose user must enrol (the same secret until confirmed).
-    pub async fn enrol_step(
-        &self,
-        cookies: Cookies,
-        now: DateTime<Utc>,
-    ) -> Result<EnrolStep, AuthnError> {
-        let mfa = self.inner.mfa.clone();
-        self.db
-            .run(move |conn| {
-                transaction(conn, |conn| {
-                    let (flow, user, csrf) =
-                        waiting(conn, cookies.flow.as_deref(), &[PENDING_ENROL], now)?;
-                    let enrolment = super::factors::pending_totp(conn, &mfa, &user, now)
-                        .map_err(|e| AuthnError::Internal(e.to_string()))?;
-                    Ok(EnrolStep {
-                        csrf,
-                        app_name: flow.ret.app_name().map(str::to_owned),
-                        enrolment,
-                        recovery_codes: Vec::new(),
-                    })
-                })
-            })
-            .await
-    }
-
-    /// Confirms the enrolment of a sign-in with a code: the factor is active, the recovery codes
-    /// are made (returned once) and the flow waits for the user to continue. A wrong code
-    /// counts like any other: `Err(Some(why))`, or `Err(None)` when it ended the attempt.
-    pub async fn enrol_confirm(
-        &self,
-        cookies: Cookies,
-        code: String,
-        client: Client,
-        now: DateTime<Utc>,
-    ) -> Result<Result<EnrolStep, Option<String>>, AuthnError> {
-        let flow_cookie = cookies.flow.clone();
-        let (_, user, _) = self
-            .db
-            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_ENROL], now))
-            .await?;
-        self.throttle()
-            .attempt(&user.email)
-            .map_err(AuthnError::Throttled)?;
-        let mfa = self.inner.mfa.clone();
-        self.db
-            .run(move |conn| {
-                transaction(conn, |conn| {
-                    let (flow, user, csrf) =
-                        waiting(conn, cookies.flow.as_deref(), &[PENDING_ENROL], now)?;
-                    let enrolment = super::factors::pending_totp(conn, &mfa, &user, now)
-                        .map_err(|e| AuthnError::Internal(e.to_string()))?;
-                    let confirmed =
-                        super::factors::confirm_totp(conn, &mfa, &user, &code, &client, now)
-                            .map_err(|e| AuthnError::Internal(e.to_string()))?;
-                    let Some(codes) = confirmed else {
-                        if store::count_flow_failure(conn, flow.id)? >= MAX_FAILURES {
-                            flows::delete_flow(conn, flow.id)?;
-                            return Ok(Err(None));
-                        }
-                        return Ok(Err(Some(WRONG.to_owned())));
-                    };
-                    let mut amr = flow.amr.clone();
-                    amr.push(Method::Totp.amr().to_owned());
-                    amr.push(AMR_MFA.to_owned());
-                    flows::update_flow_progress(
-                        conn,
-                        flow.id,
-                        user.id,
-                        &amr.join(" "),
-                        PENDING_CONTINUE,
-                    )?;
-                    Ok(Ok(EnrolStep {
-                        csrf,
-                        app_name: flow.ret.app_name().map(str::to_owned),
-                        enrolment,
-                        recovery_codes: codes,
-                    }))
-                })
-            })
-            .await
-    }
-
-    /// Continues a sign-in after its enrolment (the recovery codes were shown): signs in.
-    pub async fn enrol_continue(
-        &self,
-        cookies: Cookies,
-        keys: Arc<Keyring>,
-        client: Client,
-        now: DateTime<Utc>,
-    ) -> Result<Completion, AuthnError> {
-        let authn = self.clone();
-        self.db
-            .run(move |conn| {
-                transaction(conn, |conn| {
-                    let (flow, user, _) =
-                        waiting(conn, cookies.flow.as_deref(), &[PENDING_CONTINUE], now)?;
-                    let amr = flow.amr.clone();
-                    authn.finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
-                })
-            })
-            .await
-    }
-
     /// The last step after a second factor: the session, the return, the audit entry.
     #[allow(clippy::too_many_arguments)]
-    fn finish(
+    pub(super) fn finish(
         &self,
         conn: &mut DbConnection,
         user: &User,
@@ -671,23 +399,6 @@ fn flow_binding(flow_id: i64) -> String {
 
 fn random_code() -> Result<String, AuthnError> {
     Ok(codes::six_digits()?)
-}
-
-fn state_of(
-    request: &authify_store::models::ApprovalRequest,
-    csrf: String,
-    now: DateTime<Utc>,
-) -> ApprovalState {
-    match request.status.as_str() {
-        "approved" => ApprovalState::Approved,
-        "denied" => ApprovalState::Denied,
-        "used" => ApprovalState::Expired,
-        _ if request.expires_at <= db_time(now) => ApprovalState::Expired,
-        _ => ApprovalState::Pending {
-            number: request.number,
-            csrf,
-        },
-    }
 }
 
 /// Whether `code` is right for `method`; spends what it used (the TOTP step, the recovery

@@ -83,6 +83,7 @@ pub async fn get_totp(
         csrf_token: session_csrf(&state.cookies().read(&req)),
         app_name: None,
         required: false,
+        required_by: String::new(),
         qr_url: "/account/totp/qr.svg",
         secret: enrolment.secret,
         uri: enrolment.uri,

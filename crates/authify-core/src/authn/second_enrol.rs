@@ -1,0 +1,156 @@
+//! Enrolment inside a sign-in: a user whose policy requires a second factor and who has none
+//! sets up an authenticator app in the same flow, sees the recovery codes once, then continues.
+
+use std::sync::Arc;
+
+use authify_jwt::Keyring;
+use authify_store::factors as store;
+use authify_store::{flows, transaction};
+use chrono::{DateTime, Utc};
+
+use super::second::{WRONG, waiting};
+use super::{Authn, AuthnError, Client, Completion, Cookies};
+use crate::mfa::totp::Enrolment;
+use crate::mfa::{AMR_MFA, MAX_FAILURES, Method, PENDING_CONTINUE, PENDING_ENROL};
+
+/// The TOTP enrolment page inside a sign-in (policy requires a factor).
+#[derive(Debug, Clone)]
+pub struct EnrolStep {
+    /// Form token.
+    pub csrf: String,
+    /// The application signed in to.
+    pub app_name: Option<String>,
+    /// Who requires the factor, for the page: the application's name, "Your organization", or
+    /// "Your administrator" (`AUTHIFY_MFA=required`).
+    pub required_by: String,
+    /// URI and secret to show.
+    pub enrolment: Enrolment,
+    /// After the code was confirmed: the recovery codes, shown once.
+    pub recovery_codes: Vec<String>,
+}
+
+impl Authn {
+    /// The TOTP enrolment of a sign-in whose user must enrol (the same secret until confirmed).
+    pub async fn enrol_step(
+        &self,
+        cookies: Cookies,
+        now: DateTime<Utc>,
+    ) -> Result<EnrolStep, AuthnError> {
+        let mfa = self.inner.mfa.clone();
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let (flow, user, csrf) =
+                        waiting(conn, cookies.flow.as_deref(), &[PENDING_ENROL], now)?;
+                    let enrolment = super::factors::pending_totp(conn, &mfa, &user, now)
+                        .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    Ok(EnrolStep {
+                        csrf,
+                        app_name: flow.ret.app_name().map(str::to_owned),
+                        required_by: required_by(conn, &user, &flow)?,
+                        enrolment,
+                        recovery_codes: Vec::new(),
+                    })
+                })
+            })
+            .await
+    }
+
+    /// Confirms the enrolment of a sign-in with a code: the factor is active, the recovery codes
+    /// are made (returned once) and the flow waits for the user to continue. A wrong code
+    /// counts like any other: `Err(Some(why))`, or `Err(None)` when it ended the attempt.
+    pub async fn enrol_confirm(
+        &self,
+        cookies: Cookies,
+        code: String,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Result<EnrolStep, Option<String>>, AuthnError> {
+        let flow_cookie = cookies.flow.clone();
+        let (_, user, _) = self
+            .db
+            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_ENROL], now))
+            .await?;
+        self.throttle()
+            .attempt(&user.email)
+            .map_err(AuthnError::Throttled)?;
+        let mfa = self.inner.mfa.clone();
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let (flow, user, csrf) =
+                        waiting(conn, cookies.flow.as_deref(), &[PENDING_ENROL], now)?;
+                    let enrolment = super::factors::pending_totp(conn, &mfa, &user, now)
+                        .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    let confirmed =
+                        super::factors::confirm_totp(conn, &mfa, &user, &code, &client, now)
+                            .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    let Some(codes) = confirmed else {
+                        if store::count_flow_failure(conn, flow.id)? >= MAX_FAILURES {
+                            flows::delete_flow(conn, flow.id)?;
+                            return Ok(Err(None));
+                        }
+                        return Ok(Err(Some(WRONG.to_owned())));
+                    };
+                    let mut amr = flow.amr.clone();
+                    amr.push(Method::Totp.amr().to_owned());
+                    amr.push(AMR_MFA.to_owned());
+                    flows::update_flow_progress(
+                        conn,
+                        flow.id,
+                        user.id,
+                        &amr.join(" "),
+                        PENDING_CONTINUE,
+                    )?;
+                    Ok(Ok(EnrolStep {
+                        csrf,
+                        app_name: flow.ret.app_name().map(str::to_owned),
+                        required_by: required_by(conn, &user, &flow)?,
+                        enrolment,
+                        recovery_codes: codes,
+                    }))
+                })
+            })
+            .await
+    }
+
+    /// Continues a sign-in after its enrolment (the recovery codes were shown): signs in.
+    pub async fn enrol_continue(
+        &self,
+        cookies: Cookies,
+        keys: Arc<Keyring>,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Completion, AuthnError> {
+        let authn = self.clone();
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let (flow, user, _) =
+                        waiting(conn, cookies.flow.as_deref(), &[PENDING_CONTINUE], now)?;
+                    let amr = flow.amr.clone();
+                    authn.finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
+                })
+            })
+            .await
+    }
+}
+
+/// Who requires the factor: the application when it does, else an organization of the user,
+/// else the installation.
+fn required_by(
+    conn: &mut authify_store::DbConnection,
+    user: &authify_store::models::User,
+    flow: &super::flow::Flow,
+) -> Result<String, authify_store::StoreError> {
+    if let Some(app) = super::second::app_of(&flow.ret)
+        && store::app_requires_mfa(conn, app)?
+    {
+        return Ok(flow.ret.app_name().unwrap_or("This application").to_owned());
+    }
+    Ok(if store::orgs_require_mfa(conn, user.id)? {
+        "Your organization".to_owned()
+    } else {
+        "Your administrator".to_owned()
+    })
+}

@@ -1,0 +1,190 @@
+//! Push approval as a second-factor step: the waiting browser's request (a two-digit number it
+//! shows; the approver picks it among three), its status for the waiting page, and the sign-in
+//! once approved. Single use, 2 minutes. The approver's side is `approvals`.
+
+use std::sync::Arc;
+
+use authify_jwt::Keyring;
+use authify_store::factors::{self as store, NewApproval};
+use authify_store::transaction;
+use chrono::{DateTime, Utc};
+
+use super::second::waiting;
+use super::{Authn, AuthnError, Client, Completion, Cookies};
+use crate::mfa::codes::{self, APPROVAL_TTL_SECS};
+use crate::mfa::{AMR_MFA, Method, PENDING_FACTOR};
+use crate::notify::Notice;
+use crate::{db_time, random};
+
+/// What the waiting page of a push approval shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalState {
+    /// Waiting: the number to show.
+    Pending {
+        /// Two digits.
+        number: i32,
+        /// Form token (for "use another way").
+        csrf: String,
+    },
+    /// Approved: the browser may continue.
+    Approved,
+    /// Denied on the device, or the wrong number was picked.
+    Denied,
+    /// Not answered in time.
+    Expired,
+}
+
+impl ApprovalState {
+    /// The JSON `status`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            ApprovalState::Pending { .. } => "pending",
+            ApprovalState::Approved => "approved",
+            ApprovalState::Denied => "denied",
+            ApprovalState::Expired => "expired",
+        }
+    }
+}
+
+impl Authn {
+    /// Creates a push approval request for the waiting sign-in and queues its wake-up.
+    pub async fn start_push(
+        &self,
+        cookies: Cookies,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthnError> {
+        let flow_cookie = cookies.flow.clone();
+        let (_, user, _) = self
+            .db
+            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
+            .await?;
+        // SECURITY: requests count toward the account's attempts: nobody can flood a phone.
+        self.throttle()
+            .attempt(&user.email)
+            .map_err(AuthnError::Throttled)?;
+        let notifier = self.inner.mfa.notifier.clone();
+        let (number, choices) = codes::approval_numbers()?;
+        let public_id = random::token::<16>()?;
+        self.db
+            .run(move |conn| {
+                let (flow, user, _) =
+                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                let has_device = store::list_factors(conn, user.id)?
+                    .iter()
+                    .any(|f| f.confirmed && f.kind == Method::Push.kind());
+                if !has_device {
+                    return Err(AuthnError::NoFlow);
+                }
+                let expires = now + chrono::Duration::seconds(APPROVAL_TTL_SECS);
+                let choices_text = choices.map(|c| c.to_string()).join(" ");
+                let app = flow.ret.app_name().map(str::to_owned);
+                store::insert_approval(
+                    conn,
+                    &NewApproval {
+                        public_id: &public_id,
+                        flow_id: Some(flow.id),
+                        user_id: user.id,
+                        app_name: app.as_deref(),
+                        ip: client.ip.as_deref(),
+                        user_agent: client.user_agent.as_deref(),
+                        number,
+                        choices: &choices_text,
+                        status: "pending",
+                        created_at: db_time(now),
+                        expires_at: db_time(expires),
+                    },
+                )?;
+                // The number is not sent: the approver must read it off the requesting screen.
+                notifier.send(Notice::Push {
+                    body: serde_json::json!({
+                        "type": "approval_request",
+                        "id": public_id,
+                        "user": user.public_id,
+                        "app": app,
+                        "ip": client.ip,
+                        "user_agent": client.user_agent,
+                        "created_at": now.timestamp(),
+                        "expires_at": expires.timestamp(),
+                    }),
+                });
+                Ok(())
+            })
+            .await
+    }
+
+    /// Where the waiting sign-in's approval request stands.
+    pub async fn approval_state(
+        &self,
+        cookies: Cookies,
+        now: DateTime<Utc>,
+    ) -> Result<ApprovalState, AuthnError> {
+        self.db
+            .run_quick(move |conn| {
+                let (flow, _, csrf) =
+                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                let request =
+                    store::find_approval_of_flow(conn, flow.id)?.ok_or(AuthnError::NoFlow)?;
+                Ok(state_of(&request, csrf, now))
+            })
+            .await
+    }
+
+    /// Finishes a sign-in whose approval request was approved: spends the approval (single
+    /// use) and signs in. `None` while it is not approved.
+    pub async fn finish_push(
+        &self,
+        cookies: Cookies,
+        keys: Arc<Keyring>,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Completion, ApprovalState>, AuthnError> {
+        let authn = self.clone();
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let (flow, user, csrf) =
+                        waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                    let request =
+                        store::find_approval_of_flow(conn, flow.id)?.ok_or(AuthnError::NoFlow)?;
+                    let state = state_of(&request, csrf, now);
+                    if state != ApprovalState::Approved
+                        || !store::move_approval(
+                            conn,
+                            request.id,
+                            "approved",
+                            "used",
+                            None,
+                            db_time(now),
+                        )?
+                    {
+                        return Ok(Err(state));
+                    }
+                    let mut amr = flow.amr.clone();
+                    amr.push(Method::Push.amr().to_owned());
+                    amr.push(AMR_MFA.to_owned());
+                    authn
+                        .finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
+                        .map(Ok)
+                })
+            })
+            .await
+    }
+}
+
+fn state_of(
+    request: &authify_store::models::ApprovalRequest,
+    csrf: String,
+    now: DateTime<Utc>,
+) -> ApprovalState {
+    match request.status.as_str() {
+        "approved" => ApprovalState::Approved,
+        "denied" => ApprovalState::Denied,
+        "used" => ApprovalState::Expired,
+        _ if request.expires_at <= db_time(now) => ApprovalState::Expired,
+        _ => ApprovalState::Pending {
+            number: request.number,
+            csrf,
+        },
+    }
+}
