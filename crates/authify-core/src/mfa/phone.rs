@@ -93,6 +93,6 @@ mod tests {
 
     #[test]
     fn the_masked_form_shows_the_country_and_last_two_digits() {
-        assert_eq!(Phone::masked("+442079460958"), "+44•••••••58");
+        assert_eq!(Phone::masked("+442079460958"), "+44••••••••58");
     }
 }
