@@ -138,7 +138,7 @@ async fn an_authenticator_app_set_up_with_pyotp_is_asked_after_the_password_and_
 }
 
 #[tokio::test]
-async fn a_recovery_code_signs_in_once_and_is_refused_the_second_time() {
+async fn a_recovery_code_signs_in_once_from_any_code_field_and_is_refused_the_second_time() {
     let app = spawn_app().await;
     app.create_app("Wiki", &[CALLBACK]).await;
     let ann = signed_in(&app, "ann@example.com").await;
@@ -150,6 +150,9 @@ async fn a_recovery_code_signs_in_once_and_is_refused_the_second_time() {
     let (b2, _) = password_step(&app, "ann@example.com").await;
     let again = submit_code(&b2, "recovery", &codes[3]).await;
     assert_eq!(again.status(), 401);
+    // The authenticator app's code field takes a recovery code too (the phone is lost).
+    let res = submit_code(&b2, "totp", &codes[4]).await;
+    assert!(location(&res).starts_with(CALLBACK), "{:?}", res.status());
 }
 
 #[tokio::test]
@@ -451,7 +454,10 @@ async fn an_organization_requiring_a_second_factor_leads_a_member_without_one_th
     let (b, res) = password_step(&app, "bob@example.com").await;
     assert_eq!(location(&res), "/login/enrol");
     let html = b.get("/login/enrol").await.text().await.unwrap();
-    assert!(html.contains("<strong>Your organization</strong> requires"), "{html}");
+    assert!(
+        html.contains("<strong>Your organization</strong> requires"),
+        "{html}"
+    );
     let uri = text_between(&html, "<code class=\"mono otpauth-uri\">", "</code>");
     let csrf = hidden_value(&html, "csrf_token").unwrap();
     assert_eq!(b.get("/login/enrol/qr.svg").await.status(), 200);

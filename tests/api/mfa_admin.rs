@@ -163,3 +163,51 @@ async fn a_push_webhook_failing_three_times_in_a_row_is_reported_on_the_console(
         "{reported}"
     );
 }
+
+#[tokio::test]
+async fn a_global_admin_resets_a_users_factors_from_the_console_only_after_confirming() {
+    let app = spawn_app().await;
+    app.create_app("Wiki", &[CALLBACK]).await;
+    app.create_user("root@example.com", true).await;
+    let root = app.browser();
+    root.sign_in("", "root@example.com", PASSWORD).await;
+    let ann = signed_in(&app, "ann@example.com").await;
+    enrol_totp(&app, &ann).await;
+    let uid = app.actor("ann@example.com").await.user.public_id;
+    let action = format!("/admin/users/{uid}/factors/reset");
+    let asked = root.submit("/admin/users", &action, &[]).await;
+    assert_eq!(asked.status(), 200);
+    assert!(
+        asked
+            .text()
+            .await
+            .unwrap()
+            .contains("Reset the second factors of ann@example.com?")
+    );
+    let res = app
+        .browser()
+        .sign_in(
+            &format!("?callback={}", b64(CALLBACK)),
+            "ann@example.com",
+            PASSWORD,
+        )
+        .await;
+    assert_eq!(
+        location(&res),
+        "/login/factor",
+        "nothing changed before the confirmation"
+    );
+    let done = root
+        .submit("/admin/users", &action, &[("confirmed", "yes")])
+        .await;
+    assert_eq!(location(&done), "/admin/users?done=factors_reset");
+    let res = app
+        .browser()
+        .sign_in(
+            &format!("?callback={}", b64(CALLBACK)),
+            "ann@example.com",
+            PASSWORD,
+        )
+        .await;
+    assert!(location(&res).starts_with(CALLBACK));
+}

@@ -336,10 +336,20 @@ impl Authn {
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let right = check_code(conn, &authn, &flow, &user, method, &code, now)?;
-                    if right {
+                    // The code field of every method also takes a recovery code (a lost device).
+                    let used = if check_code(conn, &authn, &flow, &user, method, &code, now)? {
+                        Some(method)
+                    } else if method != Method::Recovery
+                        && looks_like_recovery(&code)
+                        && check_code(conn, &authn, &flow, &user, Method::Recovery, &code, now)?
+                    {
+                        Some(Method::Recovery)
+                    } else {
+                        None
+                    };
+                    if let Some(used) = used {
                         let mut amr = flow.amr.clone();
-                        amr.push(method.amr().to_owned());
+                        amr.push(used.amr().to_owned());
                         amr.push(AMR_MFA.to_owned());
                         return authn
                             .finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
@@ -391,6 +401,13 @@ impl Authn {
             finish,
         )
     }
+}
+
+/// Whether `code` has the shape of a recovery code (ten characters of its alphabet, letters
+/// among them), not of a six-digit code.
+fn looks_like_recovery(code: &str) -> bool {
+    let c = codes::normalize(code);
+    c.len() == 10 && c.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 fn flow_binding(flow_id: i64) -> String {
