@@ -48,7 +48,14 @@ pub(crate) async fn enrol_totp(
     let csrf = hidden_value(&html, "csrf_token").unwrap();
     let code = pyotp(&uri, app.clock_now().timestamp());
     let res = browser
-        .post("/account/totp", &[("csrf_token", &csrf), ("code", &code)])
+        .post(
+            "/account/totp",
+            &[
+                ("csrf_token", &csrf),
+                ("code", &code),
+                ("current_password", PASSWORD),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 200);
     let codes = page_values(&res.text().await.unwrap(), "recovery-code");
@@ -210,7 +217,10 @@ async fn codes_by_text_message_go_through_the_signed_webhook_and_expire() {
         .submit(
             "/account",
             "/account/phone",
-            &[("phone", "+44 20 7946-0958")],
+            &[
+                ("phone", "+44 20 7946-0958"),
+                ("current_password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(res.status(), 200);
@@ -515,4 +525,67 @@ async fn an_admin_resets_a_users_factors_through_the_api_and_the_user_signs_in_w
     assert_eq!(reset.status, 204, "{:?}", reset.body);
     let (_, res) = password_step(&app, "ann@example.com").await;
     assert!(location(&res).starts_with(CALLBACK));
+}
+
+#[tokio::test]
+async fn a_totp_set_up_belongs_to_the_session_it_was_shown_to_and_needs_the_password() {
+    let app = spawn_app().await;
+    let ann = signed_in(&app, "ann@example.com").await;
+    // Someone else with Ann's session or password opens the set-up page elsewhere first.
+    let other = app.browser();
+    assert_eq!(
+        location(&other.sign_in("", "ann@example.com", PASSWORD).await),
+        "/account"
+    );
+    let planted = other.get("/account/totp").await.text().await.unwrap();
+    let planted_uri = text_between(&planted, "<code class=\"mono otpauth-uri\">", "</code>");
+    // Ann's own set-up shows another secret, and the planted one cannot be confirmed in her
+    // session.
+    let html = ann.get("/account/totp").await.text().await.unwrap();
+    let uri = text_between(&html, "<code class=\"mono otpauth-uri\">", "</code>");
+    assert_ne!(uri, planted_uri, "a fresh secret per session");
+    let csrf = hidden_value(&html, "csrf_token").unwrap();
+    let now = app.clock_now().timestamp();
+    let refused = ann
+        .post(
+            "/account/totp",
+            &[
+                ("csrf_token", &csrf),
+                ("code", &pyotp(&planted_uri, now)),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        400,
+        "the planted secret is not Ann's set-up"
+    );
+    // Without the password the right code is refused too; with it, the app is on.
+    let code = pyotp(&uri, now);
+    let no_password = ann
+        .post(
+            "/account/totp",
+            &[
+                ("csrf_token", &csrf),
+                ("code", &code),
+                ("current_password", "guess"),
+            ],
+        )
+        .await;
+    assert_eq!(no_password.status(), 403);
+    let ok = ann
+        .post(
+            "/account/totp",
+            &[
+                ("csrf_token", &csrf),
+                ("code", &code),
+                ("current_password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page_values(&ok.text().await.unwrap(), "recovery-code").len(),
+        10
+    );
 }

@@ -11,7 +11,11 @@ use crate::mfa_support::{SmsReceiver, jwt_claims, page_values, text_between};
 /// Makes `browser` (signed in) an approver device.
 pub(crate) async fn register_device(browser: &Browser) {
     let res = browser
-        .submit("/account/approvals", "/account/approvals", &[])
+        .submit(
+            "/account/approvals",
+            "/account/approvals",
+            &[("current_password", PASSWORD)],
+        )
         .await;
     assert!(
         res.headers()
@@ -217,7 +221,7 @@ async fn a_phone_app_registers_through_the_api_and_approves_with_its_device_toke
             Some(&token),
             "POST",
             "/api/v1/me/approvers",
-            Some(serde_json::json!({"name": "Ann's phone"})),
+            Some(serde_json::json!({"name": "Ann's phone", "current_password": PASSWORD})),
         )
         .await;
     assert_eq!(reg.status, 201, "{:?}", reg.body);

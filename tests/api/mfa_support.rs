@@ -84,6 +84,7 @@ impl SmsReceiver {
                     let mut reader = BufReader::new(stream);
                     let mut length = 0usize;
                     let mut signature = String::new();
+                    let mut timestamp = String::new();
                     loop {
                         let mut line = String::new();
                         if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
@@ -100,11 +101,22 @@ impl SmsReceiver {
                         if let Some(v) = lower.strip_prefix("x-authify-signature:") {
                             signature = v.trim().to_owned();
                         }
+                        if let Some(v) = lower.strip_prefix("x-authify-timestamp:") {
+                            timestamp = v.trim().to_owned();
+                        }
                     }
                     let mut body = vec![0; length];
                     reader.read_exact(&mut body).await.unwrap();
-                    let expected = format!("sha256={}", hmac_sha256(secret.as_bytes(), &body));
-                    let ok = signature == expected;
+                    // The MAC covers "<timestamp>.<body>"; a receiver refuses stale timestamps
+                    // (here: more than 10 minutes from now), so a captured delivery cannot be
+                    // replayed later.
+                    let mut signed = format!("{timestamp}.").into_bytes();
+                    signed.extend_from_slice(&body);
+                    let expected = format!("sha256={}", hmac_sha256(secret.as_bytes(), &signed));
+                    let fresh = timestamp
+                        .parse::<i64>()
+                        .is_ok_and(|t| (t - chrono::Utc::now().timestamp()).abs() < 600);
+                    let ok = signature == expected && fresh;
                     let status = if ok { "200 OK" } else { "401 Unauthorized" };
                     let _ = reader
                         .get_mut()

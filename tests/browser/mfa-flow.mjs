@@ -347,6 +347,8 @@ async function enrol(browser, log) {
   // The code for the server's time turns it on and shows the recovery codes.
   const code = totp(key, serverTime);
   await page.locator('#code').fill(code);
+  // Adding a factor from the account page needs the current password.
+  await page.locator('#current-password').fill(PASSWORD);
   await follow(
     page,
     () => page.getByRole('button', { name: 'Turn on', exact: true }).click(),
@@ -428,6 +430,7 @@ async function signIn(browser, log) {
     'follow "Sign-in approvals"',
   );
   await inspect(device, 'account/approvals', 'mfa-approvals.png');
+  await device.locator('#device-password').fill(PASSWORD);
   await follow(
     device,
     () =>
@@ -575,6 +578,7 @@ async function phone(browser, log) {
   await inspect(page, 'account (SMS gateway)', 'mfa-account-section.png', mfa);
 
   await page.locator('#phone').fill(PHONE);
+  await page.locator('#phone-password').fill(PASSWORD);
   await follow(
     page,
     () => form.getByRole('button', { name: 'Send a code', exact: true }).click(),

@@ -3,6 +3,7 @@
 //! work. A stolen database alone yields no usable secret.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::{digest, hmac};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use std::sync::Arc;
@@ -21,9 +22,10 @@ pub enum SealError {
     Seal(String),
 }
 
-/// AES-256-GCM under the master key. Cheap to clone. `Debug` never shows the key.
+/// AES-256-GCM under the master key, and an HMAC-SHA256 key derived from it. Cheap to clone.
+/// `Debug` never shows either.
 #[derive(Clone)]
-pub struct MasterKey(Arc<LessSafeKey>);
+pub struct MasterKey(Arc<(LessSafeKey, hmac::Key)>);
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -39,7 +41,12 @@ impl MasterKey {
         }
         let key = UnboundKey::new(&AES_256_GCM, bytes)
             .map_err(|_| SealError::BadKey("rejected by the cipher".into()))?;
-        Ok(MasterKey(Arc::new(LessSafeKey::new(key))))
+        // A separate key for MACs: SHA-256 of a label and the master key (never the AES key itself).
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        ctx.update(b"authify mac key v1\0");
+        ctx.update(bytes);
+        let mac = hmac::Key::new(hmac::HMAC_SHA256, ctx.finish().as_ref());
+        Ok(MasterKey(Arc::new((LessSafeKey::new(key), mac))))
     }
 
     /// The key from its base64 form (`AUTHIFY_MASTER_KEY`, the key file).
@@ -64,6 +71,7 @@ impl MasterKey {
             crate::random::bytes::<NONCE_LEN>().map_err(|e| SealError::Seal(e.to_string()))?;
         let mut data = plain.to_vec();
         self.0
+            .0
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce_bytes),
                 Aad::from(context.as_bytes()),
@@ -73,6 +81,16 @@ impl MasterKey {
         let mut out = nonce_bytes.to_vec();
         out.extend_from_slice(&data);
         Ok(STANDARD.encode(out))
+    }
+
+    /// HMAC-SHA256 of `data` under the derived key, hex: how short secrets (recovery and sent
+    /// codes) are stored, so a stolen database alone cannot be searched for them offline.
+    pub fn mac(&self, data: &[u8]) -> String {
+        hmac::sign(&self.0.1, data)
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Opens what [`MasterKey::seal`] made for the same `context`.
@@ -85,6 +103,7 @@ impl MasterKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SealError::Open)?;
         let mut data = rest.to_vec();
         let plain = self
+            .0
             .0
             .open_in_place(nonce, Aad::from(context.as_bytes()), &mut data)
             .map_err(|_| SealError::Open)?;
@@ -114,6 +133,15 @@ mod tests {
     fn two_seals_of_the_same_secret_differ() {
         let k = key();
         assert_ne!(k.seal(b"x", "c").unwrap(), k.seal(b"x", "c").unwrap());
+    }
+
+    #[test]
+    fn macs_depend_on_the_key_and_the_data() {
+        let k = key();
+        assert_eq!(k.mac(b"a"), k.mac(b"a"));
+        assert_ne!(k.mac(b"a"), k.mac(b"b"));
+        assert_ne!(k.mac(b"a"), key().mac(b"a"));
+        assert_eq!(k.mac(b"a").len(), 64);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Delivers the notices use cases queue (`authify_core::notify`): SMS through the SMS webhook,
-//! push wake-ups through the push webhook, each POSTed as JSON with
-//! `X-Authify-Signature: sha256=<hex HMAC-SHA256 of the body>`; mail over SMTP (`lettre`) or,
+//! push wake-ups through the push webhook, each POSTed as JSON with `X-Authify-Timestamp: <unix
+//! seconds>` and `X-Authify-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">` (a
+//! receiver refuses old timestamps, so a captured delivery cannot be replayed later); mail over SMTP (`lettre`) or,
 //! without SMTP, as `.eml` files (mode 0600) in the mail directory. Webhook outcomes are
 //! recorded so the console can show one failing 3 times in a row. One notice at a time, off the
 //! request path; a slow gateway delays notices, never sign-ins.
@@ -39,10 +40,10 @@ impl std::fmt::Debug for Delivery {
     }
 }
 
-/// The signature header value of `body` under `secret`.
-pub fn signature(secret: &str, body: &[u8]) -> String {
+/// The signature header value of `message` (`<timestamp>.<body>`) under `secret`.
+pub fn signature(secret: &str, message: &[u8]) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-    let tag = hmac::sign(&key, body);
+    let tag = hmac::sign(&key, message);
     let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256={hex}")
 }
@@ -77,13 +78,16 @@ impl Delivery {
         })
     }
 
-    async fn post(&self, hook: &Webhook, body: &serde_json::Value) -> Result<(), String> {
+    async fn post(&self, hook: &Webhook, body: &serde_json::Value, now: i64) -> Result<(), String> {
         let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        let mut signed = format!("{now}.").into_bytes();
+        signed.extend_from_slice(&body);
         let res = self
             .http
             .post(&hook.url)
             .header("content-type", "application/json")
-            .header("x-authify-signature", signature(&hook.secret.0, &body))
+            .header("x-authify-timestamp", now.to_string())
+            .header("x-authify-signature", signature(&hook.secret.0, &signed))
             .body(body)
             .send()
             .await
@@ -138,20 +142,30 @@ fn write_eml(dir: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Delivers notices until every sender is gone (the server stopped, or a command finished).
-pub async fn run(mut rx: mpsc::Receiver<Notice>, delivery: Delivery, state: Weak<AppState>) {
+pub async fn run(
+    mut rx: mpsc::Receiver<Notice>,
+    delivery: Delivery,
+    state: Weak<AppState>,
+    clock: std::sync::Arc<dyn authify_core::Clock>,
+) {
     while let Some(notice) = rx.recv().await {
+        let now = clock.now().timestamp();
         let (name, result) = match &notice {
             Notice::Sms { to, message } => match &delivery.sms {
                 Some(hook) => (
                     Some("sms"),
                     delivery
-                        .post(hook, &serde_json::json!({ "to": to, "message": message }))
+                        .post(
+                            hook,
+                            &serde_json::json!({ "to": to, "message": message }),
+                            now,
+                        )
                         .await,
                 ),
                 None => (None, Err("no SMS gateway configured".to_owned())),
             },
             Notice::Push { body } => match &delivery.push {
-                Some(hook) => (Some("push"), delivery.post(hook, body).await),
+                Some(hook) => (Some("push"), delivery.post(hook, body, now).await),
                 None => continue,
             },
             Notice::Mail { to, subject, text } => (None, delivery.mail(to, subject, text).await),

@@ -580,9 +580,24 @@ impl Settings {
             smtp_url: match raw.smtp_url {
                 None => None,
                 Some(u) => {
-                    let ok = url::Url::parse(u.trim()).is_ok_and(|p| {
+                    let parsed = url::Url::parse(u.trim()).ok();
+                    let ok = parsed.as_ref().is_some_and(|p| {
                         matches!(p.scheme(), "smtp" | "smtps") && p.host_str().is_some()
                     });
+                    // SECURITY: credentials (and the codes in the mails) never cross the network
+                    // in clear: smtp:// with a user needs STARTTLS required.
+                    let plain_login = parsed.as_ref().is_some_and(|p| {
+                        p.scheme() == "smtp"
+                            && !p.username().is_empty()
+                            && !p.query_pairs().any(|(k, v)| k == "tls" && v == "required")
+                    });
+                    if plain_login {
+                        return Err(invalid(
+                            "smtp_url",
+                            "(redacted)",
+                            "with a user and password, smtps:// or smtp://...?tls=required (credentials are never sent in clear)",
+                        ));
+                    }
                     if !ok {
                         return Err(invalid(
                             "smtp_url",
@@ -628,9 +643,9 @@ fn webhook(
     match (url, secret) {
         (None, None) => Ok(None),
         (None, Some(_)) => Err(invalid(keys.1, "(redacted)", "only together with its URL")),
-        (Some(u), None) => Err(invalid(
+        (Some(_), None) => Err(invalid(
             keys.0,
-            &u,
+            "(not shown: it may hold gateway credentials)",
             "needs its secret too: every delivery is signed (HMAC-SHA256)",
         )),
         (Some(u), Some(secret)) => {

@@ -99,9 +99,10 @@ pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
 }
 
 /// The master key for secrets at rest: `AUTHIFY_MASTER_KEY`, else the key file, generated
-/// (mode 0600) on first start. A damaged file stops start-up: secrets sealed under a lost key
-/// are lost, so nothing is silently replaced.
-pub fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
+/// (mode 0600) on first start. A damaged file, or a missing one while the database holds sealed
+/// secrets, stops start-up: secrets sealed under a lost key are lost, so nothing is silently
+/// replaced.
+pub fn load_master_key(settings: &Settings, db: &Db) -> Result<MasterKey, StartupError> {
     if let Some(k) = &settings.master_key {
         return MasterKey::from_base64(&k.0)
             .map_err(|e| StartupError::Keyring(format!("AUTHIFY_MASTER_KEY: {e}")));
@@ -110,6 +111,16 @@ pub fn load_master_key(settings: &Settings) -> Result<MasterKey, StartupError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // SECURITY: a new key would silently orphan every sealed secret (a wrong working
+            // directory, a lost volume): start only when nothing is sealed yet.
+            let sealed = authify_core::mfa::sealed_secrets(db)
+                .map_err(|e| StartupError::Database(e.to_string()))?;
+            if sealed > 0 {
+                return Err(StartupError::Keyring(format!(
+                    "the master key file {} is missing, but the database holds {sealed} secret(s) sealed under a master key: restore the file (or set AUTHIFY_MASTER_KEY) instead of starting with a new key",
+                    path.display()
+                )));
+            }
             let fresh = MasterKey::generate().map_err(|e| StartupError::Keyring(e.to_string()))?;
             write_secret_file(path, &fresh).map_err(|e| {
                 StartupError::Keyring(format!(
@@ -188,7 +199,8 @@ impl Application {
         let db = open_database(settings)?;
         let hasher = PasswordHasher::new(settings.argon2, settings.hash_concurrency)
             .map_err(|e| StartupError::Database(format!("password hashing: {e}")))?;
-        let master = load_master_key(settings)?;
+        let master = load_master_key(settings, &db)?;
+        let clock_for_delivery = clock.clone();
         let delivery = crate::deliver::Delivery::new(settings).map_err(StartupError::Keyring)?;
         let (notifier, notices) = Notifier::channel();
         let mfa = MfaConfig {
@@ -227,7 +239,12 @@ impl Application {
         // The tasks hold the state weakly: they end with the server (tests start many).
         let weak = Arc::downgrade(&state.clone().into_inner());
         tokio::spawn(housekeeping(weak.clone()));
-        tokio::spawn(crate::deliver::run(notices, delivery, weak.clone()));
+        tokio::spawn(crate::deliver::run(
+            notices,
+            delivery,
+            weak.clone(),
+            clock_for_delivery,
+        ));
         tokio::spawn(backchannel_logout(weak));
         let app_state = state.clone();
         let server = HttpServer::new(move || {

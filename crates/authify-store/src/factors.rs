@@ -29,6 +29,8 @@ pub struct NewFactor<'a> {
     /// See [`Factor`].
     pub device_hash: Option<&'a str>,
     /// See [`Factor`].
+    pub pending_for: Option<&'a str>,
+    /// See [`Factor`].
     pub confirmed: bool,
     /// See [`Factor`].
     pub created_at: NaiveDateTime,
@@ -224,6 +226,7 @@ pub fn find_challenge(
 ) -> Result<Option<Challenge>, StoreError> {
     let mut q = factor_challenges::table
         .filter(factor_challenges::expires_at.gt(now))
+        .order(factor_challenges::id.desc())
         .select(Challenge::as_select())
         .into_boxed();
     q = match flow_id {
@@ -246,10 +249,10 @@ pub fn count_challenge_try(conn: &mut DbConnection, id: i64) -> Result<i32, Stor
         .unwrap_or(i32::MAX))
 }
 
-/// Deletes a challenge (spent or exhausted).
-pub fn delete_challenge(conn: &mut DbConnection, id: i64) -> Result<(), StoreError> {
-    diesel::delete(factor_challenges::table.find(id)).execute(conn)?;
-    Ok(())
+/// Deletes a challenge (spent or exhausted); returns whether it still existed (a code spent
+/// by a concurrent request does not count twice).
+pub fn delete_challenge(conn: &mut DbConnection, id: i64) -> Result<bool, StoreError> {
+    Ok(diesel::delete(factor_challenges::table.find(id)).execute(conn)? == 1)
 }
 
 /// Counts a wrong code in a sign-in attempt; returns the failures so far.
@@ -489,4 +492,12 @@ pub fn list_webhooks(conn: &mut DbConnection) -> Result<Vec<WebhookHealth>, Stor
         .order(webhook_health::name)
         .select(WebhookHealth::as_select())
         .load(conn)?)
+}
+
+/// How many factors hold a sealed secret.
+pub fn count_sealed(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(user_factors::table
+        .filter(user_factors::secret.is_not_null())
+        .count()
+        .get_result(conn)?)
 }

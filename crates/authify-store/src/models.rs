@@ -340,6 +340,8 @@ pub struct Factor {
     pub device_hash: Option<String>,
     /// TOTP: the last accepted time step.
     pub last_step: Option<i64>,
+    /// An unconfirmed TOTP set-up: the flow or session it was shown to.
+    pub pending_for: Option<String>,
     /// Counts as a factor.
     pub confirmed: bool,
     /// Creation time.
@@ -357,8 +359,8 @@ impl std::fmt::Debug for Factor {
     }
 }
 
-/// A one-time code sent by SMS or e-mail.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+/// A one-time code sent by SMS or e-mail. `Debug` leaves out the code's MAC.
+#[derive(Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = factor_challenges)]
 pub struct Challenge {
     /// Internal id.
@@ -375,6 +377,16 @@ pub struct Challenge {
     pub created_at: NaiveDateTime,
     /// Expiry.
     pub expires_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for Challenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Challenge")
+            .field("id", &self.id)
+            .field("flow_id", &self.flow_id)
+            .field("tries", &self.tries)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A push approval request.

@@ -221,6 +221,7 @@ diesel::table! {
         phone -> Nullable<Text>,
         device_hash -> Nullable<Text>,
         last_step -> Nullable<BigInt>,
+        pending_for -> Nullable<Text>,
         confirmed -> Bool,
         created_at -> Timestamp,
     }

@@ -51,10 +51,14 @@ impl Authn {
         &self,
         actor: &Actor,
         label: &str,
+        password: &str,
         client: Client,
         now: DateTime<Utc>,
     ) -> Result<(String, Vec<String>), AdminError> {
         Self::own(actor)?;
+        // SECURITY: a device is a second factor: a stolen session or API key alone must not add
+        // one (it would satisfy step-up and later sign-ins).
+        self.reconfirm(actor, password, now).await?;
         let token = random::token::<32>()?;
         let hash = crate::sessions::token_hash(&token);
         let label: String = label
@@ -80,6 +84,7 @@ impl Authn {
                             secret: None,
                             phone: None,
                             device_hash: Some(&hash),
+                            pending_for: None,
                             confirmed: false,
                             created_at: db_time(now),
                         },

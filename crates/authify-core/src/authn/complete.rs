@@ -115,8 +115,10 @@ pub(crate) fn complete(
     if let Some(flow) = f.flow_id {
         if sent.consent {
             flows::update_flow_progress(conn, flow, f.user.id, &amr, CONSENT)?;
-        } else {
-            flows::delete_flow(conn, flow)?;
+        } else if !flows::delete_flow(conn, flow)? {
+            // SECURITY: a flow completes once: a concurrent request that finished it first
+            // (the same code twice, a code and an approval) rolls this one back.
+            return Err(AuthnError::NoFlow);
         }
     }
     record(conn, f.user, &session, &sent, f.client, f.now)?;

@@ -78,12 +78,19 @@ fn factor_mail(user: &User, added: bool, what: &str) -> Notice {
     }
 }
 
-/// The user's unconfirmed TOTP enrolment, made when there is none. A confirmed one must be
-/// removed first.
+/// How long an unconfirmed TOTP set-up may be confirmed.
+const PENDING_TOTP_MINUTES: i64 = 10;
+
+/// The unconfirmed TOTP set-up shown to `context` (a flow or a session), made when there is
+/// none. A confirmed app must be removed first.
+// SECURITY: a set-up belongs to the flow or session it was shown to and lives 10 minutes: someone
+// who opened the set-up page elsewhere (a stolen password or session) cannot plant a secret
+// the user would later be shown and confirm.
 pub(crate) fn pending_totp(
     conn: &mut DbConnection,
     mfa: &MfaConfig,
     user: &User,
+    context: &str,
     now: DateTime<Utc>,
 ) -> Result<Enrolment, AdminError> {
     let factors = store::list_factors(conn, user.id)?;
@@ -92,7 +99,14 @@ pub(crate) fn pending_totp(
             "an authenticator app is already set up; remove it first to set up another".into(),
         ));
     }
-    let secret = match factors.iter().find(|f| f.kind == "totp") {
+    let fresh = db_time(now - chrono::Duration::minutes(PENDING_TOTP_MINUTES));
+    let mine = factors.iter().find(|f| {
+        f.kind == "totp" && f.pending_for.as_deref() == Some(context) && f.created_at > fresh
+    });
+    if mine.is_none() {
+        store::delete_unconfirmed(conn, user.id, "totp")?;
+    }
+    let secret = match mine {
         Some(f) => TotpSecret::open(
             &mfa.master,
             f.secret.as_deref().unwrap_or_default(),
@@ -113,6 +127,7 @@ pub(crate) fn pending_totp(
                     secret: Some(&sealed),
                     phone: None,
                     device_hash: None,
+                    pending_for: Some(context),
                     confirmed: false,
                     created_at: db_time(now),
                 },
@@ -125,6 +140,15 @@ pub(crate) fn pending_totp(
         .map_err(AdminError::Internal)
 }
 
+/// The set-up context of a browser session (a TOTP set-up is confirmed only where it was shown).
+fn session_context(session: Option<&str>) -> Result<String, AdminError> {
+    session
+        .map(|t| format!("session:{}", crate::sessions::token_hash(t)))
+        .ok_or_else(|| {
+            AdminError::Forbidden("set up an authenticator app from a signed-in browser".into())
+        })
+}
+
 /// Whether the user has no confirmed factor yet.
 fn first_factor(conn: &mut DbConnection, user_id: i64) -> Result<bool, AdminError> {
     Ok(!store::list_factors(conn, user_id)?
@@ -133,10 +157,17 @@ fn first_factor(conn: &mut DbConnection, user_id: i64) -> Result<bool, AdminErro
 }
 
 /// New recovery codes for the user, stored hashed; returned once.
-fn renew_recovery(conn: &mut DbConnection, user_id: i64) -> Result<Vec<String>, AdminError> {
+fn renew_recovery(
+    conn: &mut DbConnection,
+    mfa: &MfaConfig,
+    user_id: i64,
+) -> Result<Vec<String>, AdminError> {
     let fresh = codes::recovery_codes()?;
     let binding = codes::recovery_binding(user_id);
-    let hashes: Vec<String> = fresh.iter().map(|c| codes::hash(&binding, c)).collect();
+    let hashes: Vec<String> = fresh
+        .iter()
+        .map(|c| codes::hash(&mfa.master, &binding, c))
+        .collect();
     store::replace_recovery_codes(conn, user_id, &hashes)?;
     Ok(fresh)
 }
@@ -153,7 +184,7 @@ pub(super) fn activate(
     let first = first_factor(conn, user.id)?;
     store::confirm_factor(conn, factor.id)?;
     let codes = if first {
-        renew_recovery(conn, user.id)?
+        renew_recovery(conn, mfa, user.id)?
     } else {
         Vec::new()
     };
@@ -173,14 +204,18 @@ pub(crate) fn confirm_totp(
     conn: &mut DbConnection,
     mfa: &MfaConfig,
     user: &User,
+    context: &str,
     code: &str,
     client: &Client,
     now: DateTime<Utc>,
 ) -> Result<Option<Vec<String>>, AdminError> {
-    let Some(factor) = store::list_factors(conn, user.id)?
-        .into_iter()
-        .find(|f| f.kind == "totp" && !f.confirmed)
-    else {
+    let fresh = db_time(now - chrono::Duration::minutes(PENDING_TOTP_MINUTES));
+    let Some(factor) = store::list_factors(conn, user.id)?.into_iter().find(|f| {
+        f.kind == "totp"
+            && !f.confirmed
+            && f.pending_for.as_deref() == Some(context)
+            && f.created_at > fresh
+    }) else {
         return Err(AdminError::NotFound(
             "no authenticator app is being set up; start again".into(),
         ));
@@ -204,8 +239,9 @@ impl Authn {
         actor.own_account()
     }
 
-    /// Checks the password before a removal or renewal (throttled like a sign-in).
-    async fn reconfirm(
+    /// Checks the password before adding or removing a factor, or renewing recovery codes
+    /// (throttled like a sign-in).
+    pub(super) async fn reconfirm(
         &self,
         actor: &Actor,
         password: &str,
@@ -268,16 +304,21 @@ impl Authn {
             .await
     }
 
-    /// Starts (or shows again) the TOTP enrolment of the account.
+    /// Starts (or shows again) the TOTP enrolment of the account, in the browser's session
+    /// (`session`: its cookie token).
     pub async fn totp_enrolment(
         &self,
         actor: &Actor,
+        session: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Enrolment, AdminError> {
         Self::own(actor)?;
+        let context = session_context(session)?;
         let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
         self.db
-            .run(move |conn| transaction(conn, |conn| pending_totp(conn, &mfa, &user, now)))
+            .run(move |conn| {
+                transaction(conn, |conn| pending_totp(conn, &mfa, &user, &context, now))
+            })
             .await
     }
 
@@ -286,19 +327,21 @@ impl Authn {
     pub async fn totp_confirm(
         &self,
         actor: &Actor,
+        session: Option<&str>,
         code: String,
+        password: &str,
         client: Client,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, AdminError> {
         Self::own(actor)?;
-        self.throttle()
-            .attempt(&actor.user.email)
-            .map_err(AdminError::Throttled)?;
+        // SECURITY: adding a factor needs the password (throttled like a sign-in).
+        self.reconfirm(actor, password, now).await?;
+        let context = session_context(session)?;
         let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    confirm_totp(conn, &mfa, &user, &code, &client, now)
+                    confirm_totp(conn, &mfa, &user, &context, &code, &client, now)
                 })
             })
             .await?
@@ -309,11 +352,12 @@ impl Authn {
             })
     }
 
-    /// Adds a phone for SMS codes (unconfirmed) and sends it a code.
+    /// Adds a phone for SMS codes (unconfirmed), after the password, and sends it a code.
     pub async fn phone_start(
         &self,
         actor: &Actor,
         raw: &str,
+        password: &str,
         now: DateTime<Utc>,
     ) -> Result<String, AdminError> {
         Self::own(actor)?;
@@ -323,13 +367,22 @@ impl Authn {
             ));
         }
         let phone = Phone::parse(raw).map_err(AdminError::Invalid)?;
-        let (notifier, user) = (self.inner.mfa.notifier.clone(), actor.user.clone());
+        // SECURITY: adding a factor needs the password (a stolen session must not plant one), and
+        // counts toward the account's attempts (no SMS flood to any number).
+        self.reconfirm(actor, password, now).await?;
+        let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
         let code = codes::six_digits()?;
-        self.db
+        let sent = code.clone();
+        let to = phone.as_str().to_owned();
+        let masked = self
+            .db
             .run(move |conn| {
                 transaction(conn, |conn| {
                     store::delete_unconfirmed(conn, user.id, "sms")?;
-                    if store::list_factors(conn, user.id)?.iter().any(|f| f.kind == "sms") {
+                    if store::list_factors(conn, user.id)?
+                        .iter()
+                        .any(|f| f.kind == "sms")
+                    {
                         return Err(AdminError::Conflict(
                             "a phone is already set up; remove it first to use another".into(),
                         ));
@@ -343,6 +396,7 @@ impl Authn {
                             secret: None,
                             phone: Some(phone.as_str()),
                             device_hash: None,
+                            pending_for: None,
                             confirmed: false,
                             created_at: db_time(now),
                         },
@@ -351,18 +405,22 @@ impl Authn {
                         conn,
                         None,
                         id,
-                        &codes::hash(&format!("factor:{id}"), &code),
+                        &codes::hash(&mfa.master, &format!("factor:{id}"), &code),
                         db_time(now),
                         db_time(now + chrono::Duration::seconds(CODE_TTL_SECS)),
                     )?;
-                    notifier.send(Notice::Sms {
-                        to: phone.as_str().to_owned(),
-                        message: format!("Your Authify code to add this phone is {code}. It expires in 5 minutes."),
-                    });
                     Ok(Phone::masked(phone.as_str()))
                 })
             })
-            .await
+            .await?;
+        // Queued once the challenge is committed.
+        self.inner.mfa.notifier.send(Notice::Sms {
+            to,
+            message: format!(
+                "Your Authify code to add this phone is {sent}. It expires in 5 minutes."
+            ),
+        });
+        Ok(masked)
     }
 
     /// Confirms the phone with the code it received; returns recovery codes when it is the
@@ -397,6 +455,7 @@ impl Authn {
                                 )
                             })?;
                     if !codes::matches(
+                        &mfa.master,
                         &format!("factor:{}", factor.id),
                         &code,
                         &challenge.code_hash,
@@ -443,6 +502,7 @@ impl Authn {
                             secret: None,
                             phone: None,
                             device_hash: None,
+                            pending_for: None,
                             confirmed: false,
                             created_at: db_time(now),
                         },
@@ -500,7 +560,7 @@ impl Authn {
     ) -> Result<Vec<String>, AdminError> {
         Self::own(actor)?;
         self.reconfirm(actor, password, now).await?;
-        let user = actor.user.clone();
+        let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
@@ -509,7 +569,7 @@ impl Authn {
                             "recovery codes come with a second factor; add one first".into(),
                         ));
                     }
-                    let codes = renew_recovery(conn, user.id)?;
+                    let codes = renew_recovery(conn, &mfa, user.id)?;
                     crate::manage::audit::Entry::new("factor.recovery_codes", db_time(now))
                         .by_user(&user)
                         .ip(client.ip.as_deref())

@@ -126,10 +126,11 @@ pub(crate) fn step_up(
         .into_iter()
         .filter(|f| f.confirmed)
         .collect();
+    // A device cookie does not shortcut a step-up: the session was made without it, and a
+    // token must not claim a factor the session never gave (the user approves, as at sign-in).
+    let _ = device;
     Ok(if factors.is_empty() {
         Some(PENDING_ENROL)
-    } else if holds_device(&factors, device) {
-        None
     } else {
         Some(PENDING_FACTOR)
     })
@@ -255,6 +256,9 @@ fn code_notice(method: Method, to: &str, code: &str) -> Notice {
     }
 }
 
+/// A code is not sent again within this many seconds of the last one.
+const RESEND_SECS: i64 = 30;
+
 /// Why a code was refused, for the page.
 pub(super) const WRONG: &str = "That code is not correct or has expired. Check it and try again.";
 
@@ -276,40 +280,68 @@ impl Authn {
             .await
     }
 
-    /// Sends a code by SMS or e-mail for the waiting sign-in (replacing an earlier one).
+    /// Sends a code by SMS or e-mail for the waiting sign-in (replacing an earlier one). A code
+    /// sent less than 30 seconds ago is not sent again; every send counts toward the account's
+    /// attempts, so nobody can flood a phone or an inbox (or run up a gateway's bill).
     pub async fn send_code(
         &self,
         cookies: Cookies,
         method: Method,
         now: DateTime<Utc>,
     ) -> Result<FactorStep, AuthnError> {
-        let notifier = self.inner.mfa.notifier.clone();
-        self.db
+        let flow_cookie = cookies.flow.clone();
+        let (_, user, _) = self
+            .db
+            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
+            .await?;
+        // SECURITY: sends count like sign-in attempts (cost and flooding).
+        self.throttle()
+            .attempt(&user.email)
+            .map_err(AuthnError::Throttled)?;
+        let mfa = self.inner.mfa.clone();
+        let (step, notice) = self
+            .db
             .run(move |conn| {
-                let (flow, user, csrf) =
-                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
-                let factor = store::list_factors(conn, user.id)?
-                    .into_iter()
-                    .find(|f| f.confirmed && f.kind == method.kind() && method.sends_code())
-                    .ok_or(AuthnError::NoFlow)?;
-                let to = match method {
-                    Method::Sms => factor.phone.clone().unwrap_or_default(),
-                    _ => user.email.clone(),
-                };
-                let code = random_code()?;
-                let when = db_time(now);
-                store::insert_challenge(
-                    conn,
-                    Some(flow.id),
-                    factor.id,
-                    &codes::hash(&flow_binding(flow.id), &code),
-                    when,
-                    db_time(now + chrono::Duration::seconds(CODE_TTL_SECS)),
-                )?;
-                notifier.send(code_notice(method, &to, &code));
-                step_view(conn, &flow, &user, csrf, Some(method), now)
+                transaction(conn, |conn| {
+                    let (flow, user, csrf) =
+                        waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                    let factor = store::list_factors(conn, user.id)?
+                        .into_iter()
+                        .find(|f| f.confirmed && f.kind == method.kind() && method.sends_code())
+                        .ok_or(AuthnError::NoFlow)?;
+                    let recent = store::find_challenge(conn, Some(flow.id), None, db_time(now))?
+                        .is_some_and(|c| {
+                            c.factor_id == factor.id
+                                && c.created_at
+                                    > db_time(now - chrono::Duration::seconds(RESEND_SECS))
+                        });
+                    let mut notice = None;
+                    if !recent {
+                        let to = match method {
+                            Method::Sms => factor.phone.clone().unwrap_or_default(),
+                            _ => user.email.clone(),
+                        };
+                        let code = random_code()?;
+                        store::insert_challenge(
+                            conn,
+                            Some(flow.id),
+                            factor.id,
+                            &codes::hash(&mfa.master, &flow_binding(flow.id), &code),
+                            db_time(now),
+                            db_time(now + chrono::Duration::seconds(CODE_TTL_SECS)),
+                        )?;
+                        notice = Some(code_notice(method, &to, &code));
+                    }
+                    let step = step_view(conn, &flow, &user, csrf, Some(method), now)?;
+                    Ok::<_, AuthnError>((step, notice))
+                })
             })
-            .await
+            .await?;
+        // Queued once the challenge is committed: a code that was never stored is never sent.
+        if let Some(n) = notice {
+            self.inner.mfa.notifier.send(n);
+        }
+        Ok(step)
     }
 
     /// Checks a code (TOTP, SMS, e-mail or recovery) for the waiting sign-in; signs in when
@@ -337,13 +369,15 @@ impl Authn {
             .run(move |conn| {
                 transaction(conn, |conn| {
                     // The code field of every method also takes a recovery code (a lost device).
-                    let used = if check_code(conn, &authn, &flow, &user, method, &code, now)? {
-                        Some(method)
-                    } else if method != Method::Recovery
+                    // A recovery code is tried first when it has the shape of one: it must
+                    // work even when the device's factor cannot be checked.
+                    let used = if method != Method::Recovery
                         && looks_like_recovery(&code)
                         && check_code(conn, &authn, &flow, &user, Method::Recovery, &code, now)?
                     {
                         Some(Method::Recovery)
+                    } else if check_code(conn, &authn, &flow, &user, method, &code, now)? {
+                        Some(method)
                     } else {
                         None
                     };
@@ -448,7 +482,11 @@ fn check_code(
         (Method::Recovery, _) => Ok(store::use_recovery_code(
             conn,
             user.id,
-            &codes::hash(&codes::recovery_binding(user.id), code),
+            &codes::hash(
+                &authn.inner.mfa.master,
+                &codes::recovery_binding(user.id),
+                code,
+            ),
             db_time(now),
         )?),
         (Method::Sms | Method::Email, Some(f)) => {
@@ -457,9 +495,14 @@ fn check_code(
             else {
                 return Ok(false);
             };
-            if codes::matches(&flow_binding(flow.id), code, &challenge.code_hash) {
-                store::delete_challenge(conn, challenge.id)?;
-                return Ok(true);
+            if codes::matches(
+                &authn.inner.mfa.master,
+                &flow_binding(flow.id),
+                code,
+                &challenge.code_hash,
+            ) {
+                // Spent once: a concurrent request with the same code finds it gone.
+                return Ok(store::delete_challenge(conn, challenge.id)?);
             }
             if store::count_challenge_try(conn, challenge.id)? >= CODE_TRIES {
                 store::delete_challenge(conn, challenge.id)?;

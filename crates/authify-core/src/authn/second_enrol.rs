@@ -13,8 +13,9 @@ use super::{Authn, AuthnError, Client, Completion, Cookies};
 use crate::mfa::totp::Enrolment;
 use crate::mfa::{AMR_MFA, MAX_FAILURES, Method, PENDING_CONTINUE, PENDING_ENROL};
 
-/// The TOTP enrolment page inside a sign-in (policy requires a factor).
-#[derive(Debug, Clone)]
+/// The TOTP enrolment page inside a sign-in (policy requires a factor). `Debug` shows neither
+/// the secret nor the recovery codes.
+#[derive(Clone)]
 pub struct EnrolStep {
     /// Form token.
     pub csrf: String,
@@ -27,6 +28,15 @@ pub struct EnrolStep {
     pub enrolment: Enrolment,
     /// After the code was confirmed: the recovery codes, shown once.
     pub recovery_codes: Vec<String>,
+}
+
+impl std::fmt::Debug for EnrolStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrolStep")
+            .field("app_name", &self.app_name)
+            .field("required_by", &self.required_by)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Authn {
@@ -42,8 +52,19 @@ impl Authn {
                 transaction(conn, |conn| {
                     let (flow, user, csrf) =
                         waiting(conn, cookies.flow.as_deref(), &[PENDING_ENROL], now)?;
-                    let enrolment = super::factors::pending_totp(conn, &mfa, &user, now)
-                        .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    // SECURITY: a factor added since this attempt began (from the account page)
+                    // must be used, not bypassed by enrolling another here.
+                    if has_factor(conn, user.id)? {
+                        return Err(AuthnError::NoFlow);
+                    }
+                    let enrolment = super::factors::pending_totp(
+                        conn,
+                        &mfa,
+                        &user,
+                        &format!("flow:{}", flow.id),
+                        now,
+                    )
+                    .map_err(|e| AuthnError::Internal(e.to_string()))?;
                     Ok(EnrolStep {
                         csrf,
                         app_name: flow.ret.app_name().map(str::to_owned),
@@ -80,11 +101,29 @@ impl Authn {
                 transaction(conn, |conn| {
                     let (flow, user, csrf) =
                         waiting(conn, cookies.flow.as_deref(), &[PENDING_ENROL], now)?;
-                    let enrolment = super::factors::pending_totp(conn, &mfa, &user, now)
-                        .map_err(|e| AuthnError::Internal(e.to_string()))?;
-                    let confirmed =
-                        super::factors::confirm_totp(conn, &mfa, &user, &code, &client, now)
-                            .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    // SECURITY: a factor added since this attempt began (from the account page)
+                    // must be used, not bypassed by enrolling another here.
+                    if has_factor(conn, user.id)? {
+                        return Err(AuthnError::NoFlow);
+                    }
+                    let enrolment = super::factors::pending_totp(
+                        conn,
+                        &mfa,
+                        &user,
+                        &format!("flow:{}", flow.id),
+                        now,
+                    )
+                    .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    let confirmed = super::factors::confirm_totp(
+                        conn,
+                        &mfa,
+                        &user,
+                        &format!("flow:{}", flow.id),
+                        &code,
+                        &client,
+                        now,
+                    )
+                    .map_err(|e| AuthnError::Internal(e.to_string()))?;
                     let Some(codes) = confirmed else {
                         if store::count_flow_failure(conn, flow.id)? >= MAX_FAILURES {
                             flows::delete_flow(conn, flow.id)?;
@@ -153,4 +192,14 @@ fn required_by(
     } else {
         "Your administrator".to_owned()
     })
+}
+
+/// Whether the user has a confirmed factor.
+fn has_factor(
+    conn: &mut authify_store::DbConnection,
+    user_id: i64,
+) -> Result<bool, authify_store::StoreError> {
+    Ok(store::list_factors(conn, user_id)?
+        .iter()
+        .any(|f| f.confirmed))
 }

@@ -46,6 +46,9 @@ impl ApprovalState {
     }
 }
 
+/// How long after expiry an approved request may still be collected by the waiting browser.
+const APPROVAL_GRACE_SECS: i64 = 30;
+
 impl Authn {
     /// Creates a push approval request for the waiting sign-in and queues its wake-up.
     pub async fn start_push(
@@ -123,9 +126,11 @@ impl Authn {
             .run_quick(move |conn| {
                 let (flow, _, csrf) =
                     waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
-                let request =
-                    store::find_approval_of_flow(conn, flow.id)?.ok_or(AuthnError::NoFlow)?;
-                Ok(state_of(&request, csrf, now))
+                // No request yet (or swept): the page offers to send one.
+                Ok(match store::find_approval_of_flow(conn, flow.id)? {
+                    Some(request) => state_of(&request, csrf, now),
+                    None => ApprovalState::Expired,
+                })
             })
             .await
     }
@@ -145,8 +150,9 @@ impl Authn {
                 transaction(conn, |conn| {
                     let (flow, user, csrf) =
                         waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
-                    let request =
-                        store::find_approval_of_flow(conn, flow.id)?.ok_or(AuthnError::NoFlow)?;
+                    let Some(request) = store::find_approval_of_flow(conn, flow.id)? else {
+                        return Ok(Err(ApprovalState::Expired));
+                    };
                     let state = state_of(&request, csrf, now);
                     if state != ApprovalState::Approved
                         || !store::move_approval(
@@ -155,7 +161,8 @@ impl Authn {
                             "approved",
                             "used",
                             None,
-                            db_time(now),
+                            // An approval given in the last seconds may still be collected.
+                            db_time(now - chrono::Duration::seconds(APPROVAL_GRACE_SECS)),
                         )?
                     {
                         return Ok(Err(state));

@@ -1,9 +1,10 @@
 //! One-time codes sent by SMS or e-mail (6 digits, 5 minutes, 5 tries), recovery codes (10,
-//! single use), and the two-digit numbers of push approvals. Codes are stored as SHA-256 hashes
-//! bound to what they were issued for.
+//! single use), and the two-digit numbers of push approvals. Codes are stored as HMAC-SHA256 under
+//! a key derived from the master key, bound to what they were issued for.
 
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use crate::secrets::MasterKey;
 
 /// How long a sent code lives.
 pub const CODE_TTL_SECS: i64 = 300;
@@ -38,19 +39,21 @@ pub fn normalize(code: &str) -> String {
         .collect()
 }
 
-/// The stored form of `code` issued for `binding` (a flow or factor id).
-pub fn hash(binding: &str, code: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(binding.as_bytes());
-    h.update([0]);
-    h.update(normalize(code).as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+/// The stored form of `code` issued for `binding` (a flow, factor or user): HMAC-SHA256 under a
+/// key derived from the master key.
+// SECURITY: a plain hash of a 6-digit code (10^6 values) or a recovery code (about 2^49) could be
+// reversed from a stolen database; the keyed MAC cannot without the master key.
+pub fn hash(key: &MasterKey, binding: &str, code: &str) -> String {
+    let mut data = binding.as_bytes().to_vec();
+    data.push(0);
+    data.extend_from_slice(normalize(code).as_bytes());
+    key.mac(&data)
 }
 
 /// Whether `code` matches a stored hash.
-// SECURITY: constant-time comparison of the hashes.
-pub fn matches(binding: &str, code: &str, stored: &str) -> bool {
-    hash(binding, code)
+// SECURITY: constant-time comparison of the MACs.
+pub fn matches(key: &MasterKey, binding: &str, code: &str, stored: &str) -> bool {
+    hash(key, binding, code)
         .as_bytes()
         .ct_eq(stored.as_bytes())
         .into()
@@ -109,12 +112,18 @@ mod tests {
         }
     }
 
+    fn key() -> MasterKey {
+        MasterKey::from_base64(&MasterKey::generate().unwrap()).unwrap()
+    }
+
     #[test]
-    fn a_code_matches_only_its_binding() {
-        let h = hash("flow:1", "123456");
-        assert!(matches("flow:1", " 123 456 ", &h));
-        assert!(!matches("flow:2", "123456", &h));
-        assert!(!matches("flow:1", "123457", &h));
+    fn a_code_matches_only_its_binding_and_key() {
+        let k = key();
+        let h = hash(&k, "flow:1", "123456");
+        assert!(matches(&k, "flow:1", " 123 456 ", &h));
+        assert!(!matches(&k, "flow:2", "123456", &h));
+        assert!(!matches(&k, "flow:1", "123457", &h));
+        assert!(!matches(&key(), "flow:1", "123456", &h));
     }
 
     #[test]
@@ -125,8 +134,10 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), 10);
-        let h = hash("recovery:1", &codes[0]);
+        let k = key();
+        let h = hash(&k, "recovery:1", &codes[0]);
         assert!(matches(
+            &k,
             "recovery:1",
             &codes[0].to_uppercase().replace('-', " "),
             &h

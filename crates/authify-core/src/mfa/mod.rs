@@ -133,6 +133,12 @@ pub struct MfaConfig {
     pub sms: bool,
 }
 
+/// How many secrets are sealed under the master key (TOTP secrets): start-up refuses to make a
+/// new key while any exist.
+pub fn sealed_secrets(db: &crate::Db) -> Result<i64, authify_store::StoreError> {
+    db.run_blocking(authify_store::factors::count_sealed)
+}
+
 /// Wrong codes that end a sign-in attempt.
 pub const MAX_FAILURES: i32 = 5;
 

@@ -44,7 +44,8 @@ pub fn run_admin(
         let (notifier, notices) = Notifier::channel();
         let result = run(command, &db, &hasher, &notifier, password, now, out).await;
         drop(notifier);
-        crate::deliver::run(notices, delivery, std::sync::Weak::new()).await;
+        let clock = std::sync::Arc::new(authify_core::FixedClock::at(now));
+        crate::deliver::run(notices, delivery, std::sync::Weak::new(), clock).await;
         result.map_err(|e| e.to_string())
     })
 }

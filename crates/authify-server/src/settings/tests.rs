@@ -229,3 +229,42 @@ fn database_url_is_read_when_authify_db_url_is_unset_and_signup_can_be_disabled(
     .unwrap();
     assert_eq!(s.db_url, "sqlite://x.db");
 }
+
+#[test]
+fn an_smtp_login_needs_tls_and_a_webhook_needs_a_long_enough_secret() {
+    assert!(load(&[("AUTHIFY_SMTP_URL", "smtp://u:p@mail.example:587")]).is_err());
+    assert!(
+        load(&[(
+            "AUTHIFY_SMTP_URL",
+            "smtp://u:p@mail.example:587?tls=required"
+        )])
+        .is_ok()
+    );
+    assert!(load(&[("AUTHIFY_SMTP_URL", "smtps://u:p@mail.example")]).is_ok());
+    assert!(load(&[("AUTHIFY_SMTP_URL", "smtp://relay.internal:25")]).is_ok());
+    let e = load(&[("AUTHIFY_SMS_WEBHOOK_URL", "https://gw.example/sms?key=abc")])
+        .unwrap_err()
+        .to_string();
+    assert!(!e.contains("key=abc"), "the URL may hold credentials: {e}");
+    assert!(
+        load(&[
+            ("AUTHIFY_SMS_WEBHOOK_URL", "https://gw.example/sms"),
+            ("AUTHIFY_SMS_WEBHOOK_SECRET", "short"),
+        ])
+        .is_err()
+    );
+    let s = load(&[
+        ("AUTHIFY_SMS_WEBHOOK_URL", "https://gw.example/sms"),
+        ("AUTHIFY_SMS_WEBHOOK_SECRET", "long-enough-secret-123"),
+        (
+            "AUTHIFY_MASTER_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        ),
+    ])
+    .unwrap();
+    let shown = format!("{s:?}");
+    assert!(
+        !shown.contains("long-enough-secret") && !shown.contains("AAECAwQF"),
+        "{shown}"
+    );
+}

@@ -16,10 +16,12 @@ use crate::state::AppState;
 /// The header carrying an approver device's token.
 pub const DEVICE_HEADER: &str = "x-authify-device";
 
-#[derive(Debug, Deserialize)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewDevice {
     name: String,
+    current_password: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,7 +37,8 @@ struct Requirement {
     required: bool,
 }
 
-/// `POST /api/v1/me/approvers`: registers the calling app as an approver device; returns its
+/// `POST /api/v1/me/approvers` (`{"name", "current_password"}`): registers the calling app as
+/// an approver device, after the password; returns its
 /// token once (and the recovery codes when it is the first factor).
 pub async fn register(
     state: web::Data<AppState>,
@@ -46,7 +49,13 @@ pub async fn register(
     let b: NewDevice = json(&body)?;
     let (token, codes) = state
         .authn()
-        .register_device(&actor, &b.name, state.client(&req), state.now())
+        .register_device(
+            &actor,
+            &b.name,
+            &b.current_password,
+            state.client(&req),
+            state.now(),
+        )
         .await?;
     Ok(created(
         &json!({ "device_token": token, "recovery_codes": codes }),

@@ -17,11 +17,12 @@ use crate::handlers::factor::{CodeForm, CodesView, EnrolView};
 use crate::pages::{render, see_other};
 use crate::state::AppState;
 
-/// The phone form.
-#[derive(Debug, Deserialize)]
+/// The phone form. No `Debug`: it holds a password.
+#[derive(Deserialize)]
 pub struct PhoneForm {
     csrf_token: Option<String>,
     phone: Option<String>,
+    current_password: Option<String>,
 }
 
 impl CsrfForm for PhoneForm {
@@ -77,7 +78,11 @@ pub async fn get_totp(
     req: HttpRequest,
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    let enrolment = state.authn().totp_enrolment(&actor, state.now()).await?;
+    let session = state.cookies().read(&req).session;
+    let enrolment = state
+        .authn()
+        .totp_enrolment(&actor, session.as_deref(), state.now())
+        .await?;
     let view = EnrolView {
         title: "Set up an authenticator app",
         csrf_token: session_csrf(&state.cookies().read(&req)),
@@ -96,9 +101,14 @@ pub async fn get_totp(
 /// `GET /account/totp/qr.svg`.
 pub async fn get_totp_qr(
     state: web::Data<AppState>,
+    req: HttpRequest,
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    let enrolment = state.authn().totp_enrolment(&actor, state.now()).await?;
+    let session = state.cookies().read(&req).session;
+    let enrolment = state
+        .authn()
+        .totp_enrolment(&actor, session.as_deref(), state.now())
+        .await?;
     Ok(crate::qr::svg_response(&enrolment.uri))
 }
 
@@ -109,11 +119,15 @@ pub async fn post_totp(
     Checked(form): Checked<CodeForm>,
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
+    let session = state.cookies().read(&req).session;
+    let password = form.current_password.unwrap_or_default();
     let codes = state
         .authn()
         .totp_confirm(
             &actor,
+            session.as_deref(),
             form.code.unwrap_or_default(),
+            &password,
             state.client(&req),
             state.now(),
         )
@@ -140,6 +154,7 @@ pub async fn post_phone(
         .phone_start(
             &actor,
             form.phone.as_deref().unwrap_or_default(),
+            form.current_password.as_deref().unwrap_or_default(),
             state.now(),
         )
         .await?;
@@ -258,7 +273,7 @@ pub async fn post_approvals(
     Checked(form): Checked<CodeForm>,
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    let _ = form;
+    let password = form.current_password.unwrap_or_default();
     let client = state.client(&req);
     let label = client
         .user_agent
@@ -266,7 +281,7 @@ pub async fn post_approvals(
         .unwrap_or_else(|| "Browser".to_owned());
     let (token, codes) = state
         .authn()
-        .register_device(&actor, &label, client, state.now())
+        .register_device(&actor, &label, &password, client, state.now())
         .await?;
     let mut res = if codes.is_empty() {
         see_other("/account/approvals?done=device_added")

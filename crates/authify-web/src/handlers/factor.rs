@@ -34,6 +34,8 @@ pub struct FactorForm {
 pub struct CodeForm {
     pub(crate) csrf_token: Option<String>,
     pub(crate) code: Option<String>,
+    /// The current password, where adding a factor from the account page needs it.
+    pub(crate) current_password: Option<String>,
 }
 
 impl crate::extract::CsrfForm for CodeForm {
@@ -170,6 +172,9 @@ pub async fn post_factor(
             Ok(step) => show_step(state, step, None, StatusCode::OK),
             Err(e) => over(state, e),
         },
+        (Some("send"), _) => Err(WebError::Invalid(
+            "only codes by text message or e-mail are sent".into(),
+        )),
         (_, Some(m)) => {
             let code = form.code.unwrap_or_default();
             let keys = state.keys().keyring.clone();

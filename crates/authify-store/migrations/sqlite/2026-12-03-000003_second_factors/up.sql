@@ -16,6 +16,8 @@ CREATE TABLE user_factors (
     device_hash TEXT UNIQUE,
     -- TOTP: the last time step accepted (a step is accepted once).
     last_step BIGINT,
+    -- An unconfirmed TOTP set-up: the flow or session it was shown to (only that one confirms it).
+    pending_for TEXT,
     confirmed BOOLEAN NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL
 );
@@ -41,6 +43,8 @@ CREATE TABLE factor_challenges (
     expires_at TIMESTAMP NOT NULL
 );
 CREATE INDEX factor_challenges_by_expiry ON factor_challenges (expires_at);
+CREATE INDEX factor_challenges_by_flow ON factor_challenges (flow_id);
+CREATE INDEX factor_challenges_by_factor ON factor_challenges (factor_id);
 
 -- Push approval requests. status: pending | approved | denied | used.
 CREATE TABLE approval_requests (
@@ -61,6 +65,8 @@ CREATE TABLE approval_requests (
 );
 CREATE INDEX approval_requests_by_user ON approval_requests (user_id, status);
 CREATE INDEX approval_requests_by_expiry ON approval_requests (expires_at);
+CREATE INDEX approval_requests_by_flow ON approval_requests (flow_id);
+CREATE INDEX approval_requests_by_device ON approval_requests (decided_by);
 
 -- Wrong codes in one sign-in attempt: 5 end it.
 ALTER TABLE auth_flows ADD COLUMN factor_failures INTEGER NOT NULL DEFAULT 0;
