@@ -178,7 +178,7 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "push_webhook_secret",
         env: "AUTHIFY_PUSH_WEBHOOK_SECRET",
         default: "(unset)",
-        description: "HMAC-SHA256 key of the push webhook's `X-Authify-Signature: sha256=<hex of the body's MAC>`; required with the URL.",
+        description: "HMAC-SHA256 key (16+ characters) of the push webhook's `X-Authify-Signature: sha256=<hex MAC of \"<X-Authify-Timestamp>.<body>\">`; required with the URL.",
     },
     SettingDoc {
         key: "sms_webhook_url",
@@ -190,13 +190,13 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "sms_webhook_secret",
         env: "AUTHIFY_SMS_WEBHOOK_SECRET",
         default: "(unset)",
-        description: "HMAC-SHA256 key of the SMS webhook's signature; required with the URL.",
+        description: "HMAC-SHA256 key (16+ characters) of the SMS webhook's signature (as the push webhook's); required with the URL.",
     },
     SettingDoc {
         key: "smtp_url",
         env: "AUTHIFY_SMTP_URL",
         default: "(unset: mails go to files)",
-        description: "SMTP server for mail (codes, factor changes): `smtps://user:pass@host:465`, `smtp://host:587?tls=required`, or `smtp://host:25` on a trusted network.",
+        description: "SMTP server for mail (codes, factor changes): `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required`, or `smtp://host:25` (no login) on a trusted network; a login over `smtp://` without `tls=required` is refused.",
     },
     SettingDoc {
         key: "mail_from",
