@@ -8,4 +8,6 @@ bash tests/setup.sh
 echo "== every test, SQLite"
 cargo test --workspace --locked "$@"
 echo "== integration tests, PostgreSQL"
-TEST_POSTGRES_URL="$(cat target/.test-postgres-url)" cargo test --locked -p authify-server --test api "$@"
+# --workspace as above, so the test binary is the one already built (selecting one package
+# changes the feature set and rebuilt authify-server).
+TEST_POSTGRES_URL="$(cat target/.test-postgres-url)" cargo test --workspace --locked --test api "$@"

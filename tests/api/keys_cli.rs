@@ -267,12 +267,21 @@ fn a_corrupt_key_file_stops_start_up_naming_the_file_and_is_left_untouched() {
     let (code, stderr) = serve(authify(dir.path())).err().expect("must not start");
     assert_eq!(code, Some(1));
     assert!(
-        stderr.contains("keys/es512-20260101T000000000Z-broken00.pem: damaged key file"),
+        stderr.contains("keys/es512-20260101T000000000Z-broken00.pem: the key file is damaged"),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(std::fs::read_to_string(&broken).unwrap(), garbage);
-    assert_eq!(pem_files(&keys), [broken]);
+    assert_eq!(pem_files(&keys), [broken.clone()]);
+
+    // A truncated key (the copy stopped half-way) is named and called damaged the same way.
+    let truncated = "-----BEGIN PRIVATE KEY-----\nMIHuAgEAMBAGByqGSM49AgEGBSuBBAAjBIHWMIHTAgEBBEI";
+    std::fs::write(&broken, truncated).unwrap();
+    let (_, stderr) = serve(authify(dir.path())).err().expect("must not start");
+    assert!(
+        stderr.contains("broken00.pem: the key file is damaged"),
+        "{stderr}"
+    );
 }
 
 /// The original Authify's key pair, made with `openssl ecparam -genkey` (SEC1), copied with mode 0600.

@@ -211,3 +211,15 @@ async fn a_global_admin_resets_a_users_factors_from_the_console_only_after_confi
         .await;
     assert!(location(&res).starts_with(CALLBACK));
 }
+
+#[tokio::test]
+async fn the_root_address_sends_browsers_to_their_account() {
+    let app = spawn_app().await;
+    let res = app.browser().get("/").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account");
+    assert!(
+        res.headers().get("strict-transport-security").is_none(),
+        "not over http"
+    );
+}

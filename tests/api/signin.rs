@@ -354,6 +354,11 @@ async fn the_cookies_are_secure_and_host_prefixed_when_the_public_url_is_https()
     app.create_user("ann@example.com", false).await;
     let res = app.browser().sign_in("", "ann@example.com", PASSWORD).await;
     assert_eq!(res.status(), 303);
+    // Browsers are told to use https only, for a year.
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
     let cookies: Vec<&str> = res
         .headers()
         .get_all("set-cookie")

@@ -44,3 +44,58 @@ fn an_unreachable_database_stops_start_up_with_a_clear_message() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn an_unusable_sqlite_path_fails_at_once_naming_the_path_and_the_os_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the database's directory should be: nothing can be created under it.
+    std::fs::write(dir.path().join("blocker"), "").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_authify"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("AUTHIFY_DB_URL", "sqlite://./blocker/authify.db")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("blocker"), "names the path: {err}");
+    assert!(
+        err.contains("Not a directory") || err.contains("os error"),
+        "{err}"
+    );
+    assert!(!err.contains("timed out"), "{err}");
+}
+
+#[test]
+fn the_sqlite_database_and_its_wal_files_are_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_authify"))
+            .current_dir(dir.path())
+            .env_clear()
+            .env("AUTHIFY_DB_URL", "sqlite://./data/authify.db")
+            .arg("migrate")
+            .output()
+            .unwrap()
+    };
+    assert!(run().status.success());
+    let db = dir.path().join("data/authify.db");
+    // An earlier version left it 0644: the next start tightens it.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(run().status.success());
+    for name in ["authify.db", "authify.db-wal", "authify.db-shm"] {
+        let path = dir.path().join("data").join(name);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "{}",
+                path.display()
+            );
+        } else {
+            assert_eq!(name == "authify.db", false, "the database exists");
+        }
+    }
+}

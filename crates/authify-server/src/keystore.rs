@@ -131,7 +131,14 @@ fn load_pair(private: &Path, public: Option<&Path>) -> Result<KeyringEntry, KeyF
 fn read_private_key(path: &Path) -> Result<PrivateKey, KeyFileError> {
     check_permissions(path)?;
     let text = fs::read_to_string(path).map_err(|e| fail(path, format!("cannot read: {e}")))?;
-    PrivateKey::from_pem(&text).map_err(|e| fail(path, e))
+    PrivateKey::from_pem(&text).map_err(|e| {
+        fail(
+            path,
+            format!(
+                "the key file is damaged or not a PEM private key ({e}); restore it from a backup, or move it away and run `authify keys generate`"
+            ),
+        )
+    })
 }
 
 // SECURITY: like ssh, refuse a private key others can read; fixing the mode is one command.

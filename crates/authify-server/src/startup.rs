@@ -247,13 +247,14 @@ impl Application {
         ));
         tokio::spawn(backchannel_logout(weak));
         let app_state = state.clone();
+        let https = settings.public_url.starts_with("https://");
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
                 // Forms are small; refuse big bodies before parsing them.
                 .app_data(web::FormConfig::default().limit(16 * 1024))
                 .wrap(middleware::from_fn(authify_web::error::error_pages))
-                .wrap(authify_web::headers::security_headers())
+                .wrap(authify_web::headers::security_headers(https))
                 .wrap(middleware::from_fn(authify_web::headers::access_log))
                 .wrap(middleware::from_fn(authify_web::headers::server_timing))
                 .configure(authify_web::configure)

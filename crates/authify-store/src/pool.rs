@@ -114,6 +114,16 @@ pub fn connect(url: &str, max_size: u32) -> Result<DbPool, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Connect(format!("{}: {e}", dir.display())))?;
     }
+    if let Backend::Sqlite(path) = &backend {
+        prepare_sqlite_file(std::path::Path::new(path))?;
+        // One connection first: a path SQLite cannot use fails now, naming it, instead of after
+        // the pool's 10-second wait for a connection.
+        Manager {
+            backend: backend.clone(),
+        }
+        .connect()
+        .map_err(|e| StoreError::Connect(format!("{path}: {e}")))?;
+    }
     // Every connection is opened here, at start: with fewer idle ones r2d2 opens the rest on a
     // background thread, and a command that exits while libpq is still connecting crashes in
     // OpenSSL's exit handlers (seen with `authify orgs create` on PostgreSQL).
@@ -122,6 +132,33 @@ pub fn connect(url: &str, max_size: u32) -> Result<DbPool, StoreError> {
         .connection_timeout(Duration::from_secs(10))
         .build(Manager { backend })
         .map_err(|e| StoreError::Connect(e.to_string()))
+}
+
+/// Creates the SQLite file readable by its owner only (it holds password hashes, sealed secrets
+/// and the audit log), or tightens an existing one and its `-wal` and `-shm` files. SQLite gives
+/// the files it creates next to a database that database's permissions.
+// SECURITY: 0600, not the umask's usual 0644.
+fn prepare_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
+    let fail = |e: std::io::Error| StoreError::Connect(format!("{}: {e}", path.display()));
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mut names = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            names.push(name.into());
+        }
+        for name in names.iter().filter(|n| n.exists()) {
+            std::fs::set_permissions(name, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        }
+    }
+    Ok(())
 }
 
 /// Applies pending migrations; returns how many ran.

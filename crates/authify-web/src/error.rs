@@ -115,7 +115,7 @@ impl WebError {
     pub fn csrf() -> Self {
         WebError::Forbidden {
             heading: "This form has expired",
-            message: "The form was not submitted from this site, or its security token expired (they are tied to your sign-in and last at most a few minutes before you sign in). Authify needs cookies for its forms. Nothing was changed. Go back, reload the page and try again.".into(),
+            message: "The form was not submitted from this site, its security token expired (tokens are tied to your sign-in and last at most a few minutes before you sign in), or your browser did not send Authify's cookies. Authify's forms need cookies: allow them for this site (scripts: keep the cookies of the page that held the form, as in docs/INTEGRATION.md). Nothing was changed. Go back, reload the page and try again.".into(),
         }
     }
 

@@ -4,10 +4,20 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::DefaultHeaders;
 
 /// Security headers for every response. Pages use no inline script or style, so a strict policy
-/// holds. `Referrer-Policy: same-origin`, not `no-referrer`: with `no-referrer` browsers send
+/// holds. With an https public URL, `Strict-Transport-Security` too (a year; browsers then never
+/// try plain http, where a network attacker could strip TLS). `Referrer-Policy: same-origin`, not `no-referrer`: with `no-referrer` browsers send
 /// `Origin: null` on our own form posts, which the CSRF origin check must refuse.
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+pub fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = if https {
+        // SECURITY: HSTS only when served over https (RFC 6797 ignores it over http anyway).
+        DefaultHeaders::new().add((
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
         .add((
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -9,7 +9,8 @@ use crate::handlers::{
 
 /// Registers every route. The caller adds [`crate::AppState`] as app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(read_only("/jwt/key", jwt::get_key))
+    cfg.service(read_only("/", assets::get_root))
+        .service(read_only("/jwt/key", jwt::get_key))
         .service(read_only("/jwt/meta", jwt::get_meta))
         .service(read_only("/about/jwt/download_key", jwt::get_download_key))
         .service(read_only("/.well-known/jwks.json", jwt::get_jwks))

@@ -1,4 +1,4 @@
-//! The stylesheet, logo and the approval page's script, compiled into the binary.
+//! The stylesheet, logo and the approval page's script, compiled into the binary; and `GET /`.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -29,4 +29,9 @@ pub async fn get_approval_script() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, CACHE))
         .content_type("text/javascript; charset=utf-8")
         .body(APPROVAL_SCRIPT)
+}
+
+/// `GET /`: people who open Authify's address land on their account (or the sign-in page).
+pub async fn get_root() -> HttpResponse {
+    crate::pages::see_other("/account")
 }
