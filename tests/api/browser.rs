@@ -9,7 +9,7 @@ async fn a_person_signs_up_in_chromium_and_returns_to_the_app_with_a_valid_token
     let app = spawn_app().await;
     let callback = format!("{}/app/callback", app.address);
     let app_id = app.create_app("Team Wiki", &[&callback]).await;
-    let shots = repo_root().join("docs/screenshots");
+    let shots = authify_testkit::screenshots_dir();
     std::fs::create_dir_all(&shots).unwrap();
     let script = repo_root().join("tests/browser/signup-flow.mjs");
     assert!(
@@ -102,7 +102,7 @@ async fn an_admin_builds_an_organization_in_chromium_and_its_admin_sees_only_it(
     // So the applications page shows a registered app rather than its empty state.
     app.create_app("Team Wiki", &[&format!("{}/app/callback", app.address)])
         .await;
-    let shots = repo_root().join("docs/screenshots");
+    let shots = authify_testkit::screenshots_dir();
     std::fs::create_dir_all(&shots).unwrap();
     let pngs = [
         "users",

@@ -35,7 +35,7 @@ const SMS_SECRET: &str = "a-webhook-secret-of-some-length";
 /// The screenshots directory and the paths of `shots` in it, with any previous run's removed (the
 /// checks at the end then see this run's screenshots).
 fn fresh_shots(shots: &[&str]) -> (String, Vec<PathBuf>) {
-    let dir = repo_root().join("docs/screenshots");
+    let dir = authify_testkit::screenshots_dir();
     std::fs::create_dir_all(&dir).unwrap();
     let pngs: Vec<PathBuf> = shots
         .iter()

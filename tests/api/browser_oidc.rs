@@ -24,7 +24,7 @@ async fn a_person_consents_in_chromium_and_the_new_pages_pass_axe() {
          &state=s1&nonce=n1",
         app.address
     );
-    let shots = repo_root().join("docs/screenshots");
+    let shots = authify_testkit::screenshots_dir();
     std::fs::create_dir_all(&shots).unwrap();
     let pngs = ["consent", "account-sessions"].map(|shot| shots.join(format!("{shot}.png")));
     // The checks at the end then see this run's screenshots, not a previous run's.

@@ -272,7 +272,7 @@ fn a_corrupt_key_file_stops_start_up_naming_the_file_and_is_left_untouched() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(std::fs::read_to_string(&broken).unwrap(), garbage);
-    assert_eq!(pem_files(&keys), [broken.clone()]);
+    assert_eq!(pem_files(&keys), std::slice::from_ref(&broken));
 
     // A truncated key (the copy stopped half-way) is named and called damaged the same way.
     let truncated = "-----BEGIN PRIVATE KEY-----\nMIHuAgEAMBAGByqGSM49AgEGBSuBBAAjBIHWMIHTAgEBBEI";

@@ -95,7 +95,49 @@ fn the_sqlite_database_and_its_wal_files_are_readable_by_the_owner_only() {
                 path.display()
             );
         } else {
-            assert_eq!(name == "authify.db", false, "the database exists");
+            assert_ne!(name, "authify.db", "the database exists");
         }
     }
+}
+
+#[tokio::test]
+async fn ready_says_ready_and_names_a_schema_behind_head_with_a_503() {
+    let app = authify_testkit::spawn_app().await;
+    let res = app.get("/ready").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(
+        body["signing_key"],
+        app.state.keys().keyring.signer().kid(),
+        "the key that signs"
+    );
+    // Forget the newest migration, as a database restored from an older backup would.
+    app.state
+        .db()
+        .run_blocking(|conn| {
+            use diesel::RunQueryDsl as _;
+            diesel::sql_query(
+                "DELETE FROM __diesel_schema_migrations WHERE version = (SELECT MAX(version) FROM __diesel_schema_migrations)",
+            )
+            .execute(conn)
+            .map_err(authify_core::StoreError::from)
+        })
+        .unwrap();
+    let res = app.get("/ready").await;
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "not_ready");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("1 migration(s) not applied"),
+        "{body}"
+    );
+    assert_eq!(
+        app.get("/health").await.status(),
+        200,
+        "alive, though not ready"
+    );
 }

@@ -66,6 +66,20 @@ impl Db {
         self.run(f).await
     }
 
+    /// Whether the database answers and its schema is at head: `Err` says why not (readiness).
+    pub async fn ready(&self) -> Result<(), String> {
+        let pending = self
+            .run(|conn| authify_store::pending_migrations(conn))
+            .await
+            .map_err(|e| format!("database unreachable: {e}"))?;
+        if pending > 0 {
+            return Err(format!(
+                "database schema behind: {pending} migration(s) not applied (run `authify migrate`)"
+            ));
+        }
+        Ok(())
+    }
+
     /// Runs `f` synchronously (command line, migrations, test set-up).
     pub fn run_blocking<T, E>(
         &self,

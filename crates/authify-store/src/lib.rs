@@ -38,7 +38,7 @@ pub mod sessions;
 pub mod users;
 
 pub use error::StoreError;
-pub use pool::{DbConnection, DbPool, connect, run_migrations};
+pub use pool::{DbConnection, DbPool, connect, pending_migrations, run_migrations};
 
 /// One SQLite writer at a time in this process (see [`transaction`]).
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -161,6 +161,15 @@ fn prepare_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// How many migrations are not applied yet (0: the schema is at head).
+pub fn pending_migrations(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    let pending = match conn {
+        DbConnection::Postgresql(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    pending.map_err(|e| StoreError::Migration(e.to_string()))
+}
+
 /// Applies pending migrations; returns how many ran.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, StoreError> {
     let applied = match conn {

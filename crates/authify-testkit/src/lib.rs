@@ -306,6 +306,15 @@ pub fn repo_root() -> PathBuf {
         .unwrap()
 }
 
+/// Where the Chromium tests write their screenshots: `target/screenshots/`, so a test run leaves
+/// the tracked `docs/screenshots/` alone. `tests/browser/update-screenshots.sh` copies them there
+/// on purpose.
+pub fn screenshots_dir() -> PathBuf {
+    let dir = repo_root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("target/screenshots can be created");
+    dir
+}
+
 /// Output of an independent verifier run.
 #[derive(Debug)]
 pub struct ExternalRun {

@@ -15,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(read_only("/about/jwt/download_key", jwt::get_download_key))
         .service(read_only("/.well-known/jwks.json", jwt::get_jwks))
         .service(read_only("/health", health::get_health))
+        .service(read_only("/ready", health::get_ready))
         .service(read_only("/static/css/authify.css", assets::get_stylesheet))
         .service(read_only("/static/img/logo.svg", assets::get_logo))
         .service(read_only(
