@@ -168,3 +168,40 @@ async fn revoking_a_key_ends_its_tokens_at_once_and_disabling_the_owner_does_too
         401
     );
 }
+
+#[tokio::test]
+async fn failed_exchanges_from_one_client_are_throttled_and_aggregated_in_the_audit_log() {
+    let app = spawn_app().await;
+    let mut statuses = Vec::new();
+    for i in 0..130 {
+        let reply = app
+            .call(
+                None,
+                "POST",
+                "/jwt/token",
+                Some(json!({"access_key": format!("ak_guess{i}"), "secret_key": "nope"})),
+            )
+            .await;
+        statuses.push(reply.status);
+    }
+    assert!(statuses[..100].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&429), "the client is throttled");
+    // One audit entry, not 130: repeated failures from one address are folded into it.
+    let rows = app
+        .state
+        .db()
+        .run_blocking(|conn| {
+            authify_store::audit::list_events(
+                conn,
+                &authify_store::audit::EventFilter::default(),
+                None,
+                1000,
+            )
+        })
+        .unwrap();
+    let failures = rows
+        .iter()
+        .filter(|e| e.action == "api_key.exchange" && e.outcome == "failure")
+        .count();
+    assert_eq!(failures, 1, "{rows:?}");
+}

@@ -6,8 +6,10 @@
 //! throttling needs trusted-proxy configuration first (behind a load balancer every user would
 //! share one address) and is not done here.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock as _, DefaultClock};
 use governor::state::keyed::HashMapStateStore;
@@ -52,9 +54,71 @@ impl SignInThrottle {
     }
 }
 
+/// Aggregates repeated failures from one source (a client address) so an attacker cannot grow
+/// the append-only audit log at request rate: the first failure of a source in each minute is
+/// recorded, with how many were folded into it since the last record; the rest are counted only.
+/// Memory is bounded: past `MAX_SOURCES` sources, new ones share one bucket.
+#[derive(Debug, Default)]
+pub struct FailureLog {
+    sources: Mutex<HashMap<String, (Instant, u64)>>,
+}
+
+/// Sources tracked separately; beyond this they are aggregated together.
+const MAX_SOURCES: usize = 10_000;
+/// One record per source per this long.
+const WINDOW: Duration = Duration::from_secs(60);
+
+impl FailureLog {
+    /// Notes a failure from `source`. `Some(n)`: record it, `n` failures were folded since the
+    /// last record; `None`: counted, not recorded.
+    pub fn note(&self, source: &str) -> Option<u64> {
+        let now = Instant::now();
+        // A poisoned lock holds consistent counters (each update is one assignment).
+        let mut sources = self.sources.lock().unwrap_or_else(|p| p.into_inner());
+        if sources.len() >= MAX_SOURCES {
+            sources.retain(|_, (since, _)| now.duration_since(*since) < WINDOW);
+        }
+        let key = if sources.len() >= MAX_SOURCES && !sources.contains_key(source) {
+            "*".to_owned()
+        } else {
+            source.to_owned()
+        };
+        match sources.get_mut(&key) {
+            Some((since, folded)) if now.duration_since(*since) < WINDOW => {
+                *folded += 1;
+                None
+            }
+            Some((since, folded)) => {
+                let before = *folded;
+                *since = now;
+                *folded = 0;
+                Some(before)
+            }
+            None => {
+                sources.insert(key, (now, 0));
+                Some(0)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_failures_from_one_source_are_recorded_once_a_minute() {
+        let log = FailureLog::default();
+        assert_eq!(log.note("198.51.100.7"), Some(0));
+        for _ in 0..100 {
+            assert_eq!(log.note("198.51.100.7"), None);
+        }
+        assert_eq!(
+            log.note("203.0.113.9"),
+            Some(0),
+            "another source is recorded"
+        );
+    }
 
     #[test]
     fn each_account_gets_its_own_burst_and_spelling_does_not_escape_it() {

@@ -323,6 +323,7 @@ async fn housekeeping(state: std::sync::Weak<AppState>) {
             return;
         };
         state.throttle().forget_idle();
+        state.exchanges().forget_idle();
         match state.authn().sweep(state.now()).await {
             Ok((0, 0)) => {}
             Ok((sessions, flows)) => tracing::debug!(sessions, flows, "expired rows deleted"),

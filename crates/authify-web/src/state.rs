@@ -120,6 +120,10 @@ impl PublishedKeys {
     }
 }
 
+/// `POST /jwt/token` exchanges allowed per client address per minute: a client exchanges a key
+/// for a token that lasts `AUTHIFY_JWT_EXPIRATION` minutes, so a few per minute is plenty.
+pub const EXCHANGES_PER_MINUTE: u32 = 120;
+
 /// Everything handlers share.
 pub struct AppState {
     config: WebConfig,
@@ -133,6 +137,8 @@ pub struct AppState {
     clock: Arc<dyn Clock>,
     cookies: crate::cookies::Names,
     key_rotation: Option<KeyRotation>,
+    exchanges: SignInThrottle,
+    exchange_failures: authify_core::throttle::FailureLog,
 }
 
 impl std::fmt::Debug for AppState {
@@ -200,6 +206,8 @@ impl AppState {
             provider,
             clock,
             key_rotation: None,
+            exchanges: SignInThrottle::new(EXCHANGES_PER_MINUTE),
+            exchange_failures: authify_core::throttle::FailureLog::default(),
         })
     }
 
@@ -247,6 +255,16 @@ impl AppState {
             Some(rotate) => rotate(self, now),
             None => Err("this server cannot generate signing keys".into()),
         }
+    }
+
+    /// `POST /jwt/token` attempts per client address.
+    pub fn exchanges(&self) -> &SignInThrottle {
+        &self.exchanges
+    }
+
+    /// Failed `POST /jwt/token` exchanges, aggregated for the audit log.
+    pub fn exchange_failures(&self) -> &authify_core::throttle::FailureLog {
+        &self.exchange_failures
     }
 
     /// Sign-in attempts per account.

@@ -154,6 +154,7 @@ pub async fn exchange(
     access_key: &str,
     secret_key: &str,
     ip: Option<&str>,
+    failures: &crate::throttle::FailureLog,
     now: DateTime<Utc>,
 ) -> Result<String, ExchangeError> {
     let (ak, presented, t) = (access_key.to_owned(), token_hash(secret_key), db_time(now));
@@ -164,12 +165,17 @@ pub async fn exchange(
         bool::from(key.secret_hash.as_bytes().ct_eq(presented.as_bytes())) && usable(key, user, t)
     });
     let Some((key, user)) = found.filter(|_| valid) else {
-        Entry::new("api_key.exchange", t)
-            .by_email(access_key)
-            .ip(ip)
-            .failed()
-            .save(db)
-            .await;
+        // SECURITY: anonymous failures must not grow the append-only log at request rate: one
+        // entry per client address per minute, counting the ones folded into it.
+        if let Some(folded) = failures.note(ip.unwrap_or("unknown")) {
+            Entry::new("api_key.exchange", t)
+                .by_email(access_key)
+                .ip(ip)
+                .failed()
+                .details(json!({ "failures_since_last_entry": folded }))
+                .save(db)
+                .await;
+        }
         return Err(ExchangeError::Invalid);
     };
     let (key_id, user_for_claims) = (key.id, user.clone());

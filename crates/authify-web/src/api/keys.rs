@@ -32,6 +32,11 @@ pub async fn post_token(
     let b: TokenRequest = json(&body)?;
     let keys = state.keys();
     let ip = crate::client_ip(&req);
+    // SECURITY: exchanges are throttled per client address before any database work.
+    state
+        .exchanges()
+        .attempt(ip.as_deref().unwrap_or("unknown"))
+        .map_err(WebError::TooMany)?;
     match api_keys::exchange(
         state.db(),
         state.token_issuer(),
@@ -39,6 +44,7 @@ pub async fn post_token(
         &b.access_key,
         &b.secret_key,
         ip.as_deref(),
+        state.exchange_failures(),
         state.now(),
     )
     .await
