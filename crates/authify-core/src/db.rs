@@ -69,7 +69,7 @@ impl Db {
     /// Whether the database answers and its schema is at head: `Err` says why not (readiness).
     pub async fn ready(&self) -> Result<(), String> {
         let pending = self
-            .run(|conn| authify_store::pending_migrations(conn))
+            .run(authify_store::pending_migrations)
             .await
             .map_err(|e| format!("database unreachable: {e}"))?;
         if pending > 0 {

@@ -147,6 +147,7 @@ impl From<TokenError> for ExchangeError {
 
 /// `POST /jwt/token`: checks the key pair and issues an API token (audience
 /// [`API_AUDIENCE`]) for the owner, naming the key so that revoking it ends the token too.
+#[allow(clippy::too_many_arguments)]
 pub async fn exchange(
     db: &Db,
     issuer: &TokenIssuer,
