@@ -147,19 +147,44 @@ impl Signer {
                 let sig = pair
                     .sign(rng, token.as_bytes())
                     .map_err(|e| SignError::Crypto(e.to_string()))?;
-                crate::b64(sig.as_ref())
+                crate::b64(low_s(self.algorithm, sig.as_ref())?)
             }
             Backend::P521(key) => {
                 let sig: p521::ecdsa::Signature = key
                     .try_sign(token.as_bytes())
                     .map_err(|e| SignError::Crypto(e.to_string()))?;
-                crate::b64(sig.to_bytes())
+                crate::b64(sig.normalize_s().to_bytes())
             }
         };
         token.push('.');
         token.push_str(&signature);
         Ok(token)
     }
+}
+
+/// The signature with `s` in the lower half of the group order (`s` and `n − s` both verify
+/// under ECDSA).
+// SECURITY: one valid string per token: a deny-list or cache keyed by the token string cannot be
+// bypassed with the other form, and our verifiers refuse high `s` (`verify::low_s`).
+fn low_s(alg: Algorithm, sig: &[u8]) -> Result<Vec<u8>, SignError> {
+    let bad = |e: p256::ecdsa::Error| SignError::Crypto(e.to_string());
+    Ok(match alg {
+        Algorithm::ES256 => p256::ecdsa::Signature::from_slice(sig)
+            .map_err(bad)?
+            .normalize_s()
+            .to_bytes()
+            .to_vec(),
+        Algorithm::ES384 => p384::ecdsa::Signature::from_slice(sig)
+            .map_err(bad)?
+            .normalize_s()
+            .to_bytes()
+            .to_vec(),
+        Algorithm::ES512 => p521::ecdsa::Signature::from_slice(sig)
+            .map_err(bad)?
+            .normalize_s()
+            .to_bytes()
+            .to_vec(),
+    })
 }
 
 /// Who a token is about: everything in the claims that comes from the user's records.

@@ -251,6 +251,9 @@ fn signature_matches(
     signature: &[u8],
     signature_b64: &str,
 ) -> bool {
+    if !low_s(alg, signature) {
+        return false;
+    }
     match (&key.key, &key.decoding) {
         (PublicKey::P521(vk), _) => p521::ecdsa::Signature::from_slice(signature)
             .is_ok_and(|sig| vk.verify(message, &sig).is_ok()),
@@ -262,6 +265,22 @@ fn signature_matches(
             jsonwebtoken::crypto::verify(signature_b64, message, decoding, jalg).unwrap_or(false)
         }
         (_, None) => false,
+    }
+}
+
+/// Whether the signature's `s` is in the lower half of the group order (what Authify signs).
+// SECURITY: refuses the malleated twin (`n − s`) of a valid signature: one string per token.
+pub(crate) fn low_s(alg: Algorithm, signature: &[u8]) -> bool {
+    match alg {
+        Algorithm::ES256 => {
+            p256::ecdsa::Signature::from_slice(signature).is_ok_and(|s| s.normalize_s() == s)
+        }
+        Algorithm::ES384 => {
+            p384::ecdsa::Signature::from_slice(signature).is_ok_and(|s| s.normalize_s() == s)
+        }
+        Algorithm::ES512 => {
+            p521::ecdsa::Signature::from_slice(signature).is_ok_and(|s| s.normalize_s() == s)
+        }
     }
 }
 

@@ -245,3 +245,55 @@ fn a_key_pinned_from_a_bare_pem_verifies_tokens_that_carry_a_kid() {
         Err(VerifyError::UnknownKey(Some("kid-1".into())))
     );
 }
+
+/// The same signature with `s` replaced by `n − s` (also a valid ECDSA signature).
+fn high_s_twin(alg: Algorithm, sig: &[u8]) -> Vec<u8> {
+    match alg {
+        Algorithm::ES256 => {
+            let s = p256::ecdsa::Signature::from_slice(sig).unwrap();
+            p256::ecdsa::Signature::from_scalars(s.r(), -s.s())
+                .unwrap()
+                .to_bytes()
+                .to_vec()
+        }
+        Algorithm::ES384 => {
+            let s = p384::ecdsa::Signature::from_slice(sig).unwrap();
+            p384::ecdsa::Signature::from_scalars(s.r(), -s.s())
+                .unwrap()
+                .to_bytes()
+                .to_vec()
+        }
+        Algorithm::ES512 => {
+            let s = p521::ecdsa::Signature::from_slice(sig).unwrap();
+            p521::ecdsa::Signature::from_scalars(s.r(), -s.s())
+                .unwrap()
+                .to_bytes()
+                .to_vec()
+        }
+    }
+}
+
+#[test]
+fn signatures_are_low_s_and_their_high_s_twin_is_refused() {
+    for alg in Algorithm::ALL {
+        let f = fixture(alg);
+        // Enough tokens that a signer without normalization would produce a high `s`.
+        for i in 0..16u8 {
+            let token = f
+                .issuer
+                .issue(&f.signer, subject(), "app-1", NOW, [i; 16])
+                .unwrap()
+                .0;
+            let (head, sig_b64) = token.rsplit_once('.').unwrap();
+            let sig = crate::unb64(sig_b64).unwrap();
+            assert!(low_s(alg, &sig), "{alg}: the signer emits low s");
+            assert!(f.check(&token, NOW).is_ok(), "{alg}");
+            let twin = format!("{head}.{}", crate::b64(high_s_twin(alg, &sig)));
+            assert_ne!(twin, token);
+            assert!(
+                matches!(f.check(&twin, NOW), Err(VerifyError::BadSignature)),
+                "{alg}: the malleated twin is refused"
+            );
+        }
+    }
+}
