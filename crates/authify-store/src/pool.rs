@@ -82,11 +82,13 @@ impl ManageConnection for Manager {
             Backend::Sqlite(path) => {
                 let mut conn =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
-                // WAL lets readers proceed during a write; busy_timeout queues writers instead of
-                // failing; foreign keys are off by default in SQLite.
+                // busy_timeout first: setting WAL takes a lock, and another process (a command
+                // line next to the server) may hold one for a moment. WAL lets readers proceed
+                // during a write; busy_timeout queues writers instead of failing; foreign keys are
+                // off by default in SQLite.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
