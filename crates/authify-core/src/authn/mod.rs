@@ -18,7 +18,7 @@
 //! - `authorize`: the OpenID authorization request as a return of the flow, and consent.
 //! - `second`: second-factor steps (codes, push approval, enrolment inside the flow).
 //! - `second_push`, `second_enrol`: push approval and enrolment inside the flow.
-//! - `factors`: the account's own factors; `approvals`: approver devices and their answers.
+//! - `factors`, `sent_factors`: the account's own factors; `approvals`: approver devices and their answers.
 
 mod approvals;
 mod authorize;
@@ -29,6 +29,7 @@ mod flow;
 mod second;
 mod second_enrol;
 mod second_push;
+mod sent_factors;
 mod steps;
 
 use std::sync::Arc;

@@ -50,21 +50,8 @@ impl Authn {
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let (flow, user, csrf) =
-                        waiting(conn, cookies.flow.as_deref(), &[PENDING_ENROL], now)?;
-                    // SECURITY: a factor added since this attempt began (from the account page)
-                    // must be used, not bypassed by enrolling another here.
-                    if has_factor(conn, user.id)? {
-                        return Err(AuthnError::NoFlow);
-                    }
-                    let enrolment = super::factors::pending_totp(
-                        conn,
-                        &mfa,
-                        &user,
-                        &format!("flow:{}", flow.id),
-                        now,
-                    )
-                    .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    let (flow, user, csrf, enrolment) =
+                        enrolling(conn, &mfa, cookies.flow.as_deref(), now)?;
                     Ok(EnrolStep {
                         csrf,
                         app_name: flow.ret.app_name().map(str::to_owned),
@@ -99,21 +86,8 @@ impl Authn {
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let (flow, user, csrf) =
-                        waiting(conn, cookies.flow.as_deref(), &[PENDING_ENROL], now)?;
-                    // SECURITY: a factor added since this attempt began (from the account page)
-                    // must be used, not bypassed by enrolling another here.
-                    if has_factor(conn, user.id)? {
-                        return Err(AuthnError::NoFlow);
-                    }
-                    let enrolment = super::factors::pending_totp(
-                        conn,
-                        &mfa,
-                        &user,
-                        &format!("flow:{}", flow.id),
-                        now,
-                    )
-                    .map_err(|e| AuthnError::Internal(e.to_string()))?;
+                    let (flow, user, csrf, enrolment) =
+                        enrolling(conn, &mfa, cookies.flow.as_deref(), now)?;
                     let confirmed = super::factors::confirm_totp(
                         conn,
                         &mfa,
@@ -173,6 +147,33 @@ impl Authn {
             })
             .await
     }
+}
+
+/// The browser's flow waiting for enrolment, its user and form token, and the set-up shown.
+fn enrolling(
+    conn: &mut authify_store::DbConnection,
+    mfa: &crate::mfa::MfaConfig,
+    cookie: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<
+    (
+        super::flow::Flow,
+        authify_store::models::User,
+        String,
+        Enrolment,
+    ),
+    AuthnError,
+> {
+    let (flow, user, csrf) = waiting(conn, cookie, &[PENDING_ENROL], now)?;
+    // SECURITY: a factor added since this attempt began (from the account page) must be used,
+    // not bypassed by enrolling another here.
+    if has_factor(conn, user.id)? {
+        return Err(AuthnError::NoFlow);
+    }
+    let enrolment =
+        super::factors::pending_totp(conn, mfa, &user, &format!("flow:{}", flow.id), now)
+            .map_err(|e| AuthnError::Internal(e.to_string()))?;
+    Ok((flow, user, csrf, enrolment))
 }
 
 /// Who requires the factor: the application when it does, else an organization of the user,

@@ -1,0 +1,205 @@
+//! Every setting with its variable, file key, default and meaning: the source of
+//! `docs/CONFIGURATION.md` (a test keeps the two equal) and of the error messages.
+
+/// One documented setting. `docs/CONFIGURATION.md` must list exactly these (a test checks).
+#[derive(Debug, Clone, Copy)]
+pub struct SettingDoc {
+    /// Key in `authify.toml`.
+    pub key: &'static str,
+    /// Environment variable.
+    pub env: &'static str,
+    /// Default, as documented.
+    pub default: &'static str,
+    /// What it does.
+    pub description: &'static str,
+}
+
+/// Every setting, in documentation order.
+pub const SETTINGS: &[SettingDoc] = &[
+    SettingDoc {
+        key: "public_url",
+        env: "AUTHIFY_PUBLIC_URL",
+        default: "http://localhost:3000",
+        description: "Base URL users and apps reach Authify at (http or https, no path query or fragment); also the OpenID Connect issuer.",
+    },
+    SettingDoc {
+        key: "bind",
+        env: "AUTHIFY_BIND",
+        default: "127.0.0.1:3000",
+        description: "Address and port to listen on.",
+    },
+    SettingDoc {
+        key: "workers",
+        env: "AUTHIFY_WORKERS",
+        default: "number of CPU cores",
+        description: "HTTP worker threads, 1 to 1024.",
+    },
+    SettingDoc {
+        key: "keys_dir",
+        env: "AUTHIFY_KEYS_DIR",
+        default: "./keys",
+        description: "Directory of PKCS#8 PEM signing keys, one file per key named by its kid; a key of each algorithm is generated on first start.",
+    },
+    SettingDoc {
+        key: "privkey_path",
+        env: "AUTHIFY_PRIVKEY_PATH",
+        default: "(unset)",
+        description: "Original Authify compatibility: one private key file (PKCS#8 or SEC1 PEM) used instead of the keys directory.",
+    },
+    SettingDoc {
+        key: "pubkey_path",
+        env: "AUTHIFY_PUBKEY_PATH",
+        default: "(unset)",
+        description: "Original Authify compatibility: the public key matching `privkey_path`; checked against it at start-up.",
+    },
+    SettingDoc {
+        key: "jwt_algorithm",
+        env: "AUTHIFY_JWT_ALGORITHM",
+        default: "ES512",
+        description: "Signing algorithm: ES256, ES384 or ES512.",
+    },
+    SettingDoc {
+        key: "jwt_issuer",
+        env: "AUTHIFY_JWT_ISSUER",
+        default: "the public URL",
+        description: "The `iss` claim of tokens of the original `/login?callback=` flow (OpenID Connect tokens use AUTHIFY_PUBLIC_URL).",
+    },
+    SettingDoc {
+        key: "jwt_expiration",
+        env: "AUTHIFY_JWT_EXPIRATION",
+        default: "15",
+        description: "Token lifetime in minutes, 1 to 1440 (legacy tokens, OpenID access and ID tokens).",
+    },
+    SettingDoc {
+        key: "log",
+        env: "AUTHIFY_LOG",
+        default: "info",
+        description: "Log filter (tracing `EnvFilter` syntax, e.g. `info,authify_web=debug`).",
+    },
+    SettingDoc {
+        key: "db_url",
+        env: "AUTHIFY_DB_URL",
+        default: "sqlite://./data/authify.db",
+        description: "Database: `sqlite://PATH` (embedded, created on first start) or `postgres://user:pass@host/db`. `DATABASE_URL` is read when this is unset.",
+    },
+    SettingDoc {
+        key: "db_pool_size",
+        env: "AUTHIFY_DB_POOL_SIZE",
+        default: "8",
+        description: "Database connections, 1 to 256.",
+    },
+    SettingDoc {
+        key: "signup",
+        env: "AUTHIFY_SIGNUP",
+        default: "true",
+        description: "Public sign-up at /signup: true or false.",
+    },
+    SettingDoc {
+        key: "org_creation",
+        env: "AUTHIFY_ORG_CREATION",
+        default: "admins",
+        description: "Who may create organizations: `admins` (global admins only) or `users` (any signed-in user, who becomes its admin).",
+    },
+    SettingDoc {
+        key: "session_ttl",
+        env: "AUTHIFY_SESSION_TTL",
+        default: "12",
+        description: "Session lifetime in hours, 1 to 720.",
+    },
+    SettingDoc {
+        key: "flow_ttl",
+        env: "AUTHIFY_FLOW_TTL",
+        default: "10",
+        description: "How long one sign-in attempt may take, in minutes (from opening the form to the last factor), 1 to 60.",
+    },
+    SettingDoc {
+        key: "argon2_memory_kib",
+        env: "AUTHIFY_ARGON2_MEMORY_KIB",
+        default: "19456",
+        description: "argon2id memory per hash in KiB (OWASP: 19456), 1024 to 1048576.",
+    },
+    SettingDoc {
+        key: "argon2_iterations",
+        env: "AUTHIFY_ARGON2_ITERATIONS",
+        default: "2",
+        description: "argon2id iterations (OWASP: 2), 1 to 100.",
+    },
+    SettingDoc {
+        key: "argon2_parallelism",
+        env: "AUTHIFY_ARGON2_PARALLELISM",
+        default: "1",
+        description: "argon2id lanes (OWASP: 1), 1 to 16.",
+    },
+    SettingDoc {
+        key: "signin_attempts_per_minute",
+        env: "AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE",
+        default: "10",
+        description: "Sign-in attempts allowed per account per minute (known or unknown e-mail alike); 0 disables.",
+    },
+    SettingDoc {
+        key: "hash_concurrency",
+        env: "AUTHIFY_HASH_CONCURRENCY",
+        default: "number of CPU cores",
+        description: "Password hashes computed at once (memory bound: this times argon2_memory_kib); more wait in a bounded queue, beyond it sign-ins get 503.",
+    },
+    SettingDoc {
+        key: "mfa",
+        env: "AUTHIFY_MFA",
+        default: "optional",
+        description: "`optional`: users choose second factors (organizations and apps may still require one); `required`: every user needs one and is led through enrolment at sign-in.",
+    },
+    SettingDoc {
+        key: "master_key",
+        env: "AUTHIFY_MASTER_KEY",
+        default: "(unset: the key file)",
+        description: "32 bytes, base64: the one key sealing secrets at rest (TOTP secrets; AES-256-GCM). Keep it out of the database's backups.",
+    },
+    SettingDoc {
+        key: "master_key_file",
+        env: "AUTHIFY_MASTER_KEY_FILE",
+        default: "./data/master.key",
+        description: "Where the master key is kept when AUTHIFY_MASTER_KEY is unset; generated on first start, mode 0600.",
+    },
+    SettingDoc {
+        key: "push_webhook_url",
+        env: "AUTHIFY_PUSH_WEBHOOK_URL",
+        default: "(unset)",
+        description: "Each new push approval request is POSTed here as JSON (to wake the approver's phone), signed with AUTHIFY_PUSH_WEBHOOK_SECRET.",
+    },
+    SettingDoc {
+        key: "push_webhook_secret",
+        env: "AUTHIFY_PUSH_WEBHOOK_SECRET",
+        default: "(unset)",
+        description: "HMAC-SHA256 key (16+ characters) of the push webhook's `X-Authify-Signature: sha256=<hex MAC of \"<X-Authify-Timestamp>.<body>\">`; required with the URL.",
+    },
+    SettingDoc {
+        key: "sms_webhook_url",
+        env: "AUTHIFY_SMS_WEBHOOK_URL",
+        default: "(unset: no SMS codes)",
+        description: "SMS gateway: receives `{\"to\": \"+E.164\", \"message\": \"...\"}`, signed like the push webhook with AUTHIFY_SMS_WEBHOOK_SECRET.",
+    },
+    SettingDoc {
+        key: "sms_webhook_secret",
+        env: "AUTHIFY_SMS_WEBHOOK_SECRET",
+        default: "(unset)",
+        description: "HMAC-SHA256 key (16+ characters) of the SMS webhook's signature (as the push webhook's); required with the URL.",
+    },
+    SettingDoc {
+        key: "smtp_url",
+        env: "AUTHIFY_SMTP_URL",
+        default: "(unset: mails go to files)",
+        description: "SMTP server for mail (codes, factor changes): `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required`, or `smtp://host:25` (no login) on a trusted network; a login over `smtp://` without `tls=required` is refused.",
+    },
+    SettingDoc {
+        key: "mail_from",
+        env: "AUTHIFY_MAIL_FROM",
+        default: "Authify <authify@localhost>",
+        description: "The From of every mail.",
+    },
+    SettingDoc {
+        key: "mail_dir",
+        env: "AUTHIFY_MAIL_DIR",
+        default: "./data/mail",
+        description: "Without AUTHIFY_SMTP_URL, each mail is written here as an `.eml` file (mode 0600) instead of sent.",
+    },
+];
