@@ -26,6 +26,8 @@ mod oidc_clients;
 mod oidc_logout;
 mod oidc_refusals;
 mod oidc_rust_client;
+mod passkeys;
+mod passwordless;
 mod public_keys;
 mod relying_client;
 mod signin;

@@ -58,7 +58,7 @@ pub(crate) async fn waiting(app: &TestApp, email: &str) -> (Browser, String) {
     (b, number)
 }
 
-async fn status(b: &Browser) -> String {
+pub(crate) async fn status(b: &Browser) -> String {
     let res = b
         .http
         .get(format!("{}/login/approval", b.base))
@@ -72,7 +72,7 @@ async fn status(b: &Browser) -> String {
 }
 
 /// The approver's pending request: its id and the three numbers offered.
-async fn pending(device: &Browser) -> (String, Vec<String>) {
+pub(crate) async fn pending(device: &Browser) -> (String, Vec<String>) {
     let html = device.get("/account/approvals").await.text().await.unwrap();
     let id = text_between(&html, "action=\"/account/approvals/", "\"");
     let mut choices = Vec::new();
@@ -84,7 +84,7 @@ async fn pending(device: &Browser) -> (String, Vec<String>) {
     (id, choices)
 }
 
-async fn answer(device: &Browser, id: &str, decision: &str, number: &str) -> reqwest::Response {
+pub(crate) async fn answer(device: &Browser, id: &str, decision: &str, number: &str) -> reqwest::Response {
     device
         .submit(
             "/account",

@@ -84,6 +84,8 @@ pub struct Settings {
     pub mail_from: String,
     /// Where mails go without SMTP.
     pub mail_dir: PathBuf,
+    /// WebAuthn relying-party id, when not the public URL's host.
+    pub webauthn_rp_id: Option<String>,
 }
 
 /// A secret setting: `Debug` never shows it.
@@ -170,6 +172,7 @@ struct RawSettings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     mail_dir: Option<String>,
+    webauthn_rp_id: Option<String>,
 }
 
 impl Settings {
@@ -422,6 +425,25 @@ impl Settings {
                 from
             },
             mail_dir: raw.mail_dir.unwrap_or_else(|| "./data/mail".into()).into(),
+            webauthn_rp_id: match raw.webauthn_rp_id.filter(|v| !v.trim().is_empty()) {
+                None => None,
+                Some(id) => {
+                    let ok = id.len() <= 253
+                        && id.split('.').all(|l| {
+                            !l.is_empty()
+                                && l.bytes()
+                                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                        });
+                    if !ok {
+                        return Err(invalid(
+                            "webauthn_rp_id",
+                            &id,
+                            "a lowercase domain name such as example.com (no scheme, port or path)",
+                        ));
+                    }
+                    Some(id)
+                }
+            },
         })
     }
 

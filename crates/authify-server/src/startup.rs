@@ -212,6 +212,7 @@ impl Application {
                 .and_then(|u| u.host_str().map(str::to_owned))
                 .unwrap_or_else(|| "Authify".into()),
             sms: settings.sms_webhook.is_some(),
+            passkeys: passkey_rp(settings)?,
         };
         let state = web::Data::new(
             AppState::new(
@@ -385,5 +386,29 @@ async fn backchannel_logout(state: std::sync::Weak<AppState>) {
                 tracing::warn!(error = %e, "recording a back-channel logout outcome failed");
             }
         }
+    }
+}
+
+/// The WebAuthn relying party: an explicit `AUTHIFY_WEBAUTHN_RP_ID` must fit the public URL
+/// (start-up stops otherwise); without it, passkeys are on when the public URL's host is a
+/// domain name, and off (with a log line saying why) for an IP address.
+fn passkey_rp(
+    settings: &Settings,
+) -> Result<Option<authify_core::mfa::passkey::PasskeyRp>, StartupError> {
+    use authify_core::mfa::passkey::PasskeyRp;
+    match &settings.webauthn_rp_id {
+        Some(id) => PasskeyRp::new(&settings.public_url, Some(id))
+            .map(Some)
+            .map_err(|e| StartupError::Keyring(format!("AUTHIFY_WEBAUTHN_RP_ID: {e}"))),
+        None => match PasskeyRp::new(&settings.public_url, None) {
+            Ok(rp) => {
+                tracing::info!(rp_id = rp.rp_id(), "passkeys on");
+                Ok(Some(rp))
+            }
+            Err(why) => {
+                tracing::info!("passkeys off: {why}");
+                Ok(None)
+            }
+        },
     }
 }

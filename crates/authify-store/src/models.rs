@@ -346,6 +346,10 @@ pub struct Factor {
     pub confirmed: bool,
     /// Creation time.
     pub created_at: NaiveDateTime,
+    /// Passkey: webauthn-rs's `Passkey` as JSON (the registration state while unconfirmed).
+    pub credential: Option<String>,
+    /// Passkey: the credential id, base64url.
+    pub credential_id: Option<String>,
 }
 
 impl std::fmt::Debug for Factor {

@@ -176,6 +176,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         factor_failures -> Integer,
+        ceremony -> Nullable<Text>,
     }
 }
 
@@ -224,6 +225,8 @@ diesel::table! {
         pending_for -> Nullable<Text>,
         confirmed -> Bool,
         created_at -> Timestamp,
+        credential -> Nullable<Text>,
+        credential_id -> Nullable<Text>,
     }
 }
 

@@ -4,7 +4,8 @@ use actix_web::{Handler, Resource, Responder, guard, web};
 
 use crate::error::{method_not_allowed, not_found};
 use crate::handlers::{
-    account, account_factors, assets, factor, health, jwt, logout, oidc, signin,
+    account, account_factors, assets, factor, health, jwt, logout, oidc, passwordless, signin,
+    webauthn,
 };
 
 /// Registers every route. The caller adds [`crate::AppState`] as app data.
@@ -22,7 +23,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/static/js/approval.js",
             assets::get_approval_script,
         ))
+        .service(read_only("/static/js/passkey.js", assets::get_passkey_script))
         .service(read_only("/account", account::get_account))
+        .service(form_page(
+            "/login/phone",
+            passwordless::get_phone_signin,
+            passwordless::post_phone_signin,
+        ))
+        .service(json_post("/webauthn/login/options", webauthn::login_options))
+        .service(json_post("/webauthn/login/finish", webauthn::login_finish))
+        .service(json_post(
+            "/webauthn/register/options",
+            webauthn::register_options,
+        ))
+        .service(json_post(
+            "/webauthn/register/finish",
+            webauthn::register_finish,
+        ))
+        .service(post_only(
+            "/account/passkeys/{id}/rename",
+            account_factors::post_rename_passkey,
+        ))
         .service(form_page("/login", signin::get_login, signin::post_login))
         .service(form_page(
             "/login/factor",
@@ -131,6 +152,22 @@ where
     web::resource(path)
         .route(web::post().to(handler))
         .default_service(web::to(method_not_allowed))
+}
+
+/// A JSON endpoint answering POST only: bodies up to 64 KiB, and a body that does not parse is
+/// a JSON 400 saying why (not actix's plain-text answer).
+pub(crate) fn json_post<F, Args>(path: &str, handler: F) -> Resource
+where
+    F: Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let config = web::JsonConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|e, _| {
+            crate::error::WebError::Invalid(format!("the request body is not valid: {e}")).into()
+        });
+    post_only(path, handler).app_data(config)
 }
 
 /// A page answering GET (and HEAD) and POST (its form), and a JSON 405 to anything else.

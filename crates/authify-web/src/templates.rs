@@ -30,6 +30,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("pages/enrol"),
     template!("pages/codes"),
     template!("pages/phone"),
+    template!("pages/phone_signin"),
     template!("pages/approvals"),
     template!("pages/error"),
     template!("admin/nav"),
@@ -60,6 +61,12 @@ pub const LOGO: &str = include_str!(concat!(
 pub const APPROVAL_SCRIPT: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../web/static/js/approval.js"
+));
+
+/// The passkey ceremonies' script, served at `/static/js/passkey.js`.
+pub const PASSKEY_SCRIPT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../web/static/js/passkey.js"
 ));
 
 /// The compiled templates.

@@ -28,6 +28,10 @@ pub struct LoginView {
     pub signup_enabled: bool,
     /// Link to sign-up, keeping callback and state.
     pub signup_url: String,
+    /// Offer "Sign in with a passkey".
+    pub passkeys: bool,
+    /// Link to "Sign in with my phone", keeping callback and state.
+    pub phone_url: String,
 }
 
 /// `pages/signup`.

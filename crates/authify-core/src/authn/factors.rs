@@ -34,6 +34,10 @@ pub struct FactorView {
     pub created: String,
     /// This browser is this approver device.
     pub this_device: bool,
+    /// A passkey: it may be renamed; `label` is then its own name.
+    pub passkey: bool,
+    /// A passkey's own name.
+    pub name: String,
 }
 
 /// The account's second factors.
@@ -51,6 +55,8 @@ pub struct FactorsView {
     pub this_device: bool,
     /// Phones may be added (an SMS gateway is configured).
     pub sms_enabled: bool,
+    /// Passkeys may be registered (the public URL is a domain name).
+    pub passkeys_enabled: bool,
 }
 
 fn kind_label(kind: &str) -> &'static str {
@@ -58,6 +64,7 @@ fn kind_label(kind: &str) -> &'static str {
         "totp" => "Authenticator app",
         "sms" => "Text message",
         "email" => "E-mail codes",
+        "passkey" => "Passkey",
         _ => "Approver device",
     }
 }
@@ -141,7 +148,7 @@ pub(crate) fn pending_totp(
 }
 
 /// The set-up context of a browser session (a TOTP set-up is confirmed only where it was shown).
-fn session_context(session: Option<&str>) -> Result<String, AdminError> {
+pub(super) fn session_context(session: Option<&str>) -> Result<String, AdminError> {
     session
         .map(|t| format!("session:{}", crate::sessions::token_hash(t)))
         .ok_or_else(|| {
@@ -270,6 +277,7 @@ impl Authn {
         let id = user.id;
         let device = device.map(|d| crate::sessions::token_hash(&d));
         let sms_enabled = self.inner.mfa.sms;
+        let passkeys_enabled = self.inner.mfa.passkeys.is_some();
         self.db
             .run_quick(move |conn| {
                 let all = store::list_factors(conn, id)?;
@@ -286,10 +294,13 @@ impl Authn {
                                 Phone::masked(f.phone.as_deref().unwrap_or_default())
                             ),
                             "totp" | "email" => kind_label(&f.kind).to_owned(),
+                            "passkey" => format!("Passkey: {}", f.label),
                             _ => format!("Approver device: {}", f.label),
                         },
                         created: f.created_at.format("%Y-%m-%d").to_string(),
                         this_device: device.is_some() && f.device_hash == device,
+                        passkey: f.kind == "passkey",
+                        name: f.label.clone(),
                     })
                     .collect();
                 Ok(FactorsView {
@@ -299,6 +310,7 @@ impl Authn {
                     factors,
                     recovery_left: left,
                     sms_enabled,
+                    passkeys_enabled,
                 })
             })
             .await

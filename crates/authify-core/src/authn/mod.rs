@@ -5,7 +5,7 @@
 //! cookie. The flow records where the attempt returns ([`Return`]), the user once a factor
 //! identified them, the factors satisfied so far (RFC 8176 `amr` values) and those still
 //! required. Steps ([`Authn::password`], [`Authn::sign_up`], the second factors of `second`;
-//! next: passkeys, upstream providers) move it on; only the last step creates the session, issues the token and
+//! passkeys, passwordless approval; next: upstream providers) move it on; only the last step creates the session, issues the token and
 //! writes the audit entries, in one transaction ([`complete`]). An abandoned flow leaves nothing
 //! but its row, which expires and is swept.
 //!
@@ -19,6 +19,8 @@
 //! - `second`: second-factor steps (codes, push approval, enrolment inside the flow).
 //! - `second_push`, `second_enrol`: push approval and enrolment inside the flow.
 //! - `factors`, `sent_factors`: the account's own factors; `approvals`: approver devices and their answers.
+//! - `passkeys`: passkey sign-in and the passkey as a second factor; `passkey_account`: registering
+//!   and renaming passkeys; `passwordless`: "sign in with my phone" (approval without a password).
 
 mod approvals;
 mod authorize;
@@ -26,6 +28,9 @@ mod complete;
 pub mod csrf;
 mod factors;
 mod flow;
+mod passkey_account;
+mod passkeys;
+mod passwordless;
 mod second;
 mod second_enrol;
 mod second_push;
@@ -43,6 +48,7 @@ use chrono::{DateTime, Duration, Utc};
 pub use approvals::{ApprovalView, Decision};
 pub use factors::{FactorView, FactorsView};
 pub use flow::{Return, ReturnRequest};
+pub use passkeys::PasskeyOutcome;
 pub use second::{FactorStep, StepResult};
 pub use second_enrol::EnrolStep;
 pub use second_push::ApprovalState;

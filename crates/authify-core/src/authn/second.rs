@@ -212,7 +212,11 @@ fn step_view(
 ) -> Result<FactorStep, AuthnError> {
     let factors = store::list_factors(conn, user.id)?;
     let left = store::count_recovery_codes(conn, user.id)?;
-    let methods = methods_of(&factors, left);
+    let mut methods = methods_of(&factors, left);
+    // After a passwordless approval, another approval is not a second factor.
+    if flow.amr.iter().any(|a| a == Method::Push.amr()) {
+        methods.retain(|m| *m != Method::Push);
+    }
     let method = wanted
         .filter(|m| methods.contains(m))
         .or_else(|| methods.first().copied())

@@ -9,10 +9,15 @@ use authify_store::factors::{self as store, NewApproval};
 use authify_store::transaction;
 use chrono::{DateTime, Utc};
 
-use super::second::waiting;
+use authify_store::models::User;
+use authify_store::{DbConnection, flows};
+
+use super::flow::Flow;
+use super::second::{policy_requires, waiting};
 use super::{Authn, AuthnError, Client, Completion, Cookies};
 use crate::mfa::codes::{self, APPROVAL_TTL_SECS};
-use crate::mfa::{AMR_MFA, Method, PENDING_FACTOR};
+use crate::mfa::passkey::Ceremony;
+use crate::mfa::{AMR_MFA, Method, PENDING_APPROVE, PENDING_FACTOR};
 use crate::notify::Notice;
 use crate::{db_time, random};
 
@@ -25,9 +30,13 @@ pub enum ApprovalState {
         number: i32,
         /// Form token (for "use another way").
         csrf: String,
+        /// A passwordless sign-in (no other way to offer but starting again).
+        passwordless: bool,
     },
     /// Approved: the browser may continue.
     Approved,
+    /// A passwordless sign-in was approved, and policy requires a second factor besides.
+    NextFactor,
     /// Denied on the device, or the wrong number was picked.
     Denied,
     /// Not answered in time.
@@ -39,7 +48,7 @@ impl ApprovalState {
     pub fn status(&self) -> &'static str {
         match self {
             ApprovalState::Pending { .. } => "pending",
-            ApprovalState::Approved => "approved",
+            ApprovalState::Approved | ApprovalState::NextFactor => "approved",
             ApprovalState::Denied => "denied",
             ApprovalState::Expired => "expired",
         }
@@ -124,13 +133,36 @@ impl Authn {
     ) -> Result<ApprovalState, AuthnError> {
         self.db
             .run_quick(move |conn| {
-                let (flow, _, csrf) =
-                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                let (flow, _, csrf) = match waiting_push(conn, cookies.flow.as_deref(), now)? {
+                    Waiting::Real(flow, user, csrf) => (flow, user, csrf),
+                    Waiting::Decoy(state) => return Ok(state),
+                };
                 // No request yet (or swept): the page offers to send one.
                 Ok(match store::find_approval_of_flow(conn, flow.id)? {
-                    Some(request) => state_of(&request, csrf, now),
+                    Some(request) => state_of(&request, csrf, is_passwordless(&flow), now),
                     None => ApprovalState::Expired,
                 })
+            })
+            .await
+    }
+
+    /// Whether this browser's waiting approval is a passwordless sign-in (its pages offer to
+    /// start again rather than another factor).
+    pub async fn waiting_passwordless(
+        &self,
+        cookies: Cookies,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AuthnError> {
+        self.db
+            .run_quick(move |conn| {
+                let token = cookies.flow.as_deref().filter(|t| t.len() == 43);
+                let Some(token) = token else { return Ok(false) };
+                Ok(
+                    match flows::find_flow(conn, &crate::sessions::token_hash(token), db_time(now))? {
+                        Some(row) => is_passwordless(&Flow::try_from(row)?),
+                        None => false,
+                    },
+                )
             })
             .await
     }
@@ -145,15 +177,20 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<Result<Completion, ApprovalState>, AuthnError> {
         let authn = self.clone();
+        let mode = self.inner.mfa.mode;
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
                     let (flow, user, csrf) =
-                        waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                        match waiting_push(conn, cookies.flow.as_deref(), now)? {
+                            Waiting::Real(flow, user, csrf) => (flow, user, csrf),
+                            Waiting::Decoy(state) => return Ok(Err(state)),
+                        };
                     let Some(request) = store::find_approval_of_flow(conn, flow.id)? else {
                         return Ok(Err(ApprovalState::Expired));
                     };
-                    let state = state_of(&request, csrf, now);
+                    let passwordless = is_passwordless(&flow);
+                    let state = state_of(&request, csrf, passwordless, now);
                     if state != ApprovalState::Approved
                         || !store::move_approval(
                             conn,
@@ -169,7 +206,21 @@ impl Authn {
                     }
                     let mut amr = flow.amr.clone();
                     amr.push(Method::Push.amr().to_owned());
-                    amr.push(AMR_MFA.to_owned());
+                    if passwordless {
+                        // One factor (the device): more when policy asks for two.
+                        if policy_requires(conn, &user, &flow.ret, mode)? {
+                            flows::update_flow_progress(
+                                conn,
+                                flow.id,
+                                user.id,
+                                &amr.join(" "),
+                                PENDING_FACTOR,
+                            )?;
+                            return Ok(Err(ApprovalState::NextFactor));
+                        }
+                    } else {
+                        amr.push(AMR_MFA.to_owned());
+                    }
                     authn
                         .finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
                         .map(Ok)
@@ -179,9 +230,51 @@ impl Authn {
     }
 }
 
+/// A browser waiting on a push approval.
+enum Waiting {
+    /// A real request of the flow's user (second factor or passwordless).
+    Real(Flow, User, String),
+    /// A passwordless request that named nobody who can approve: its state.
+    Decoy(ApprovalState),
+}
+
+fn is_passwordless(flow: &Flow) -> bool {
+    flow.pending.iter().any(|p| p == PENDING_APPROVE)
+}
+
+fn waiting_push(
+    conn: &mut DbConnection,
+    cookie: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Waiting, AuthnError> {
+    let token = cookie.filter(|t| t.len() == 43).ok_or(AuthnError::NoFlow)?;
+    let row = flows::find_flow(conn, &crate::sessions::token_hash(token), db_time(now))?
+        .ok_or(AuthnError::NoFlow)?;
+    let flow = Flow::try_from(row)?;
+    if flow.user_id.is_none() && is_passwordless(&flow) {
+        let ceremony = authify_store::passkeys::peek_ceremony(conn, flow.id)?
+            .and_then(|t| Ceremony::from_json(&t).ok());
+        // SECURITY: the same page, number and expiry as a real request (no account probing).
+        return match ceremony {
+            Some(Ceremony::Decoy { number, expires }) if expires > now.timestamp() => {
+                Ok(Waiting::Decoy(ApprovalState::Pending {
+                    number,
+                    csrf: super::csrf::token_for(token),
+                    passwordless: true,
+                }))
+            }
+            Some(Ceremony::Decoy { .. }) => Ok(Waiting::Decoy(ApprovalState::Expired)),
+            _ => Err(AuthnError::NoFlow),
+        };
+    }
+    let (flow, user, csrf) = waiting(conn, cookie, &[PENDING_FACTOR, PENDING_APPROVE], now)?;
+    Ok(Waiting::Real(flow, user, csrf))
+}
+
 fn state_of(
     request: &authify_store::models::ApprovalRequest,
     csrf: String,
+    passwordless: bool,
     now: DateTime<Utc>,
 ) -> ApprovalState {
     match request.status.as_str() {
@@ -192,6 +285,7 @@ fn state_of(
         _ => ApprovalState::Pending {
             number: request.number,
             csrf,
+            passwordless,
         },
     }
 }

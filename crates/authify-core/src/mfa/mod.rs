@@ -5,8 +5,10 @@
 //! - [`totp`]: RFC 6238 codes from an authenticator app, secrets sealed under the master key.
 //! - [`codes`]: one-time codes sent by SMS or e-mail, recovery codes, approval numbers.
 //! - [`phone`]: phone numbers in E.164.
+//! - [`passkey`]: the WebAuthn relying party, ceremony state and the `amr` of a passkey.
 
 pub mod codes;
+pub mod passkey;
 pub mod phone;
 pub mod totp;
 
@@ -28,6 +30,8 @@ pub const PENDING_FACTOR: &str = "mfa";
 pub const PENDING_ENROL: &str = "enrol";
 /// The `pending` value of a flow that enrolled and shows the recovery codes.
 pub const PENDING_CONTINUE: &str = "continue";
+/// The `pending` value of a passwordless sign-in waiting for the approval from a device.
+pub const PENDING_APPROVE: &str = "approve";
 
 /// How a second factor is given at sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -43,11 +47,14 @@ pub enum Method {
     Email,
     /// A recovery code.
     Recovery,
+    /// A passkey (WebAuthn, user verification required).
+    Passkey,
 }
 
 impl Method {
     /// Every method, in order of preference.
-    pub const ALL: [Method; 5] = [
+    pub const ALL: [Method; 6] = [
+        Method::Passkey,
         Method::Push,
         Method::Totp,
         Method::Sms,
@@ -68,6 +75,7 @@ impl Method {
             Method::Sms => "sms",
             Method::Email => "email",
             Method::Recovery => "recovery",
+            Method::Passkey => "passkey",
         }
     }
 
@@ -79,6 +87,7 @@ impl Method {
             Method::Sms => "sms",
             Method::Email => "email",
             Method::Recovery => "recovery",
+            Method::Passkey => "passkey",
         }
     }
 
@@ -86,6 +95,7 @@ impl Method {
     pub fn amr(self) -> &'static str {
         match self {
             Method::Push => AMR_SWK,
+            Method::Passkey => passkey::AMR_HWK,
             Method::Sms => AMR_SMS,
             Method::Totp | Method::Email | Method::Recovery => AMR_OTP,
         }
@@ -104,6 +114,7 @@ impl Method {
             Method::Sms => "A code by text message",
             Method::Email => "A code by e-mail",
             Method::Recovery => "A recovery code",
+            Method::Passkey => "Your passkey",
         }
     }
 }
@@ -131,6 +142,8 @@ pub struct MfaConfig {
     pub totp_issuer: String,
     /// An SMS gateway is configured: phones may be added.
     pub sms: bool,
+    /// Passkeys: the relying party, when the public URL allows WebAuthn.
+    pub passkeys: Option<passkey::PasskeyRp>,
 }
 
 /// How many secrets are sealed under the master key (TOTP secrets): start-up refuses to make a

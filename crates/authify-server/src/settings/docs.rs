@@ -202,4 +202,10 @@ pub const SETTINGS: &[SettingDoc] = &[
         default: "./data/mail",
         description: "Without AUTHIFY_SMTP_URL, each mail is written here as an `.eml` file (mode 0600) instead of sent.",
     },
+    SettingDoc {
+        key: "webauthn_rp_id",
+        env: "AUTHIFY_WEBAUTHN_RP_ID",
+        default: "(the public URL's host)",
+        description: "WebAuthn relying-party id of passkeys: the public URL's host or a parent domain of it (`example.com` for `https://id.example.com`). Passkeys are bound to it: changing it later orphans every registered passkey. Passkeys are off when the public URL's host is an IP address.",
+    },
 ];

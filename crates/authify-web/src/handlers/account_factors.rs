@@ -219,6 +219,28 @@ pub async fn post_remove(
     Ok(see_other("/account?done=factor_removed"))
 }
 
+/// `POST /account/passkeys/{id}/rename`.
+pub async fn post_rename_passkey(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Checked(form): Checked<ActionForm>,
+    SignedIn(actor): SignedIn,
+) -> Result<HttpResponse, WebError> {
+    let id = path
+        .parse::<i64>()
+        .map_err(|_| WebError::NotFound("no such passkey".into()))?;
+    state
+        .authn()
+        .rename_passkey(
+            &actor,
+            id,
+            form.name.as_deref().unwrap_or_default(),
+            state.now(),
+        )
+        .await?;
+    Ok(see_other("/account?done=passkey_renamed"))
+}
+
 /// `POST /account/recovery-codes`: new codes, after the password.
 pub async fn post_recovery_codes(
     state: web::Data<AppState>,

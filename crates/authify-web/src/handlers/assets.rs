@@ -1,9 +1,9 @@
-//! The stylesheet, logo and the approval page's script, compiled into the binary; and `GET /`.
+//! The stylesheet, logo, the approval page's and the passkey ceremonies' scripts, compiled into the binary; and `GET /`.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
-use crate::templates::{APPROVAL_SCRIPT, LOGO, STYLESHEET};
+use crate::templates::{APPROVAL_SCRIPT, LOGO, PASSKEY_SCRIPT, STYLESHEET};
 
 const CACHE: &str = "public, max-age=3600";
 
@@ -29,6 +29,14 @@ pub async fn get_approval_script() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, CACHE))
         .content_type("text/javascript; charset=utf-8")
         .body(APPROVAL_SCRIPT)
+}
+
+/// `GET /static/js/passkey.js`: the WebAuthn ceremonies of the sign-in, factor and account pages.
+pub async fn get_passkey_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, CACHE))
+        .content_type("text/javascript; charset=utf-8")
+        .body(PASSKEY_SCRIPT)
 }
 
 /// `GET /`: people who open Authify's address land on their account (or the sign-in page).

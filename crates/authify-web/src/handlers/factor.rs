@@ -57,6 +57,7 @@ struct FactorView {
     app_name: Option<String>,
     method: &'static str,
     push: bool,
+    passkey: bool,
     send: bool,
     ask_code: bool,
     resend: bool,
@@ -97,6 +98,7 @@ fn show_step(
         app_name: step.app_name,
         method: m.as_str(),
         push: m == Method::Push,
+        passkey: m == Method::Passkey,
         send: m.sends_code() && !step.code_sent,
         ask_code: matches!(m, Method::Totp | Method::Recovery)
             || (m.sends_code() && step.code_sent),
@@ -212,6 +214,7 @@ struct ApprovalView {
     denied: bool,
     expired: bool,
     number: i32,
+    passwordless: bool,
 }
 
 /// `GET /login/approval`: JSON `{"status": ...}` for `Accept: application/json` (the page's
@@ -248,6 +251,7 @@ pub async fn get_approval(
         .await;
     let approval = match finished {
         Ok(Ok(done)) => return signed_in(&state, done),
+        Ok(Err(ApprovalState::NextFactor)) => return Ok(see_other("/login/factor")),
         Ok(Err(s)) => s,
         Err(AuthnError::NoFlow) => return start_again(&state, "expired"),
         Err(e) => return Err(e.into()),
@@ -262,6 +266,14 @@ pub async fn get_approval(
         number: match approval {
             ApprovalState::Pending { number, .. } => number,
             _ => 0,
+        },
+        passwordless: match &approval {
+            ApprovalState::Pending { passwordless, .. } => *passwordless,
+            _ => state
+                .authn()
+                .waiting_passwordless(cookies, state.now())
+                .await
+                .unwrap_or(false),
         },
     };
     let mut res = render(&state, "pages/approval", &view, StatusCode::OK)?;

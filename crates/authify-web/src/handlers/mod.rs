@@ -9,4 +9,6 @@ pub mod health;
 pub mod jwt;
 pub mod logout;
 pub mod oidc;
+pub mod passwordless;
 pub mod signin;
+pub mod webauthn;

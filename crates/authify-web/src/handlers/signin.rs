@@ -22,9 +22,9 @@ use crate::views::{LoginView, SignupView};
 /// Query of `/login` and `/signup`.
 #[derive(Debug, Default, Deserialize)]
 pub struct FlowQuery {
-    callback: Option<String>,
-    state: Option<String>,
-    response_type: Option<String>,
+    pub(crate) callback: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) response_type: Option<String>,
     signed_out: Option<String>,
     ended: Option<String>,
 }
@@ -87,7 +87,7 @@ impl From<AuthnError> for WebError {
 }
 
 /// The legacy request: `callback`, `state`, and `response_type=code` for the code exchange.
-fn request_of(
+pub(crate) fn request_of(
     callback: Option<String>,
     state: Option<String>,
     response_type: Option<String>,
@@ -95,7 +95,7 @@ fn request_of(
     ReturnRequest::new(callback, state).with_code(response_type.as_deref() == Some("code"))
 }
 
-fn flow_link(path: &str, request: &ReturnRequest) -> String {
+pub(crate) fn flow_link(path: &str, request: &ReturnRequest) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     if let Some(c) = &request.callback {
         query.append_pair("callback", c);
@@ -157,6 +157,8 @@ fn show_login(
         state: request.state.clone(),
         code_exchange: request.code,
         app_name: form.ret.app_name().map(str::to_owned),
+        passkeys: state.authn().mfa().passkeys.is_some(),
+        phone_url: flow_link("/login/phone", request),
     };
     with_flow(
         state,
@@ -243,7 +245,7 @@ pub(crate) fn next_step(
 }
 
 /// The engine's answer to opening a form page for `request`.
-async fn open(
+pub(crate) async fn open(
     state: &AppState,
     req: &HttpRequest,
     request: &ReturnRequest,
