@@ -11,6 +11,7 @@ mod authz_matrix;
 mod browser;
 mod browser_mfa;
 mod browser_oidc;
+mod browser_passkeys;
 mod callback;
 mod console;
 mod credential_changes;

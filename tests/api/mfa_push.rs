@@ -84,7 +84,12 @@ pub(crate) async fn pending(device: &Browser) -> (String, Vec<String>) {
     (id, choices)
 }
 
-pub(crate) async fn answer(device: &Browser, id: &str, decision: &str, number: &str) -> reqwest::Response {
+pub(crate) async fn answer(
+    device: &Browser,
+    id: &str,
+    decision: &str,
+    number: &str,
+) -> reqwest::Response {
     device
         .submit(
             "/account",

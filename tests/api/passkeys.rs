@@ -45,7 +45,8 @@ pub(crate) async fn post_json(
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     let text = res.text().await.unwrap();
-    let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    let json =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
     (status, json)
 }
 
@@ -76,7 +77,10 @@ async fn the_sign_in_page_offers_a_passkey_with_conditional_ui_and_the_phone() {
     app.create_app("Wiki", &[CALLBACK]).await;
     let b = app.browser();
     let html = b.get("/login").await.text().await.unwrap();
-    assert!(html.contains("autocomplete=\"username webauthn\""), "{html}");
+    assert!(
+        html.contains("autocomplete=\"username webauthn\""),
+        "{html}"
+    );
     assert!(html.contains("id=\"passkey-signin\""));
     assert!(html.contains("src=\"/static/js/passkey.js\""));
     assert!(html.contains("href=\"/login/phone\""));
@@ -90,7 +94,8 @@ async fn the_sign_in_page_offers_a_passkey_with_conditional_ui_and_the_phone() {
     );
     // Without the page's token the endpoint refuses; with it, options for any passkey.
     let token = data_csrf(&html);
-    let (status, body) = post_json(&b, "/webauthn/login/options", None, &serde_json::json!({})).await;
+    let (status, body) =
+        post_json(&b, "/webauthn/login/options", None, &serde_json::json!({})).await;
     assert_eq!(status, 403, "{body}");
     let (status, body) = post_json(
         &b,
@@ -100,7 +105,13 @@ async fn the_sign_in_page_offers_a_passkey_with_conditional_ui_and_the_phone() {
     )
     .await;
     assert_eq!(status, 403, "{body}");
-    let (status, body) = post_json(&b, "/webauthn/login/options", Some(&token), &serde_json::json!({})).await;
+    let (status, body) = post_json(
+        &b,
+        "/webauthn/login/options",
+        Some(&token),
+        &serde_json::json!({}),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let pk = &body["publicKey"];
     assert_eq!(pk["rpId"], "localhost");
@@ -126,10 +137,19 @@ async fn passkeys_are_off_when_the_public_url_is_an_ip_address_and_the_endpoints
     assert!(!html.contains("passkey.js"));
     // The form token is still the flow's: the refusal is about passkeys, not CSRF.
     let token = hidden_value(&html, "csrf_token").unwrap();
-    let (status, body) = post_json(&b, "/webauthn/login/options", Some(&token), &serde_json::json!({})).await;
+    let (status, body) = post_json(
+        &b,
+        "/webauthn/login/options",
+        Some(&token),
+        &serde_json::json!({}),
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
     assert!(
-        body["message"].as_str().unwrap().contains("passkeys are not available"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("passkeys are not available"),
         "{body}"
     );
 }
@@ -141,13 +161,32 @@ async fn registering_a_passkey_needs_the_current_password_and_asks_for_a_discove
     let html = b.get("/account").await.text().await.unwrap();
     assert!(html.contains("id=\"passkey-register\""), "{html}");
     let token = data_csrf(&html);
-    let ask = |name: &str, password: &str| serde_json::json!({ "name": name, "password": password });
-    let (status, body) = post_json(&b, "/webauthn/register/options", Some(&token), &ask("Laptop", "wrong password")).await;
+    let ask =
+        |name: &str, password: &str| serde_json::json!({ "name": name, "password": password });
+    let (status, body) = post_json(
+        &b,
+        "/webauthn/register/options",
+        Some(&token),
+        &ask("Laptop", "wrong password"),
+    )
+    .await;
     assert_eq!(status, 403, "{body}");
-    let (status, body) = post_json(&b, "/webauthn/register/options", Some(&token), &ask("  ", PASSWORD)).await;
+    let (status, body) = post_json(
+        &b,
+        "/webauthn/register/options",
+        Some(&token),
+        &ask("  ", PASSWORD),
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
     assert!(body["message"].as_str().unwrap().contains("name"), "{body}");
-    let (status, body) = post_json(&b, "/webauthn/register/options", Some(&token), &ask("Laptop", PASSWORD)).await;
+    let (status, body) = post_json(
+        &b,
+        "/webauthn/register/options",
+        Some(&token),
+        &ask("Laptop", PASSWORD),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let pk = &body["publicKey"];
     assert_eq!(pk["rp"]["id"], "localhost");
@@ -175,9 +214,18 @@ async fn registering_a_passkey_needs_the_current_password_and_asks_for_a_discove
     let (status, body) = post_json(&b, "/webauthn/register/finish", Some(&token), &forged).await;
     assert_eq!(status, 404, "the challenge worked once: {body}");
     // A body that is not a credential is a JSON 400, not actix's plain text.
-    let (status, body) = post_json(&b, "/webauthn/register/finish", Some(&token), &serde_json::json!({"id": 1})).await;
+    let (status, body) = post_json(
+        &b,
+        "/webauthn/register/finish",
+        Some(&token),
+        &serde_json::json!({"id": 1}),
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("not valid"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("not valid"),
+        "{body}"
+    );
     // Nothing counts as a factor: the account page shows none.
     let html = b.get("/account").await.text().await.unwrap();
     assert!(html.contains("No second factor yet"), "{html}");
@@ -190,11 +238,23 @@ async fn a_forged_assertion_is_refused_audited_and_its_challenge_works_once() {
     let b = app.browser();
     let html = b.get("/login").await.text().await.unwrap();
     let token = data_csrf(&html);
-    let (status, _) = post_json(&b, "/webauthn/login/options", Some(&token), &serde_json::json!({})).await;
+    let (status, _) = post_json(
+        &b,
+        "/webauthn/login/options",
+        Some(&token),
+        &serde_json::json!({}),
+    )
+    .await;
     assert_eq!(status, 200);
     // Ann's user handle, a credential she never registered: the same answer as anyone's.
     let handle = uuid_bytes(&ann.public_id);
-    let (status, body) = post_json(&b, "/webauthn/login/finish", Some(&token), &forged_assertion(&handle)).await;
+    let (status, body) = post_json(
+        &b,
+        "/webauthn/login/finish",
+        Some(&token),
+        &forged_assertion(&handle),
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
     let unknown_user = body["message"].as_str().unwrap().to_owned();
     assert!(unknown_user.contains("not registered"), "{body}");
@@ -204,16 +264,43 @@ async fn a_forged_assertion_is_refused_audited_and_its_challenge_works_once() {
         "nothing signed in"
     );
     // The challenge was spent by that answer.
-    let (status, body) = post_json(&b, "/webauthn/login/finish", Some(&token), &forged_assertion(&handle)).await;
+    let (status, body) = post_json(
+        &b,
+        "/webauthn/login/finish",
+        Some(&token),
+        &forged_assertion(&handle),
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
     // A handle that is nobody's: indistinguishable from Ann's.
-    post_json(&b, "/webauthn/login/options", Some(&token), &serde_json::json!({})).await;
-    let (status, body) = post_json(&b, "/webauthn/login/finish", Some(&token), &forged_assertion(&[3u8; 16])).await;
-    assert_eq!((status, body["message"].as_str().unwrap()), (401, unknown_user.as_str()));
+    post_json(
+        &b,
+        "/webauthn/login/options",
+        Some(&token),
+        &serde_json::json!({}),
+    )
+    .await;
+    let (status, body) = post_json(
+        &b,
+        "/webauthn/login/finish",
+        Some(&token),
+        &forged_assertion(&[3u8; 16]),
+    )
+    .await;
+    assert_eq!(
+        (status, body["message"].as_str().unwrap()),
+        (401, unknown_user.as_str())
+    );
     let audit = audit_actions(&app);
     assert_eq!(
-        audit.iter().filter(|(a, o)| a == "signin.passkey" && o == "failure").count(),
+        audit
+            .iter()
+            .filter(|(a, o)| a == "signin.passkey" && o == "failure")
+            .count(),
         2,
         "{audit:?}"
     );

@@ -25,7 +25,9 @@ async fn waiting_page(b: &Browser) -> (String, String) {
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["refresh"], "5");
     let html = page.text().await.unwrap();
-    let number = page_values(&html, "approval-number").pop().expect("a number");
+    let number = page_values(&html, "approval-number")
+        .pop()
+        .expect("a number");
     (number.clone(), html.replace(&number, "NN"))
 }
 
@@ -41,9 +43,14 @@ async fn an_e_mail_address_and_an_approval_on_a_second_browser_sign_in_without_a
     app.create_app("Wiki", &[CALLBACK]).await;
     let device = with_device(&app, "bob@example.com").await;
     let a = app.browser();
-    let form = a.get(&format!("/login/phone?callback={}", b64(CALLBACK))).await;
+    let form = a
+        .get(&format!("/login/phone?callback={}", b64(CALLBACK)))
+        .await;
     let html = form.text().await.unwrap();
-    assert!(html.contains("to continue to <strong>Wiki</strong>"), "{html}");
+    assert!(
+        html.contains("to continue to <strong>Wiki</strong>"),
+        "{html}"
+    );
     let res = ask(&a, "bob@example.com").await;
     assert_eq!(location(&res), "/login/approval");
     let (number, _) = waiting_page(&a).await;
@@ -76,7 +83,10 @@ async fn an_unknown_address_gets_the_same_page_and_wait_then_expires_alike() {
     for email in ["bob@example.com", "nobody@example.com", "carol@example.com"] {
         let b = app.browser();
         let res = ask(&b, email).await;
-        assert_eq!((res.status().as_u16(), location(&res)), (303, "/login/approval".to_owned()));
+        assert_eq!(
+            (res.status().as_u16(), location(&res)),
+            (303, "/login/approval".to_owned())
+        );
         let (number, page) = waiting_page(&b).await;
         assert_eq!(number.len(), 2);
         assert_eq!(status(&b).await, "pending", "{email}");
@@ -116,11 +126,20 @@ async fn a_flood_of_requests_is_throttled_per_account_and_never_reaches_the_phon
         .map(|rest| &rest[..rest.find('"').unwrap()])
         .collect();
     ids.dedup();
-    assert_eq!(ids.len(), sent, "one request per accepted ask, none after: {statuses:?}");
+    assert_eq!(
+        ids.len(),
+        sent,
+        "one request per accepted ask, none after: {statuses:?}"
+    );
     // An unknown address is throttled the same way.
     let mut unknown = Vec::new();
     for _ in 0..12 {
-        unknown.push(ask(&app.browser(), "nobody@example.com").await.status().as_u16());
+        unknown.push(
+            ask(&app.browser(), "nobody@example.com")
+                .await
+                .status()
+                .as_u16(),
+        );
     }
     let mut expected = vec![303; 10];
     expected.extend([429, 429]);
@@ -133,7 +152,13 @@ async fn an_app_that_requires_two_factors_asks_for_another_after_the_approval() 
     let wiki = app.create_app("Wiki", &[CALLBACK]).await;
     let device = with_device(&app, "bob@example.com").await;
     // Bob also has e-mail codes; the wiki requires a second factor.
-    let res = device.submit("/account", "/account/factors/email", &[("current_password", authify_testkit::PASSWORD)]).await;
+    let res = device
+        .submit(
+            "/account",
+            "/account/factors/email",
+            &[("current_password", authify_testkit::PASSWORD)],
+        )
+        .await;
     assert!(res.status().is_redirection() || res.status() == 200);
     app.state
         .db()
@@ -157,9 +182,18 @@ async fn an_app_that_requires_two_factors_asks_for_another_after_the_approval() 
 async fn a_malformed_address_shows_the_form_again_with_the_reason() {
     let app = spawn_app().await;
     let b = app.browser();
-    let res = b.submit("/login/phone", "/login/phone", &[("email", "not an address")]).await;
+    let res = b
+        .submit(
+            "/login/phone",
+            "/login/phone",
+            &[("email", "not an address")],
+        )
+        .await;
     assert_eq!(res.status(), 400);
     let html = res.text().await.unwrap();
-    assert!(html.contains("Enter the e-mail address of your account."), "{html}");
+    assert!(
+        html.contains("Enter the e-mail address of your account."),
+        "{html}"
+    );
     assert!(html.contains("value=\"not an address\""), "{html}");
 }

@@ -17,6 +17,8 @@
 //             Then she removes the passkey from her account page (with her password). The
 //             authenticator still holds the credential: "Sign in with a passkey" makes an
 //             assertion with it, the server refuses it, and /login says why.
+//             Last, "Sign in with my phone" asks for an address and shows the waiting page with
+//             its two-digit number.
 //
 // Every new page is checked with axe-core (WCAG 2.2 AA) and saved as
 // docs/screenshots/passkey-*.png.
@@ -432,7 +434,23 @@ async function passkeys(page, cdp, log) {
     log.refusal = false;
   }
 
+  // f. "Sign in with my phone": the e-mail address only, then the waiting page with its number
+  // (the address has no approver device: the page looks the same all the same).
+  await open(page, `${base}/login/phone`);
+  await inspect(page, 'sign in with my phone', 'passkey-phone.png', shots);
+  await page.locator('#email').fill('nobody@example.com');
+  await follow(
+    page,
+    () => page.locator('form[action="/login/phone"] button[type="submit"]').click(),
+    (url) => url.pathname === '/login/approval',
+    'ask for a passwordless sign-in',
+  );
+  const number = (await page.locator('.approval-number').innerText()).trim();
+  check(/^\d\d$/.test(number), `the waiting page shows "${number}", not a two-digit number`);
+  await inspect(page, 'passwordless wait', 'passkey-phone-wait.png', shots);
+
   return {
+    approval_number: number,
     recovery_codes: recoveryCodes,
     passkey_jwt: passkeyJwt,
     factor_jwt: factorJwt,

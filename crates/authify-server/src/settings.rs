@@ -431,8 +431,9 @@ impl Settings {
                     let ok = id.len() <= 253
                         && id.split('.').all(|l| {
                             !l.is_empty()
-                                && l.bytes()
-                                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                                && l.bytes().all(|b| {
+                                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+                                })
                         });
                     if !ok {
                         return Err(invalid(

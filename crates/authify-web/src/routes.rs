@@ -23,14 +23,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/static/js/approval.js",
             assets::get_approval_script,
         ))
-        .service(read_only("/static/js/passkey.js", assets::get_passkey_script))
+        .service(read_only(
+            "/static/js/passkey.js",
+            assets::get_passkey_script,
+        ))
         .service(read_only("/account", account::get_account))
         .service(form_page(
             "/login/phone",
             passwordless::get_phone_signin,
             passwordless::post_phone_signin,
         ))
-        .service(json_post("/webauthn/login/options", webauthn::login_options))
+        .service(json_post(
+            "/webauthn/login/options",
+            webauthn::login_options,
+        ))
         .service(json_post("/webauthn/login/finish", webauthn::login_finish))
         .service(json_post(
             "/webauthn/register/options",

@@ -42,7 +42,8 @@
 
   // ---- Server JSON -> WebAuthn options. ----
 
-  var UNREADABLE = "Authify sent passkey options this page cannot read. Reload the page and try again.";
+  var UNREADABLE =
+    "Authify sent passkey options this page cannot read. Reload the page and try again.";
 
   /** A copy of `value` without null members: Chromium refuses some (`hints: null`). */
   function withoutNulls(value) {

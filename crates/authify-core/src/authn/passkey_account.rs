@@ -131,9 +131,16 @@ impl Authn {
                     let state: PasskeyRegistration =
                         serde_json::from_str(pending.credential.as_deref().unwrap_or_default())
                             .map_err(internal)?;
-                    let key = match rp.webauthn().finish_passkey_registration(&credential, &state) {
+                    let key = match rp
+                        .webauthn()
+                        .finish_passkey_registration(&credential, &state)
+                    {
                         Ok(k) => k,
-                        Err(e) => return Ok(Err(format!("the passkey could not be registered ({e}); try again"))),
+                        Err(e) => {
+                            return Ok(Err(format!(
+                                "the passkey could not be registered ({e}); try again"
+                            )));
+                        }
                     };
                     let id_text = credential_id_text(key.cred_id());
                     // SECURITY: a credential belongs to one account (W3C WebAuthn §7.1 step 22).

@@ -31,8 +31,7 @@ pub enum PasskeyOutcome {
 }
 
 /// An unknown, removed or foreign passkey: one answer for all.
-pub(super) const NOT_RECOGNISED: &str =
-    "That passkey is not registered to an account here. Sign in with your password, or use another passkey.";
+pub(super) const NOT_RECOGNISED: &str = "That passkey is not registered to an account here. Sign in with your password, or use another passkey.";
 const START_AGAIN: &str = "This passkey request has expired. Try again.";
 const FAILED: &str = "The passkey could not be verified. Try again, or sign in with your password.";
 
@@ -153,8 +152,10 @@ impl Authn {
                     Some(_) => {
                         let (_, user, _) =
                             waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
-                        let keys: Vec<Passkey> =
-                            passkeys_of(conn, user.id)?.into_iter().map(|(_, k)| k).collect();
+                        let keys: Vec<Passkey> = passkeys_of(conn, user.id)?
+                            .into_iter()
+                            .map(|(_, k)| k)
+                            .collect();
                         if keys.is_empty() {
                             return Err(AuthnError::BadRequest(
                                 "no passkey is registered to this account".into(),
@@ -278,11 +279,11 @@ impl Step<'_> {
             refused(conn, None, "passkey not registered", self.client, self.now)?;
             return Ok(PasskeyOutcome::Refused(NOT_RECOGNISED));
         };
-        let result = match self
-            .rp
-            .webauthn()
-            .finish_discoverable_authentication_v2(self.credential, state, &key)
-        {
+        let result = match self.rp.webauthn().finish_discoverable_authentication_v2(
+            self.credential,
+            state,
+            &key,
+        ) {
             Ok(r) => r,
             Err(e) => {
                 refused(conn, Some(&user), why(&e), self.client, self.now)?;
@@ -321,7 +322,13 @@ impl Step<'_> {
             .into_iter()
             .find(|(f, _)| f.credential_id.as_deref() == Some(id.as_str()))
         else {
-            refused(conn, Some(&user), "passkey not registered", self.client, self.now)?;
+            refused(
+                conn,
+                Some(&user),
+                "passkey not registered",
+                self.client,
+                self.now,
+            )?;
             return Ok(PasskeyOutcome::Refused(NOT_RECOGNISED));
         };
         self.done(conn, &user, &factor, key, &result, flow.amr.clone())
@@ -341,13 +348,25 @@ impl Step<'_> {
             return Ok(PasskeyOutcome::Refused(NOT_RECOGNISED));
         }
         if !record_use(conn, factor, key, result)? {
-            refused(conn, Some(user), "used twice at once", self.client, self.now)?;
+            refused(
+                conn,
+                Some(user),
+                "used twice at once",
+                self.client,
+                self.now,
+            )?;
             return Ok(PasskeyOutcome::Refused(FAILED));
         }
         amr.extend(amr_of(result));
         if !amr.iter().any(|a| a == AMR_MFA) {
             // webauthn-rs requires user verification for passkeys; never sign in without it.
-            refused(conn, Some(user), "user verification missing", self.client, self.now)?;
+            refused(
+                conn,
+                Some(user),
+                "user verification missing",
+                self.client,
+                self.now,
+            )?;
             return Ok(PasskeyOutcome::Refused(FAILED));
         }
         self.authn

@@ -53,8 +53,8 @@ impl Authn {
                     let (flow, cookie) =
                         flow_for(conn, flow_cookie.as_deref(), ret.as_ref(), &authn, now)?;
                     let expires = now + chrono::Duration::seconds(APPROVAL_TTL_SECS);
-                    let user = users::find_user_by_email(conn, parsed.as_str())?
-                        .filter(|u| !u.disabled);
+                    let user =
+                        users::find_user_by_email(conn, parsed.as_str())?.filter(|u| !u.disabled);
                     let approver = match user {
                         Some(u) => {
                             let has = factors_store::list_factors(conn, u.id)?

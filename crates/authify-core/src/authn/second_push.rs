@@ -134,7 +134,7 @@ impl Authn {
         self.db
             .run_quick(move |conn| {
                 let (flow, _, csrf) = match waiting_push(conn, cookies.flow.as_deref(), now)? {
-                    Waiting::Real(flow, user, csrf) => (flow, user, csrf),
+                    Waiting::Real(real) => *real,
                     Waiting::Decoy(state) => return Ok(state),
                 };
                 // No request yet (or swept): the page offers to send one.
@@ -158,7 +158,8 @@ impl Authn {
                 let token = cookies.flow.as_deref().filter(|t| t.len() == 43);
                 let Some(token) = token else { return Ok(false) };
                 Ok(
-                    match flows::find_flow(conn, &crate::sessions::token_hash(token), db_time(now))? {
+                    match flows::find_flow(conn, &crate::sessions::token_hash(token), db_time(now))?
+                    {
                         Some(row) => is_passwordless(&Flow::try_from(row)?),
                         None => false,
                     },
@@ -181,11 +182,11 @@ impl Authn {
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let (flow, user, csrf) =
-                        match waiting_push(conn, cookies.flow.as_deref(), now)? {
-                            Waiting::Real(flow, user, csrf) => (flow, user, csrf),
-                            Waiting::Decoy(state) => return Ok(Err(state)),
-                        };
+                    let (flow, user, csrf) = match waiting_push(conn, cookies.flow.as_deref(), now)?
+                    {
+                        Waiting::Real(real) => *real,
+                        Waiting::Decoy(state) => return Ok(Err(state)),
+                    };
                     let Some(request) = store::find_approval_of_flow(conn, flow.id)? else {
                         return Ok(Err(ApprovalState::Expired));
                     };
@@ -233,7 +234,7 @@ impl Authn {
 /// A browser waiting on a push approval.
 enum Waiting {
     /// A real request of the flow's user (second factor or passwordless).
-    Real(Flow, User, String),
+    Real(Box<(Flow, User, String)>),
     /// A passwordless request that named nobody who can approve: its state.
     Decoy(ApprovalState),
 }
@@ -268,7 +269,7 @@ fn waiting_push(
         };
     }
     let (flow, user, csrf) = waiting(conn, cookie, &[PENDING_FACTOR, PENDING_APPROVE], now)?;
-    Ok(Waiting::Real(flow, user, csrf))
+    Ok(Waiting::Real(Box::new((flow, user, csrf))))
 }
 
 fn state_of(

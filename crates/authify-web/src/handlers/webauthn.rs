@@ -26,10 +26,7 @@ pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// The CSRF gate of the JSON endpoints: the page's token in a header.
 async fn checked(state: &AppState, req: &HttpRequest) -> Result<(), WebError> {
-    let token = req
-        .headers()
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok());
+    let token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
     // SECURITY: the same check as every form (token bound to the live flow or session, and
     // our Origin); a cross-site page can neither read the token nor set the header.
     require_csrf(state, req, token).await
