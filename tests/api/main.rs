@@ -13,6 +13,7 @@ mod browser_mfa;
 mod browser_oidc;
 mod browser_passkeys;
 mod callback;
+mod client_address;
 mod console;
 mod credential_changes;
 mod interop;

@@ -2,9 +2,11 @@
 //!
 //! Every attempt for an e-mail address, known or not, takes a cell from that address's bucket;
 //! an empty bucket refuses further attempts until it refills. Unknown and known addresses are
-//! throttled alike, so the limit reveals nothing about which accounts exist. Per client address
-//! throttling needs trusted-proxy configuration first (behind a load balancer every user would
-//! share one address) and is not done here.
+//! throttled alike, so the limit reveals nothing about which accounts exist.
+//!
+//! A second budget counts password checks per client address (the web layer resolves it through
+//! `AUTHIFY_TRUSTED_PROXIES`), taken before the hash queue: one client cannot fill the shared
+//! argon2 pool and so deny sign-in to everyone.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -19,6 +21,7 @@ use governor::{Quota, RateLimiter};
 #[derive(Debug)]
 pub struct SignInThrottle {
     accounts: Option<RateLimiter<String, HashMapStateStore<String>, DefaultClock>>,
+    addresses: Option<RateLimiter<String, HashMapStateStore<String>, DefaultClock>>,
 }
 
 impl SignInThrottle {
@@ -27,7 +30,26 @@ impl SignInThrottle {
         SignInThrottle {
             accounts: NonZeroU32::new(per_minute)
                 .map(|n| RateLimiter::hashmap(Quota::per_minute(n))),
+            addresses: None,
         }
+    }
+
+    /// Also allows `per_minute` password checks per client address; 0 disables.
+    pub fn with_addresses(mut self, per_minute: u32) -> Self {
+        self.addresses =
+            NonZeroU32::new(per_minute).map(|n| RateLimiter::hashmap(Quota::per_minute(n)));
+        self
+    }
+
+    /// Takes one password check for the client address `ip` (none known: not counted). `Err`
+    /// carries how long to wait.
+    pub fn address_attempt(&self, ip: Option<&str>) -> Result<(), Duration> {
+        let (Some(limiter), Some(ip)) = (&self.addresses, ip) else {
+            return Ok(());
+        };
+        limiter
+            .check_key(&ip.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
     /// Takes one attempt for `email` (normalized when it parses, else trimmed and lower-cased).
@@ -47,7 +69,7 @@ impl SignInThrottle {
     /// Drops the state of accounts whose buckets are full again, so memory follows recent
     /// attempts only. Call periodically.
     pub fn forget_idle(&self) {
-        if let Some(limiter) = &self.accounts {
+        for limiter in [&self.accounts, &self.addresses].into_iter().flatten() {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }

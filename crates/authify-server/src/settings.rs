@@ -68,6 +68,10 @@ pub struct Settings {
     pub hash_concurrency: usize,
     /// Sign-in attempts per account per minute; 0 disables throttling.
     pub signin_attempts_per_minute: u32,
+    /// Password checks per client address per minute.
+    pub signin_attempts_per_address_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: authify_web::client::TrustedProxies,
     /// Second-factor policy.
     pub mfa: authify_core::mfa::MfaMode,
     /// The master key, when given inline.
@@ -162,6 +166,8 @@ struct RawSettings {
     argon2_parallelism: Option<String>,
     hash_concurrency: Option<String>,
     signin_attempts_per_minute: Option<String>,
+    signin_attempts_per_address_per_minute: Option<String>,
+    trusted_proxies: Option<String>,
     mfa: Option<String>,
     master_key: Option<String>,
     master_key_file: Option<String>,
@@ -346,6 +352,23 @@ impl Settings {
                 0,
                 10_000,
             )?,
+            signin_attempts_per_address_per_minute: number(
+                raw.signin_attempts_per_address_per_minute,
+                "signin_attempts_per_address_per_minute",
+                300,
+                0,
+                100_000,
+            )?,
+            trusted_proxies: match raw.trusted_proxies.as_deref() {
+                None => authify_web::client::TrustedProxies::default(),
+                Some(list) => authify_web::client::TrustedProxies::parse(list).map_err(|why| {
+                    invalid(
+                        "trusted_proxies",
+                        list,
+                        &format!("comma-separated IP addresses or networks: {why}"),
+                    )
+                })?,
+            },
             mfa: match raw.mfa.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
                 None => authify_core::mfa::MfaMode::Optional,
                 Some(v) if v == "optional" => authify_core::mfa::MfaMode::Optional,

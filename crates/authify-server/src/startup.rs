@@ -176,6 +176,7 @@ fn web_config(settings: &Settings, mfa: MfaConfig) -> WebConfig {
         session_ttl_hours: settings.session_ttl,
         flow_ttl_minutes: settings.flow_ttl,
         mfa,
+        trusted_proxies: settings.trusted_proxies.clone(),
     }
 }
 
@@ -220,7 +221,8 @@ impl Application {
                 keyring,
                 db,
                 hasher,
-                SignInThrottle::new(settings.signin_attempts_per_minute),
+                SignInThrottle::new(settings.signin_attempts_per_minute)
+                    .with_addresses(settings.signin_attempts_per_address_per_minute),
                 clock,
             )
             .map_err(|e| StartupError::Keyring(e.to_string()))?

@@ -11,10 +11,12 @@
 //! - [`pages`]: rendering pages, redirects, the CSRF gate of forms, the signed-in user.
 //! - [`templates`], [`views`]: compiled handlebars templates and one view struct per page.
 //! - [`cookies`]: the session and flow cookies (`__Host-` under https) and the Origin check.
+//! - [`client`]: the client's address (`AUTHIFY_TRUSTED_PROXIES`).
 //! - [`headers`]: security headers and access logging applied to every response.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
+pub mod client;
 pub mod console;
 pub mod cookies;
 pub mod error;
@@ -38,8 +40,4 @@ pub(crate) fn random_reference() -> String {
         .unwrap_or_else(|_| "unavailable".to_owned())
 }
 
-/// The client's address, for the audit log: the TCP peer. Forwarded headers are not trusted
-/// (anyone can send them) until trusted-proxy settings exist.
-pub fn client_ip(req: &actix_web::HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
-}
+pub use client::client_ip;

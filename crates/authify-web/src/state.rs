@@ -40,6 +40,8 @@ pub struct WebConfig {
     pub org_creation: authify_core::manage::OrgCreation,
     /// Second factors: policy, master key, notifier.
     pub mfa: authify_core::mfa::MfaConfig,
+    /// Proxies whose `X-Forwarded-For` is believed (`AUTHIFY_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::client::TrustedProxies,
 }
 
 /// Generates a signing key of the configured algorithm, makes it the signer and publishes it;

@@ -192,8 +192,12 @@ impl Authn {
                 Ok::<_, AuthnError>((flow, cookie, user))
             })
             .await?;
-        // SECURITY: throttled per account, known or not (W-13), before any password is checked
-        // (after the callback check: a bad link is a 400 whatever the count).
+        // SECURITY: throttled per account, known or not (W-13), and per client address, before
+        // any password is checked (after the callback check: a bad link is a 400 whatever the
+        // count); the address budget keeps one client from filling the shared hash queue.
+        self.throttle()
+            .address_attempt(client.ip.as_deref())
+            .map_err(AuthnError::Throttled)?;
         self.throttle()
             .attempt(email)
             .map_err(AuthnError::Throttled)?;
@@ -365,6 +369,10 @@ impl Authn {
                 });
             }
         };
+        // SECURITY: a sign-up costs a hash too: the same per-address budget as a password check.
+        self.throttle()
+            .address_attempt(client.ip.as_deref())
+            .map_err(AuthnError::Throttled)?;
         let hash = self.hasher.hash(password.expose().to_owned()).await?;
         let public_id = random::public_id()?;
         self.db

@@ -137,6 +137,18 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "Sign-in attempts allowed per account per minute (known or unknown e-mail alike); 0 disables.",
     },
     SettingDoc {
+        key: "signin_attempts_per_address_per_minute",
+        env: "AUTHIFY_SIGNIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE",
+        default: "300",
+        description: "Password checks (sign-in and sign-up) allowed per client address per minute, counted before the shared hash queue so one client cannot fill it; 0 disables. Behind a proxy, set AUTHIFY_TRUSTED_PROXIES, or every user shares the proxy's budget.",
+    },
+    SettingDoc {
+        key: "trusted_proxies",
+        env: "AUTHIFY_TRUSTED_PROXIES",
+        default: "(none)",
+        description: "Comma-separated IP addresses or networks (`10.0.0.0/8, 192.0.2.7`) of the proxies in front of Authify: only from them is `X-Forwarded-For` believed (the nearest address that is not a trusted proxy is the client, for the audit log and the per-address budgets).",
+    },
+    SettingDoc {
         key: "hash_concurrency",
         env: "AUTHIFY_HASH_CONCURRENCY",
         default: "number of CPU cores",
