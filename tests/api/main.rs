@@ -28,6 +28,7 @@ mod oidc_clients;
 mod oidc_logout;
 mod oidc_refusals;
 mod oidc_rust_client;
+mod operations;
 mod passkeys;
 mod passwordless;
 mod public_keys;

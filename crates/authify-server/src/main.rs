@@ -48,11 +48,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    if settings.log_json {
+        // One object per line; the request span (with its `id`) on every event inside it.
+        logs.json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 
     // The one reading of the system clock for a command; the server reads it per request.
     let now = authify_core::Clock::now(&authify_core::SystemClock);
@@ -83,6 +90,10 @@ fn serve(settings: &Settings) -> Result<(), String> {
         let clock = std::sync::Arc::new(authify_core::SystemClock);
         let app = Application::build(settings, clock).map_err(|e| e.to_string())?;
         tracing::info!(url = %settings.public_url, bind = %settings.bind, port = app.port(), "authify is listening");
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        // SIGTERM or SIGINT: actix stops accepting, lets in-flight requests finish (at most 10
+        // seconds, `shutdown_timeout`), then the pools close (SQLite checkpoints its WAL).
+        let result = app.run_until_stopped().await.map_err(|e| e.to_string());
+        tracing::info!("authify stopped");
+        result
     })
 }

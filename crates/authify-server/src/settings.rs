@@ -50,6 +50,8 @@ pub struct Settings {
     pub jwt_expiration: u32,
     /// Log filter.
     pub log: String,
+    /// `AUTHIFY_LOG_FORMAT=json`: one JSON object per line, for log shippers.
+    pub log_json: bool,
     /// Database URL.
     pub db_url: String,
     /// Database connections.
@@ -155,6 +157,7 @@ struct RawSettings {
     jwt_issuer: Option<String>,
     jwt_expiration: Option<String>,
     log: Option<String>,
+    log_format: Option<String>,
     db_url: Option<String>,
     db_pool_size: Option<String>,
     signup: Option<String>,
@@ -305,6 +308,16 @@ impl Settings {
             jwt_issuer,
             jwt_expiration,
             log: raw.log.unwrap_or_else(|| "info".into()),
+            log_json: match raw
+                .log_format
+                .as_deref()
+                .map(|v| v.trim().to_ascii_lowercase())
+            {
+                None => false,
+                Some(v) if v == "text" => false,
+                Some(v) if v == "json" => true,
+                Some(v) => return Err(invalid("log_format", &v, "text or json")),
+            },
             db_url: raw
                 .db_url
                 .unwrap_or_else(|| "sqlite://./data/authify.db".into()),

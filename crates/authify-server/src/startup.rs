@@ -260,6 +260,8 @@ impl Application {
                 .wrap(authify_web::headers::security_headers(https))
                 .wrap(middleware::from_fn(authify_web::headers::access_log))
                 .wrap(middleware::from_fn(authify_web::headers::server_timing))
+                // Outermost: every line logged for the request, errors included, names its id.
+                .wrap(middleware::from_fn(authify_web::request_id::request_id))
                 .configure(authify_web::configure)
         })
         .workers(settings.workers)

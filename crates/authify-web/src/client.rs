@@ -27,6 +27,11 @@ impl TrustedProxies {
             .map(TrustedProxies)
     }
 
+    /// Whether a TCP peer is one of the trusted proxies.
+    pub fn trusts_peer(&self, ip: IpAddr) -> bool {
+        self.trusts(ip)
+    }
+
     fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.0.iter().any(|net| net.contains(&ip))

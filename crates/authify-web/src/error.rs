@@ -16,7 +16,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use authify_core::AdminError;
 use serde_json::json;
 
@@ -182,7 +182,7 @@ impl WebError {
     }
 
     /// The HTML page of this error.
-    pub fn page(&self, state: &AppState) -> HttpResponse {
+    pub fn page(&self, state: &AppState, request_id: Option<String>) -> HttpResponse {
         if matches!(self, WebError::SignInFirst) {
             return crate::pages::see_other("/login");
         }
@@ -194,6 +194,7 @@ impl WebError {
             heading,
             message,
             back_url: Some("/login".into()),
+            request_id,
         };
         let mut res =
             crate::pages::render(state, "pages/error", &view, status).unwrap_or_else(|_| {
@@ -333,7 +334,12 @@ pub async fn error_pages(
     let Some(state) = res.request().app_data::<web::Data<AppState>>() else {
         return Ok(res);
     };
-    let html = err.page(state);
+    let request_id = res
+        .request()
+        .extensions()
+        .get::<crate::request_id::RequestId>()
+        .map(|r| r.0.clone());
+    let html = err.page(state, request_id);
     Ok(res.into_response(html))
 }
 

@@ -12,6 +12,7 @@
 //! - [`templates`], [`views`]: compiled handlebars templates and one view struct per page.
 //! - [`cookies`]: the session and flow cookies (`__Host-` under https) and the Origin check.
 //! - [`client`]: the client's address (`AUTHIFY_TRUSTED_PROXIES`).
+//! - [`request_id`]: `X-Request-Id`, its log span, on error pages.
 //! - [`headers`]: security headers and access logging applied to every response.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -25,6 +26,7 @@ pub mod handlers;
 pub mod headers;
 pub mod pages;
 pub mod qr;
+pub mod request_id;
 pub mod routes;
 pub mod state;
 pub mod templates;

@@ -191,4 +191,6 @@ pub struct ErrorView {
     pub message: String,
     /// Where "Go back" leads.
     pub back_url: Option<String>,
+    /// The request's id (`X-Request-Id`), to quote to an administrator.
+    pub request_id: Option<String>,
 }

@@ -77,6 +77,12 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "Log filter (tracing `EnvFilter` syntax, e.g. `info,authify_web=debug`).",
     },
     SettingDoc {
+        key: "log_format",
+        env: "AUTHIFY_LOG_FORMAT",
+        default: "text",
+        description: "`text` (one readable line per event) or `json` (one JSON object per line, with the request's span and its `id`, for log shippers).",
+    },
+    SettingDoc {
         key: "db_url",
         env: "AUTHIFY_DB_URL",
         default: "sqlite://./data/authify.db",
