@@ -272,3 +272,63 @@ async fn sigterm_lets_in_flight_sign_ups_finish_then_stops_accepting() {
     sigterm(&again);
     rest_of(&mut again, &rx2);
 }
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener_only_and_count_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_in(dir, &[("AUTHIFY_METRICS_BIND", "127.0.0.1:0")]).await;
+    // Never on the public listener.
+    assert_eq!(app.get("/metrics").await.status(), 404);
+    let port = app.metrics_port.expect("a metrics listener");
+    let wiki = "https://wiki.example/cb";
+    app.create_app("Wiki", &[wiki]).await;
+    app.create_user("ann@example.com", false).await;
+    let b = app.browser();
+    let res = b
+        .sign_in(
+            &format!("?callback={}", authify_testkit::b64(wiki)),
+            "ann@example.com",
+            authify_testkit::PASSWORD,
+        )
+        .await;
+    assert!(authify_testkit::location(&res).starts_with(wiki));
+    let res = app.browser().sign_in("", "ann@example.com", "wrong").await;
+    assert_eq!(res.status(), 401);
+    let scrape = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), 200);
+    assert!(
+        scrape.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = scrape.text().await.unwrap();
+    // Metrics are per process (this test binary runs many servers): present and counting.
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(series))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{series} missing:\n{text}"))
+    };
+    assert!(
+        value("authify_http_requests_total{method=\"POST\",route=\"/login\",status=\"303\"}")
+            >= 1.0
+    );
+    assert!(
+        value("authify_http_requests_total{method=\"POST\",route=\"/login\",status=\"401\"}")
+            >= 1.0
+    );
+    assert!(value("authify_http_request_duration_seconds_count{route=\"/login\"}") >= 2.0);
+    assert!(value("authify_signins_total{method=\"password\",result=\"success\"}") >= 1.0);
+    assert!(value("authify_signins_total{method=\"password\",result=\"failure\"}") >= 1.0);
+    assert!(value("authify_tokens_signed_total{algorithm=\"ES512\"}") >= 1.0);
+    assert!(value("authify_db_pool_connections{state=\"idle\"}") >= 0.0);
+    assert_eq!(value("authify_logout_outbox_backlog"), 0.0);
+    assert!(text.contains("authify_hash_pool_running"), "{text}");
+    assert!(text.contains("authify_hash_pool_queued"), "{text}");
+    // No path with ids or queries becomes a label: only route patterns.
+    assert!(!text.contains("wiki.example"), "{text}");
+}

@@ -29,6 +29,15 @@ impl Db {
         Db { pool, sqlite }
     }
 
+    /// Pool connections in use and idle, now (for metrics).
+    pub fn pool_load(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections.saturating_sub(state.idle_connections),
+            state.idle_connections,
+        )
+    }
+
     /// Runs `f` with a pooled connection on the blocking pool. Crate-private: callers outside
     /// the core go through use cases, never through a connection.
     pub(crate) async fn run<T, E, F>(&self, f: F) -> Result<T, E>

@@ -11,7 +11,8 @@
 //! - [`tokens`]: the claims of a user for an application, and signing them.
 //! - [`apps`]: registered applications and callback resolution.
 //! - [`orgs`]: organizations, groups and their members.
-//! - [`throttle`]: sign-in attempts per account.
+//! - [`throttle`]: sign-in attempts per account and per client address.
+//! - [`metrics`]: process metrics in the Prometheus text format.
 //! - [`seed`]: a synthetic population for scale tests.
 //! - [`oidc`]: the OpenID Connect provider: authorization checks, tokens, userinfo, back-channel logout.
 //! - [`mfa`]: second factors: TOTP, sent codes, recovery codes, approval numbers, policy values.
@@ -27,6 +28,7 @@ pub mod clock;
 pub mod db;
 mod error;
 pub mod manage;
+pub mod metrics;
 pub mod mfa;
 pub mod notify;
 pub mod oidc;

@@ -55,6 +55,8 @@ pub struct PasswordHasher {
     permits: Arc<Semaphore>,
     /// Hashes admitted at once: running plus queued.
     capacity: usize,
+    /// Hashes running at once.
+    concurrency: usize,
     in_flight: Arc<std::sync::atomic::AtomicUsize>,
     /// A hash of a random password with the same parameters, verified for unknown users so they
     /// cost the same time as known ones.
@@ -86,6 +88,7 @@ impl PasswordHasher {
             params,
             permits: Arc::new(Semaphore::new(concurrency)),
             capacity: concurrency * 65,
+            concurrency,
             in_flight: Arc::default(),
             dummy: Arc::new(String::new()),
             buffers: Arc::default(),
@@ -94,6 +97,16 @@ impl PasswordHasher {
         let mut memory = Vec::new();
         hasher.dummy = Arc::new(hash_now(&hasher.params, &random, &mut memory)?);
         Ok(hasher)
+    }
+
+    /// Hashes running and hashes waiting for a thread, now (for metrics).
+    pub fn load(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering;
+        let admitted = self.in_flight.load(Ordering::SeqCst);
+        let running = self
+            .concurrency
+            .saturating_sub(self.permits.available_permits());
+        (running, admitted.saturating_sub(running))
     }
 
     /// The PHC string of `password`.

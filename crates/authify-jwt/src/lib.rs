@@ -18,7 +18,7 @@ pub use authify_domain::{Algorithm, Claims};
 pub use jwk::{Jwk, JwkSet};
 pub use keyring::{KeySummary, Keyring, KeyringEntry, KeyringError};
 pub use keys::{KeyError, PrivateKey, PublicKey};
-pub use sign::{SignError, Signer, TokenIssuer, TokenSubject};
+pub use sign::{SignError, Signer, TokenIssuer, TokenSubject, signed_total};
 pub use verify::{KeySet, Validation, VerifyError, verify, verify_jws};
 
 use base64::Engine as _;

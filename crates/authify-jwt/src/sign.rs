@@ -158,8 +158,19 @@ impl Signer {
         };
         token.push('.');
         token.push_str(&signature);
+        SIGNED[self.algorithm as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(token)
     }
+}
+
+/// Tokens signed by this process, per algorithm (in `Algorithm::ALL` order): read by the
+/// server's metrics.
+static SIGNED: [std::sync::atomic::AtomicU64; 3] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; 3];
+
+/// How many tokens this process has signed with `alg`.
+pub fn signed_total(alg: Algorithm) -> u64 {
+    SIGNED[alg as usize].load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The signature with `s` in the lower half of the group order (`s` and `n − s` both verify

@@ -90,6 +90,9 @@ fn serve(settings: &Settings) -> Result<(), String> {
         let clock = std::sync::Arc::new(authify_core::SystemClock);
         let app = Application::build(settings, clock).map_err(|e| e.to_string())?;
         tracing::info!(url = %settings.public_url, bind = %settings.bind, port = app.port(), "authify is listening");
+        if let Some(port) = app.metrics_port() {
+            tracing::info!(port, "metrics listening (GET /metrics)");
+        }
         // SIGTERM or SIGINT: actix stops accepting, lets in-flight requests finish (at most 10
         // seconds, `shutdown_timeout`), then the pools close (SQLite checkpoints its WAL).
         let result = app.run_until_stopped().await.map_err(|e| e.to_string());

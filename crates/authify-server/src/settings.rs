@@ -38,6 +38,8 @@ pub struct Settings {
     pub public_url: String,
     /// Listen address.
     pub bind: SocketAddr,
+    /// Where `/metrics` is served (never on `bind`); unset: not served.
+    pub metrics_bind: Option<SocketAddr>,
     /// HTTP workers.
     pub workers: usize,
     /// Signing keys.
@@ -149,6 +151,7 @@ fn known_names() -> String {
 struct RawSettings {
     public_url: Option<String>,
     bind: Option<String>,
+    metrics_bind: Option<String>,
     workers: Option<String>,
     keys_dir: Option<String>,
     privkey_path: Option<String>,
@@ -240,6 +243,16 @@ impl Settings {
                 "an IP address and port, e.g. 127.0.0.1:3000 or [::]:8080",
             )
         })?;
+        let metrics_bind = match raw.metrics_bind.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(m) => Some(m.parse::<SocketAddr>().map_err(|_| {
+                invalid(
+                    "metrics_bind",
+                    m,
+                    "an IP address and port, e.g. 127.0.0.1:9100",
+                )
+            })?),
+        };
         let workers = match raw.workers.as_deref() {
             None => cores,
             Some(w) => w
@@ -302,6 +315,7 @@ impl Settings {
         Ok(Settings {
             public_url,
             bind,
+            metrics_bind,
             workers,
             keys,
             jwt_algorithm,

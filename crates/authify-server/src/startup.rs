@@ -185,6 +185,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// The metrics listener's port and handle.
+    metrics: Option<(u16, actix_web::dev::ServerHandle)>,
 }
 
 impl Application {
@@ -260,6 +262,7 @@ impl Application {
                 .wrap(authify_web::headers::security_headers(https))
                 .wrap(middleware::from_fn(authify_web::headers::access_log))
                 .wrap(middleware::from_fn(authify_web::headers::server_timing))
+                .wrap(middleware::from_fn(authify_web::metrics::observe))
                 // Outermost: every line logged for the request, errors included, names its id.
                 .wrap(middleware::from_fn(authify_web::request_id::request_id))
                 .configure(authify_web::configure)
@@ -269,11 +272,21 @@ impl Application {
         .listen(listener)
         .map_err(bind_err)?
         .run();
+        let metrics = match settings.metrics_bind {
+            Some(addr) => Some(metrics_server(addr, state.clone())?),
+            None => None,
+        };
         Ok(Application {
             port,
             server,
             state,
+            metrics,
         })
+    }
+
+    /// The port of the metrics listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The port actually bound.
@@ -293,7 +306,11 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some((_, metrics)) = self.metrics {
+            metrics.stop(true).await;
+        }
+        result
     }
 }
 
@@ -415,4 +432,31 @@ fn passkey_rp(
             }
         },
     }
+}
+
+/// The metrics listener on `addr`: `/metrics` only, one worker; it stops with the server.
+// SECURITY: metrics name routes, counts and pool sizes: never on the public listener.
+fn metrics_server(
+    addr: std::net::SocketAddr,
+    state: web::Data<AppState>,
+) -> Result<(u16, actix_web::dev::ServerHandle), StartupError> {
+    let bind_err = |source| StartupError::Bind {
+        addr: addr.to_string(),
+        source,
+    };
+    let listener = TcpListener::bind(addr).map_err(bind_err)?;
+    let port = listener.local_addr().map_err(bind_err)?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(authify_web::metrics::configure)
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(bind_err)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok((port, handle))
 }

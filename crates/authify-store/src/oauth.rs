@@ -398,3 +398,8 @@ pub fn delete_expired(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usi
             .execute(conn)?;
     Ok(codes + refresh + revocations)
 }
+
+/// How many back-channel logout deliveries wait in the outbox (for metrics).
+pub fn count_outbox(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(logout_outbox::table.count().get_result(conn)?)
+}

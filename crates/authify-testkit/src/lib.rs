@@ -46,6 +46,8 @@ pub struct TestApp {
     pg_database: Option<(String, String)>,
     /// Stops the server when the test is done: its background tasks end with it.
     server: actix_web::dev::ServerHandle,
+    /// The metrics listener's port (`AUTHIFY_METRICS_BIND`).
+    pub metrics_port: Option<u16>,
 }
 
 /// Environment variable with an admin URL of a PostgreSQL server (e.g.
@@ -167,6 +169,7 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
     let app =
         Application::build(&settings, std::sync::Arc::new(clock.clone())).expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_port = app.metrics_port();
     let state = app.state();
     let server = app.handle();
     tokio::spawn(app.run_until_stopped());
@@ -183,6 +186,7 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
         dir,
         pg_database,
         server,
+        metrics_port,
     }
 }
 

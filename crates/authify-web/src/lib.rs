@@ -12,6 +12,7 @@
 //! - [`templates`], [`views`]: compiled handlebars templates and one view struct per page.
 //! - [`cookies`]: the session and flow cookies (`__Host-` under https) and the Origin check.
 //! - [`client`]: the client's address (`AUTHIFY_TRUSTED_PROXIES`).
+//! - [`metrics`]: `/metrics` (its own listener) and the request counter.
 //! - [`request_id`]: `X-Request-Id`, its log span, on error pages.
 //! - [`headers`]: security headers and access logging applied to every response.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -24,6 +25,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod headers;
+pub mod metrics;
 pub mod pages;
 pub mod qr;
 pub mod request_id;

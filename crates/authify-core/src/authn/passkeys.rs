@@ -101,6 +101,7 @@ fn refused(
     client: &Client,
     now: DateTime<Utc>,
 ) -> Result<(), AuthnError> {
+    crate::metrics::signin("passkey", false);
     let entry = Entry::new("signin.passkey", db_time(now))
         .failed()
         .ip(client.ip.as_deref())
@@ -358,6 +359,7 @@ impl Step<'_> {
             return Ok(PasskeyOutcome::Refused(FAILED));
         }
         amr.extend(amr_of(result));
+        crate::metrics::signin("passkey", true);
         if !amr.iter().any(|a| a == AMR_MFA) {
             // webauthn-rs requires user verification for passkeys; never sign in without it.
             refused(

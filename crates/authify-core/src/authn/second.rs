@@ -385,6 +385,7 @@ impl Authn {
                     } else {
                         None
                     };
+                    crate::metrics::signin(method.as_str(), used.is_some());
                     if let Some(used) = used {
                         let mut amr = flow.amr.clone();
                         amr.push(used.amr().to_owned());

@@ -205,6 +205,10 @@ impl Authn {
                     {
                         return Ok(Err(state));
                     }
+                    crate::metrics::signin(
+                        if passwordless { "passwordless" } else { "push" },
+                        true,
+                    );
                     let mut amr = flow.amr.clone();
                     amr.push(Method::Push.amr().to_owned());
                     if passwordless {

@@ -214,6 +214,7 @@ impl Authn {
             Some(_) if matched => None,
             _ => Some(Refusal::InvalidCredentials),
         };
+        crate::metrics::signin("password", refusal.is_none());
         match (refusal, user) {
             (None, Some(user)) => {
                 self.identified(

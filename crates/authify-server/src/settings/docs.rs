@@ -29,6 +29,12 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "Address and port to listen on.",
     },
     SettingDoc {
+        key: "metrics_bind",
+        env: "AUTHIFY_METRICS_BIND",
+        default: "(unset: no metrics)",
+        description: "Address and port of a separate listener serving `GET /metrics` (Prometheus text format); `/metrics` is never served on AUTHIFY_BIND. Keep it on a private network.",
+    },
+    SettingDoc {
         key: "workers",
         env: "AUTHIFY_WORKERS",
         default: "number of CPU cores",
