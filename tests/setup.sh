@@ -18,7 +18,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 
 command -v python3 >/dev/null || apt_install python3 python3-venv
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
-have_pkg libpq-dev || apt_install libpq-dev
+# libpq is built into the binary (pq-sys bundled): no libpq-dev needed.
 have_pkg postgresql || apt_install postgresql
 command -v chromium >/dev/null || apt_install chromium
 
