@@ -228,6 +228,11 @@ class Server:
             log(f"   {line}")
 
 
+def describe_binary(path: str) -> str:
+    st = os.stat(path)
+    return f"{path} (built {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(st.st_mtime))}, {st.st_size // (1 << 20)} MiB)"
+
+
 def make_workdir(name: str) -> str:
     return tempfile.mkdtemp(prefix=f"authify-{name}-")
 
@@ -288,6 +293,11 @@ def sign_in(base: str, email: str, password: str = PASSWORD, timeout: float = HT
 
 def signed_in(r: requests.Response) -> bool:
     return r.status_code == 303 and r.headers.get("location") == "/account"
+
+
+def signed_in_item(x: dict) -> bool:
+    """The same as signed_in, for a recorded answer (a dict with status and location)."""
+    return x.get("status") == 303 and x.get("location") == "/account"
 
 
 def excerpt(body: str, n: int = 300) -> str:

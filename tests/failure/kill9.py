@@ -48,6 +48,7 @@ def main() -> int:
         if args.postgres:
             db_name, db_url = harness.create_database(args.postgres, "authify_failure_kill9")
             log(f"database {db_name} created")
+        log(f"binary {harness.describe_binary(args.binary)}")
         server = harness.Server(args.binary, workdir, db_url=db_url)
         server.start()
         log(f"server pid {server.pid} on {server.base}, {backend}, {args.clients} clients signing up for {args.seconds:.0f} s, then SIGKILL")
@@ -129,7 +130,7 @@ def main() -> int:
         server.report_logs()
     except Exception as e:  # the script's own failure: reported, never a pass
         checks.check(False, "the test ran to the end", f"{type(e).__name__}: {e}")
-        if server is not None:
+        if server is not None and "log:" not in str(e):
             log(server.tail(20))
     finally:
         if server is not None:

@@ -80,7 +80,12 @@ impl Db {
         let pending = self
             .run(authify_store::pending_migrations)
             .await
-            .map_err(|e| format!("database unreachable: {e}"))?;
+            .map_err(|e: StoreError| {
+                // SECURITY: the driver's words (hosts, ports, hints) go to the log, not to the
+                // public readiness answer.
+                tracing::warn!(error = %e, "not ready: database unreachable");
+                "database unreachable".to_owned()
+            })?;
         if pending > 0 {
             return Err(format!(
                 "database schema behind: {pending} migration(s) not applied (run `authify migrate`)"

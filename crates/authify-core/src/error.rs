@@ -28,6 +28,9 @@ pub enum AdminError {
     /// The hashing pool is saturated.
     #[error("too many requests in progress; try again in a moment")]
     Busy,
+    /// The database is unavailable (unreachable, or the connection broke).
+    #[error("{0}")]
+    Unavailable(String),
     /// Storage or crypto failure.
     #[error("internal error: {0}")]
     Internal(String),
@@ -38,6 +41,7 @@ impl From<StoreError> for AdminError {
         match e {
             StoreError::Conflict(what) => AdminError::Conflict(what),
             StoreError::NotFound(what) => AdminError::NotFound(format!("{what} not found")),
+            e if e.is_unavailable() => AdminError::Unavailable(e.to_string()),
             other => AdminError::Internal(other.to_string()),
         }
     }
@@ -64,6 +68,7 @@ impl From<crate::authn::AuthnError> for AdminError {
         match e {
             A::Throttled(wait) => AdminError::Throttled(wait),
             A::Busy => AdminError::Busy,
+            A::Store(e) if e.is_unavailable() => AdminError::Unavailable(e.to_string()),
             other => AdminError::Internal(other.to_string()),
         }
     }

@@ -59,8 +59,9 @@ pub struct PasswordHasher {
     concurrency: usize,
     in_flight: Arc<std::sync::atomic::AtomicUsize>,
     /// A hash of a random password with the same parameters, verified for unknown users so they
-    /// cost the same time as known ones.
-    dummy: Arc<String>,
+    /// cost the same time as known ones. Made on a thread of its own at start-up (one argon2
+    /// hash, about 40 ms), so the server is ready without waiting for it.
+    dummy: Arc<std::sync::OnceLock<String>>,
     /// Idle argon2 memory buffers, at most `concurrency` of them.
     buffers: Arc<Mutex<Vec<Vec<Block>>>>,
 }
@@ -84,18 +85,30 @@ impl PasswordHasher {
         )
         .map_err(|e| HashError::Failed(e.to_string()))?;
         let concurrency = concurrency.max(1);
-        let mut hasher = PasswordHasher {
+        let hasher = PasswordHasher {
             params,
             permits: Arc::new(Semaphore::new(concurrency)),
             capacity: concurrency * 65,
             concurrency,
             in_flight: Arc::default(),
-            dummy: Arc::new(String::new()),
+            dummy: Arc::default(),
             buffers: Arc::default(),
         };
         let random = crate::random::token::<24>().map_err(|e| HashError::Failed(e.to_string()))?;
-        let mut memory = Vec::new();
-        hasher.dummy = Arc::new(hash_now(&hasher.params, &random, &mut memory)?);
+        let (params, dummy) = (hasher.params.clone(), Arc::clone(&hasher.dummy));
+        std::thread::Builder::new()
+            .name("authify-dummy-hash".into())
+            .spawn(move || {
+                let mut memory = Vec::new();
+                let hash = hash_now(&params, &random, &mut memory).unwrap_or_else(|e| {
+                    // Cannot happen with parameters `Params::new` accepted; an unparsable
+                    // dummy makes unknown-user checks fail loudly rather than answer quickly.
+                    tracing::error!(error = %e, "dummy password hash failed");
+                    String::new()
+                });
+                let _ = dummy.set(hash);
+            })
+            .map_err(|e| HashError::Failed(e.to_string()))?;
         Ok(hasher)
     }
 
@@ -121,12 +134,14 @@ impl PasswordHasher {
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashError> {
         // SECURITY: unknown users cost one full verification too, so timing does not reveal
         // which e-mail addresses have accounts.
-        let (target, real) = match hash {
-            Some(h) => (h, true),
-            None => (self.dummy.as_str().to_owned(), false),
-        };
+        let real = hash.is_some();
+        let dummy = Arc::clone(&self.dummy);
         let matched = self
-            .on_pool(move |memory| verify_now(&password, &target, memory))
+            .on_pool(move |memory| match hash {
+                Some(target) => verify_now(&password, &target, memory),
+                // Waits (on the hashing thread) only in the first moments after start-up.
+                None => verify_now(&password, dummy.wait(), memory),
+            })
             .await?;
         Ok(matched && real)
     }

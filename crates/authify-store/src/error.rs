@@ -12,7 +12,7 @@ pub enum StoreError {
     /// The database URL is unusable.
     #[error("invalid database URL: {0}")]
     Url(String),
-    /// Connecting failed.
+    /// Connecting failed, or the connection broke: the database is unavailable.
     #[error("cannot connect to the database: {0}")]
     Connect(String),
     /// Any other database error.
@@ -31,6 +31,14 @@ impl From<diesel::result::Error> for StoreError {
                 StoreError::Conflict(info.message().to_owned())
             }
             Error::NotFound => StoreError::NotFound("row"),
+            // The connection broke (the server went away): the database is unavailable, not
+            // wrong; callers answer 503 and the pool replaces the connection.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Connect(info.message().to_owned())
+            }
+            Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
+                StoreError::Connect(info.message().to_owned())
+            }
             other => StoreError::Database(other),
         }
     }
@@ -39,5 +47,13 @@ impl From<diesel::result::Error> for StoreError {
 impl From<diesel::r2d2::PoolError> for StoreError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
         StoreError::Connect(e.to_string())
+    }
+}
+
+impl StoreError {
+    /// Whether the database is unavailable (not reachable, or the connection broke), as opposed
+    /// to refusing this query.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Connect(_))
     }
 }

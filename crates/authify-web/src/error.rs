@@ -89,6 +89,9 @@ pub enum WebError {
     /// The hashing pool is saturated: 503.
     #[error("too many requests in progress; try again in a moment")]
     Busy,
+    /// The database is unavailable: 503, naming it (never a 500 with internals).
+    #[error("the database is unavailable; try again in a moment")]
+    Unavailable(String),
     /// Our failure: 500, cause logged with the reference.
     #[error("{0}")]
     Internal(#[source] Internal),
@@ -101,6 +104,13 @@ impl WebError {
             reference: crate::random_reference(),
             source: source.into(),
         })
+    }
+
+    /// The database is unavailable; the cause is logged (at warn: an outage, not a bug).
+    pub fn unavailable(cause: impl Into<String>) -> Self {
+        let cause = cause.into();
+        tracing::warn!(cause = %cause, "database unavailable");
+        WebError::Unavailable(cause)
     }
 
     /// A refusal with the generic heading.
@@ -130,6 +140,7 @@ impl WebError {
             WebError::Conflict(_) => "conflict",
             WebError::TooMany(_) => "too_many_requests",
             WebError::Busy => "busy",
+            WebError::Unavailable(_) => "database_unavailable",
             WebError::Internal(_) => "internal_error",
         }
     }
@@ -138,6 +149,7 @@ impl WebError {
         match self {
             WebError::TooMany(wait) => Some(wait.as_secs().max(1)),
             WebError::Busy => Some(2),
+            WebError::Unavailable(_) => Some(5),
             _ => None,
         }
     }
@@ -166,6 +178,10 @@ impl WebError {
                     "There were too many sign-in attempts for this account. Wait {} seconds and try again.",
                     wait.as_secs().max(1)
                 ),
+            ),
+            WebError::Unavailable(_) => (
+                "Authify cannot reach its database".into(),
+                "The database is not answering right now, so nothing could be done. Wait a few seconds and try again.".into(),
             ),
             WebError::Busy => (
                 "Too busy right now".into(),
@@ -234,7 +250,7 @@ impl ResponseError for WebError {
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            WebError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Busy | WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -274,6 +290,7 @@ impl From<AdminError> for WebError {
             AdminError::WrongPassword => WebError::WrongPassword,
             AdminError::Throttled(wait) => WebError::TooMany(wait),
             AdminError::Busy => WebError::Busy,
+            AdminError::Unavailable(m) => WebError::unavailable(m),
             AdminError::Internal(m) => WebError::internal(m),
         }
     }
@@ -281,6 +298,9 @@ impl From<AdminError> for WebError {
 
 impl From<authify_core::StoreError> for WebError {
     fn from(e: authify_core::StoreError) -> Self {
+        if e.is_unavailable() {
+            return WebError::unavailable(e.to_string());
+        }
         WebError::internal(e)
     }
 }

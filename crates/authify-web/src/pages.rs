@@ -64,8 +64,7 @@ pub async fn require_csrf(
     let allowed = state
         .authn()
         .form_allowed(&cookies, token, state.now())
-        .await
-        .map_err(WebError::internal)?;
+        .await?;
     if allowed {
         Ok(())
     } else {
@@ -84,5 +83,5 @@ pub async fn current_user(state: &AppState, req: &HttpRequest) -> Result<Option<
         .authn()
         .session_user(cookies.session.as_deref(), state.now())
         .await
-        .map_err(WebError::internal)
+        .map_err(WebError::from)
 }

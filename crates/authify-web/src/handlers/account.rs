@@ -29,9 +29,7 @@ pub async fn get_account(
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
     let (state, req, q) = (state.get_ref(), &req, query.into_inner());
-    let subject = tokens::subject_for(state.db(), actor.user.clone())
-        .await
-        .map_err(WebError::internal)?;
+    let subject = tokens::subject_for(state.db(), actor.user.clone()).await?;
     let console = manage::console::may_enter(state.db(), &actor).await?;
     let api_keys = api_keys::list(state.db(), &actor, state.now()).await?;
     let cookies = state.cookies().read(req);

@@ -69,6 +69,7 @@ impl From<AuthnError> for WebError {
                 message: "This Authify does not accept new accounts. Ask your administrator to create one for you.".into(),
             },
             AuthnError::Busy => WebError::Busy,
+            AuthnError::Store(e) if e.is_unavailable() => WebError::unavailable(e.to_string()),
             AuthnError::BadRequest(message) => WebError::BadRequest {
                 heading: "This sign-in request is not valid",
                 message: format!("{message} Nothing was signed in or sent to the application."),
