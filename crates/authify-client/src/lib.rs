@@ -233,17 +233,23 @@ impl AuthifyClient {
                 set
             }
         };
+        Ok(self.cached(keys, meta.issuer))
+    }
+
+    /// The cache entry for `keys` fetched now, validating as configured (`meta_issuer` is the
+    /// server's, used when the configuration names none).
+    fn cached(&self, keys: KeySet, meta_issuer: String) -> Cached {
         let validation = Validation {
             algorithms: self.config.algorithms.clone(),
-            issuer: self.config.issuer.clone().unwrap_or(meta.issuer),
+            issuer: self.config.issuer.clone().unwrap_or(meta_issuer),
             audience: self.config.audience.clone(),
             leeway_secs: self.config.leeway.as_secs() as i64,
         };
-        Ok(Cached {
+        Cached {
             keys,
             validation,
             fetched_at: Instant::now(),
-        })
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -296,6 +302,8 @@ fn parse<T: serde::de::DeserializeOwned>(url: &str, body: &[u8]) -> Result<T, Cl
     })
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,3 +111,86 @@ mod tests {
         assert!(serde_json::from_str::<Algorithm>("\"none\"").is_err());
     }
 }
+
+#[cfg(test)]
+mod props {
+    //! Properties of [`Algorithm`]'s parsers: each name round-trips, and nothing but the three
+    //! exact JOSE names parses, through `FromStr` or serde alike. Case counts: proptest's default
+    //! (256), or `PROPTEST_CASES` (`tests/props/long-run.sh`).
+
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
+    use super::*;
+
+    /// One edit of a valid name: the strings most likely to be wrongly accepted.
+    fn near_miss() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(Algorithm::ALL.to_vec()),
+            prop::bool::ANY,
+            0..5u8,
+            any::<Index>(),
+            prop_oneof![
+                prop::sample::select("ESPRH0123456789 \t\0\u{a0}-_es".chars().collect::<Vec<_>>()),
+                any::<char>(),
+            ],
+        )
+            .prop_map(|(alg, use_curve, edit, at, c)| {
+                let mut s: Vec<char> = if use_curve { alg.curve() } else { alg.as_str() }
+                    .chars()
+                    .collect();
+                let i = at.index(s.len());
+                match edit {
+                    0 => s.insert(at.index(s.len() + 1), c),
+                    1 => s[i] = c,
+                    2 => {
+                        s.remove(i);
+                    }
+                    3 => s[i] = s[i].to_ascii_lowercase(),
+                    _ => s.push(c),
+                }
+                String::from_iter(s)
+            })
+    }
+
+    fn candidate() -> impl Strategy<Value = String> {
+        prop_oneof![
+            near_miss(),
+            prop::collection::vec(any::<char>(), 0..8).prop_map(String::from_iter),
+            "(ES|es|HS|RS|PS|Ed)[0-9]{0,4}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_algorithm_round_trips_through_its_names(
+            alg in prop::sample::select(Algorithm::ALL.to_vec()),
+        ) {
+            prop_assert_eq!(Algorithm::from_str(alg.as_str()), Ok(alg));
+            prop_assert_eq!(alg.to_string(), alg.as_str());
+            prop_assert_eq!(Algorithm::from_curve(alg.curve()), Some(alg));
+            let json = serde_json::to_string(&alg).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(serde_json::from_str::<Algorithm>(&json).ok(), Some(alg));
+            // The slug names files and key ids; it is not a JOSE name.
+            prop_assert_eq!(alg.slug(), alg.as_str().to_lowercase());
+            prop_assert!(alg.slug().parse::<Algorithm>().is_err());
+        }
+
+        #[test]
+        fn nothing_but_the_three_exact_names_parses(s in candidate()) {
+            let named = Algorithm::ALL.into_iter().find(|a| a.as_str() == s);
+            match s.parse::<Algorithm>() {
+                Ok(alg) => prop_assert_eq!(Some(alg), named),
+                Err(e) => {
+                    prop_assert_eq!(named, None);
+                    prop_assert_eq!(e, UnknownAlgorithm(s.clone()));
+                }
+            }
+            // A JSON header read through serde is held to the same names.
+            let serde = serde_json::from_value::<Algorithm>(serde_json::Value::String(s.clone())).ok();
+            prop_assert_eq!(serde, named);
+            let by_curve = Algorithm::ALL.into_iter().find(|a| a.curve() == s);
+            prop_assert_eq!(Algorithm::from_curve(&s), by_curve);
+        }
+    }
+}

@@ -136,4 +136,6 @@ impl CallbackUrl {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

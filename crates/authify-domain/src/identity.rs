@@ -190,3 +190,191 @@ mod tests {
         assert!(Name::parse(&"n".repeat(201), "the name").is_err());
     }
 }
+
+#[cfg(test)]
+mod props {
+    //! Properties of the parsers above: they never panic, parsing what they return gives it
+    //! back, control characters and overlong input are refused, lengths count what the messages
+    //! say. Case counts: proptest's default (256), or `PROPTEST_CASES` (`tests/props/long-run.sh`).
+
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
+    use super::*;
+
+    /// Any characters, control characters included.
+    fn any_text(max: usize) -> impl Strategy<Value = String> {
+        prop::collection::vec(any::<char>(), 0..max).prop_map(String::from_iter)
+    }
+
+    /// Characters where lower-casing, trimming or counting are easy to get wrong.
+    const TRICKY: &[char] = &[
+        'A', 'z', '.', '@', '-', '+', ' ', '\t', '\n', '\0', '\u{7f}', '\u{85}', '\u{a0}',
+        '\u{3000}', 'İ', 'Σ', 'ß', 'ẞ', 'ﬀ', 'É', '日', '😀', '<', '"', '\\', ',',
+    ];
+
+    fn tricky_text(max: usize) -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![3 => prop::sample::select(TRICKY), 1 => any::<char>()],
+            0..max,
+        )
+        .prop_map(String::from_iter)
+    }
+
+    /// Whitespace that `trim` removes, ASCII or not.
+    fn padding() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::sample::select(vec![" ", "\t", "\r\n", "\u{a0}", "\u{3000}", "\u{85}"]),
+            0..3,
+        )
+        .prop_map(|v| v.concat())
+    }
+
+    /// A well-formed address in ASCII, in mixed case.
+    fn ascii_email() -> impl Strategy<Value = String> {
+        (
+            "[a-zA-Z0-9._%+-]{1,20}",
+            prop::collection::vec("[a-zA-Z0-9]([a-zA-Z0-9-]{0,8}[a-zA-Z0-9])?", 2..4),
+        )
+            .prop_map(|(local, labels)| format!("{local}@{}", labels.join(".")))
+    }
+
+    /// The position of a character boundary of `s`, ends included.
+    fn boundary(s: &str, at: Index) -> usize {
+        let all: Vec<usize> = s.char_indices().map(|(i, _)| i).chain([s.len()]).collect();
+        all[at.index(all.len())]
+    }
+
+    /// `char::is_control`: the C0 and C1 controls and DEL.
+    fn control() -> impl Strategy<Value = char> {
+        prop_oneof![
+            prop::char::range('\0', '\u{1f}'),
+            prop::char::range('\u{7f}', '\u{9f}'),
+        ]
+    }
+
+    /// Whether `c` inserted at `i` into `s` lands in whitespace that `trim` removes.
+    fn trimmed_away(s: &str, i: usize, c: char) -> bool {
+        c.is_whitespace() && (s[..i].trim().is_empty() || s[i..].trim().is_empty())
+    }
+
+    proptest! {
+        #[test]
+        fn email_parsing_never_panics_and_parsing_its_result_gives_it_back(
+            raw in prop_oneof![any_text(40), tricky_text(40), ascii_email(),
+                (padding(), tricky_text(12), tricky_text(12), padding())
+                    .prop_map(|(a, l, d, b)| format!("{a}{l}@{d}.com{b}"))],
+        ) {
+            let Ok(email) = Email::parse(&raw) else { return Ok(()) };
+            let s = email.as_str();
+            prop_assert_eq!(s, raw.trim().to_lowercase());
+            prop_assert_eq!(Email::parse(s), Ok(email.clone()));
+            let (local, domain) = s.split_once('@').unwrap_or_default();
+            prop_assert!(s.len() <= 254 && (1..=64).contains(&local.len()), "{}", s);
+            prop_assert!(!domain.contains('@') && domain.contains('.'), "{}", s);
+            prop_assert!(!domain.starts_with('.') && !domain.ends_with('.') && !domain.contains(".."), "{}", s);
+            prop_assert!(!s.chars().any(|c| c.is_whitespace() || c.is_control()), "{}", s);
+        }
+
+        #[test]
+        fn ascii_case_and_surrounding_whitespace_never_make_a_second_account(
+            email in ascii_email(),
+            flips in prop::collection::vec(any::<bool>(), 1..16),
+            before in padding(),
+            after in padding(),
+        ) {
+            let respelled: String = email
+                .chars()
+                .zip(flips.iter().cycle())
+                .map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+                .collect();
+            let canonical = Email::parse(&email);
+            prop_assert!(canonical.is_ok(), "{}", email);
+            prop_assert_eq!(Email::parse(&format!("{before}{respelled}{after}")), canonical);
+        }
+
+        #[test]
+        fn a_control_or_forbidden_character_in_an_email_is_refused(
+            email in ascii_email(),
+            at in any::<Index>(),
+            c in prop_oneof![
+                control(),
+                prop::sample::select("<>()[]\\,;:\" \u{a0}\u{2028}\u{3000}".chars().collect::<Vec<_>>()),
+            ],
+        ) {
+            let mut raw = email.clone();
+            let i = boundary(&raw, at);
+            raw.insert(i, c);
+            // Whitespace at either end is trimmed, as around the address itself.
+            prop_assert_eq!(Email::parse(&raw).is_ok(), trimmed_away(&email, i, c), "{:?}", raw);
+        }
+
+        #[test]
+        fn email_length_limits_are_exact(
+            local_len in prop_oneof![1..=70usize, 62..=67usize],
+            total in prop_oneof![8..=300usize, 250..=258usize],
+            local_char in prop::sample::select(vec!['a', 'Z', '.', '+']),
+        ) {
+            let domain_len = total.saturating_sub(local_len + 1).max(5);
+            let local = local_char.to_string().repeat(local_len);
+            let domain = format!("{}.com", "d".repeat(domain_len - 4));
+            let raw = format!("{local}@{domain}");
+            let fits = local_len <= 64 && raw.len() <= 254;
+            prop_assert_eq!(Email::parse(&raw).is_ok(), fits, "{} + {}", local_len, domain_len);
+        }
+
+        #[test]
+        fn name_parsing_never_panics_and_accepts_exactly_trimmed_short_text_without_controls(
+            raw in prop_oneof![
+                any_text(40),
+                tricky_text(40),
+                (padding(), tricky_text(8), padding()).prop_map(|(a, n, b)| format!("{a}{n}{b}")),
+                // Around the limit, in characters of one to four bytes.
+                (prop::sample::select(vec!['n', 'é', '日', '😀']), 195..=205usize)
+                    .prop_map(|(c, n)| c.to_string().repeat(n)),
+            ],
+        ) {
+            let trimmed = raw.trim();
+            let chars = trimmed.chars().count();
+            let valid = (1..=Name::MAX).contains(&chars) && !trimmed.chars().any(char::is_control);
+            match Name::parse(&raw, "the name") {
+                Ok(name) => {
+                    prop_assert!(valid, "{:?}", raw);
+                    prop_assert_eq!(name.as_str(), trimmed);
+                    prop_assert_eq!(Name::parse(name.as_str(), "the name"), Ok(name.clone()));
+                }
+                Err(e) => {
+                    prop_assert!(!valid, "{:?}", raw);
+                    prop_assert_eq!(e, InputError::Name { what: "the name", max: Name::MAX });
+                }
+            }
+        }
+
+        #[test]
+        fn a_control_character_inside_a_name_is_refused(
+            name in "[a-zA-Zé日 ]{0,10}[a-zA-Zé日]",
+            at in any::<Index>(),
+            c in control(),
+        ) {
+            let mut raw = name.clone();
+            let i = boundary(&raw, at);
+            raw.insert(i, c);
+            let ok = trimmed_away(&name, i, c);
+            prop_assert_eq!(Name::parse(&raw, "the name").is_ok(), ok, "{:?}", raw);
+        }
+
+        #[test]
+        fn password_length_counts_characters_and_the_password_never_shows_in_debug(
+            c in prop::sample::select(vec!['p', 'é', '日', '😀', '\0']),
+            n in prop_oneof![0..=12usize, 1020..=1030usize],
+        ) {
+            let raw = c.to_string().repeat(n);
+            let new = Password::new(&raw);
+            prop_assert_eq!(new.is_ok(), (Password::MIN..=Password::MAX).contains(&n));
+            let attempt = Password::attempt(&raw);
+            prop_assert_eq!(attempt.expose().chars().count(), n.min(Password::MAX));
+            prop_assert!(raw.starts_with(attempt.expose()));
+            prop_assert_eq!(format!("{attempt:?}"), "Password(..)");
+        }
+    }
+}

@@ -19,11 +19,9 @@ pub async fn get_ready(state: web::Data<crate::AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(json!({ "status": "ready", "signing_key": kid })),
-        Err(reason) => {
-            HttpResponse::ServiceUnavailable()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .insert_header((header::RETRY_AFTER, "5"))
-                .json(json!({ "status": "not_ready", "reason": reason }))
-        }
+        Err(reason) => HttpResponse::ServiceUnavailable()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::RETRY_AFTER, "5"))
+            .json(json!({ "status": "not_ready", "reason": reason })),
     }
 }
