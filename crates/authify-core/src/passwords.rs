@@ -1,6 +1,8 @@
-//! Password hashing: argon2id with OWASP's parameters by default, run on the blocking pool behind
-//! a semaphore, so a burst of sign-ins uses at most `concurrency` cores and
+//! Password hashing: argon2id with OWASP's parameters by default, run on `concurrency` threads of
+//! its own behind a semaphore, so a burst of sign-ins uses at most `concurrency` cores and
 //! `concurrency × memory` of RAM, and queues (up to a bound) instead of starving other requests.
+//! The threads run at the lowest OS priority (nice 19 on Linux): while they saturate the CPU, the
+//! web workers still answer at once (docs/performance.md "JWKS under hash saturation").
 //!
 //! The 19 MiB of argon2 memory per hash comes from a small pool of buffers: reused while sign-ins
 //! keep coming (no allocation or page faults per hash) and dropped when the last hash in flight
@@ -64,6 +66,42 @@ pub struct PasswordHasher {
     dummy: Arc<std::sync::OnceLock<String>>,
     /// Idle argon2 memory buffers, at most `concurrency` of them.
     buffers: Arc<Mutex<Vec<Vec<Block>>>>,
+    /// The hashing threads' queue (a held permit guarantees an idle thread).
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+/// Work for a hashing thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `n` hashing threads at the lowest priority; they end when the last sender is dropped.
+fn hashing_threads(n: usize) -> Result<std::sync::mpsc::Sender<Job>, HashError> {
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..n {
+        let rx = Arc::clone(&rx);
+        std::thread::Builder::new()
+            .name(format!("authify-hash-{i}"))
+            .spawn(move || {
+                // Lowering one's own priority needs no privilege; failing to is harmless.
+                if let Err(e) = thread_priority::set_current_thread_priority(
+                    thread_priority::ThreadPriority::Min,
+                ) {
+                    tracing::warn!(error = %e, "hashing thread keeps the normal priority");
+                }
+                loop {
+                    let job = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => break,
+                    }
+                }
+            })
+            .map_err(|e| HashError::Failed(e.to_string()))?;
+    }
+    Ok(tx)
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -93,6 +131,7 @@ impl PasswordHasher {
             in_flight: Arc::default(),
             dummy: Arc::default(),
             buffers: Arc::default(),
+            jobs: hashing_threads(concurrency)?,
         };
         let random = crate::random::token::<24>().map_err(|e| HashError::Failed(e.to_string()))?;
         let (params, dummy) = (hasher.params.clone(), Arc::clone(&hasher.dummy));
@@ -168,7 +207,8 @@ impl PasswordHasher {
             .await
             .map_err(|e| HashError::Failed(e.to_string()))?;
         let (buffers, in_flight) = (Arc::clone(&self.buffers), Arc::clone(&self.in_flight));
-        tokio::task::spawn_blocking(move || {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
             let mut memory = lock(&buffers).pop().unwrap_or_default();
             let out = work(&mut memory);
             let mut idle = lock(&buffers);
@@ -180,10 +220,14 @@ impl PasswordHasher {
             }
             drop(idle);
             drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| HashError::Failed(e.to_string()))
+            let _ = done.send(out);
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| HashError::Failed("the hashing threads have stopped".into()))?;
+        result
+            .await
+            .map_err(|_| HashError::Failed("a hashing thread failed".into()))
     }
 }
 
