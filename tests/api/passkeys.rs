@@ -3,7 +3,7 @@
 //! forged and replayed assertions refused and audited. The ceremonies themselves run in
 //! Chromium with a virtual authenticator (`browser_passkeys.rs`).
 
-use authify_testkit::{Browser, PASSWORD, TestApp, b64, hidden_value, spawn_app, spawn_app_in};
+use authify_testkit::{Browser, PASSWORD, TestApp, b64, hidden_value, spawn_app};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -11,18 +11,7 @@ use crate::mfa::{CALLBACK, signed_in};
 
 /// A server whose public URL is `http://localhost:<port>`: WebAuthn needs a domain name.
 pub(crate) async fn spawn_localhost(extra: &[(&str, &str)]) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
-    let public = format!("http://localhost:{port}");
-    let mut vars = vec![
-        ("AUTHIFY_BIND", bind.as_str()),
-        ("AUTHIFY_PUBLIC_URL", public.as_str()),
-    ];
-    vars.extend_from_slice(extra);
-    spawn_app_in(tempfile::tempdir().unwrap(), &vars).await
+    authify_testkit::spawn_app_at(tempfile::tempdir().unwrap(), "localhost", extra).await
 }
 
 /// The token a page hands its script (`data-csrf`).

@@ -241,6 +241,16 @@ impl Application {
         };
         let listener = TcpListener::bind(settings.bind).map_err(bind_err)?;
         let port = listener.local_addr().map_err(bind_err)?.port();
+        // Bound before anything starts: a taken address stops start-up with nothing running.
+        let metrics_listener = match settings.metrics_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr).map_err(|source| StartupError::Bind {
+                    addr: addr.to_string(),
+                    source,
+                })?,
+            ),
+            None => None,
+        };
         // The tasks hold the state weakly: they end with the server (tests start many).
         let weak = Arc::downgrade(&state.clone().into_inner());
         tokio::spawn(housekeeping(weak.clone()));
@@ -272,10 +282,8 @@ impl Application {
         .listen(listener)
         .map_err(bind_err)?
         .run();
-        let metrics = match settings.metrics_bind {
-            Some(addr) => Some(metrics_server(addr, state.clone())?),
-            None => None,
-        };
+        let metrics = metrics_listener.map(|l| metrics_server(l, state.clone()));
+        let metrics = metrics.transpose()?;
         Ok(Application {
             port,
             server,
@@ -437,14 +445,13 @@ fn passkey_rp(
 /// The metrics listener on `addr`: `/metrics` only, one worker; it stops with the server.
 // SECURITY: metrics name routes, counts and pool sizes: never on the public listener.
 fn metrics_server(
-    addr: std::net::SocketAddr,
+    listener: TcpListener,
     state: web::Data<AppState>,
 ) -> Result<(u16, actix_web::dev::ServerHandle), StartupError> {
     let bind_err = |source| StartupError::Bind {
-        addr: addr.to_string(),
+        addr: "the metrics address".into(),
         source,
     };
-    let listener = TcpListener::bind(addr).map_err(bind_err)?;
     let port = listener.local_addr().map_err(bind_err)?.port();
     let server = HttpServer::new(move || {
         App::new()

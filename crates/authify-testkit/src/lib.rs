@@ -143,31 +143,53 @@ pub async fn spawn_app_with(alg: Algorithm) -> TestApp {
 
 /// A server with extra `AUTHIFY_*` settings, in `dir`.
 pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
+    spawn_app_at(dir, "127.0.0.1", vars).await
+}
+
+/// A server whose public URL names `host` (`127.0.0.1`, or `localhost` where WebAuthn needs a
+/// domain), with extra `AUTHIFY_*` settings, in `dir`. It listens on 127.0.0.1.
+pub async fn spawn_app_at(dir: TempDir, host: &str, vars: &[(&str, &str)]) -> TestApp {
     let (db_url, pg_database) = fresh_database(dir.path());
-    let mut vars: Vec<(&str, &str)> = vars.to_vec();
-    if !vars.iter().any(|(k, _)| *k == "AUTHIFY_DB_URL") {
-        vars.push(("AUTHIFY_DB_URL", &db_url));
+    let mut vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    if !vars.iter().any(|(k, _)| k == "AUTHIFY_DB_URL") {
+        vars.push(("AUTHIFY_DB_URL".into(), db_url));
     }
     // The public URL is the address the server will answer on, so the OpenID issuer is the URL
-    // stock clients discover it at: a free port is picked first, then bound by the server.
-    let (bind, public_url);
-    if !vars
+    // stock clients discover it at: a free port is picked first, then bound by the server. Tests
+    // run side by side, so another may take the port in between: then another port is tried.
+    let choose_port = !vars
         .iter()
-        .any(|(k, _)| *k == "AUTHIFY_PUBLIC_URL" || *k == "AUTHIFY_BIND")
-    {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        bind = format!("127.0.0.1:{port}");
-        public_url = format!("http://127.0.0.1:{port}");
-        vars.push(("AUTHIFY_BIND", &bind));
-        vars.push(("AUTHIFY_PUBLIC_URL", &public_url));
-    }
-    let settings = test_settings(dir.path(), &vars);
-    let clock = authify_core::FixedClock::at(chrono::Utc::now());
-    let app =
-        Application::build(&settings, std::sync::Arc::new(clock.clone())).expect("server starts");
+        .any(|(k, _)| k == "AUTHIFY_PUBLIC_URL" || k == "AUTHIFY_BIND");
+    let mut attempt = 0;
+    let (settings, app) = loop {
+        attempt += 1;
+        let mut these = vars.clone();
+        if choose_port {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            these.push(("AUTHIFY_BIND".into(), format!("127.0.0.1:{port}")));
+            these.push(("AUTHIFY_PUBLIC_URL".into(), format!("http://{host}:{port}")));
+        }
+        let refs: Vec<(&str, &str)> = these
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let settings = test_settings(dir.path(), &refs);
+        let clock = authify_core::FixedClock::at(chrono::Utc::now());
+        match Application::build(&settings, std::sync::Arc::new(clock.clone())) {
+            Ok(app) => break (settings, (app, clock)),
+            Err(authify_server::StartupError::Bind { .. }) if choose_port && attempt < 10 => {
+                continue;
+            }
+            Err(e) => panic!("server starts: {e:?}"),
+        }
+    };
+    let (app, clock) = app;
     let address = format!("http://127.0.0.1:{}", app.port());
     let metrics_port = app.metrics_port();
     let state = app.state();
