@@ -33,5 +33,6 @@ mod passkeys;
 mod passwordless;
 mod public_keys;
 mod relying_client;
+mod search;
 mod signin;
 mod storage;
