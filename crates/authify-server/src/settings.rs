@@ -10,7 +10,9 @@ use authify_domain::Algorithm;
 use serde::Deserialize;
 
 mod docs;
+mod fields;
 pub use docs::{SETTINGS, SettingDoc};
+use fields::{available_cores, invalid, number, parse_public_url, webhook};
 
 /// Environment variable naming the settings file; read before the others.
 pub const CONFIG_FILE_ENV: &str = "AUTHIFY_CONFIG";
@@ -243,16 +245,7 @@ impl Settings {
                 "an IP address and port, e.g. 127.0.0.1:3000 or [::]:8080",
             )
         })?;
-        let metrics_bind = match raw.metrics_bind.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(m) => Some(m.parse::<SocketAddr>().map_err(|_| {
-                invalid(
-                    "metrics_bind",
-                    m,
-                    "an IP address and port, e.g. 127.0.0.1:9100",
-                )
-            })?),
-        };
+        let metrics_bind = fields::metrics_bind(raw.metrics_bind.as_deref())?;
         let workers = match raw.workers.as_deref() {
             None => cores,
             Some(w) => w
@@ -322,16 +315,7 @@ impl Settings {
             jwt_issuer,
             jwt_expiration,
             log: raw.log.unwrap_or_else(|| "info".into()),
-            log_json: match raw
-                .log_format
-                .as_deref()
-                .map(|v| v.trim().to_ascii_lowercase())
-            {
-                None => false,
-                Some(v) if v == "text" => false,
-                Some(v) if v == "json" => true,
-                Some(v) => return Err(invalid("log_format", &v, "text or json")),
-            },
+            log_json: fields::log_json(raw.log_format.as_deref())?,
             db_url: raw
                 .db_url
                 .unwrap_or_else(|| "sqlite://./data/authify.db".into()),
@@ -386,16 +370,7 @@ impl Settings {
                 0,
                 100_000,
             )?,
-            trusted_proxies: match raw.trusted_proxies.as_deref() {
-                None => authify_web::client::TrustedProxies::default(),
-                Some(list) => authify_web::client::TrustedProxies::parse(list).map_err(|why| {
-                    invalid(
-                        "trusted_proxies",
-                        list,
-                        &format!("comma-separated IP addresses or networks: {why}"),
-                    )
-                })?,
-            },
+            trusted_proxies: fields::trusted_proxies(raw.trusted_proxies.as_deref())?,
             mfa: match raw.mfa.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
                 None => authify_core::mfa::MfaMode::Optional,
                 Some(v) if v == "optional" => authify_core::mfa::MfaMode::Optional,
@@ -475,26 +450,7 @@ impl Settings {
                 from
             },
             mail_dir: raw.mail_dir.unwrap_or_else(|| "./data/mail".into()).into(),
-            webauthn_rp_id: match raw.webauthn_rp_id.filter(|v| !v.trim().is_empty()) {
-                None => None,
-                Some(id) => {
-                    let ok = id.len() <= 253
-                        && id.split('.').all(|l| {
-                            !l.is_empty()
-                                && l.bytes().all(|b| {
-                                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
-                                })
-                        });
-                    if !ok {
-                        return Err(invalid(
-                            "webauthn_rp_id",
-                            &id,
-                            "a lowercase domain name such as example.com (no scheme, port or path)",
-                        ));
-                    }
-                    Some(id)
-                }
-            },
+            webauthn_rp_id: fields::rp_id(raw.webauthn_rp_id)?,
         })
     }
 
@@ -505,87 +461,6 @@ impl Settings {
             KeySource::Files { .. } => None,
         }
     }
-}
-
-/// A webhook from its URL and secret: both or neither; an absolute http(s) URL.
-fn webhook(
-    url: Option<String>,
-    secret: Option<String>,
-    keys: (&'static str, &'static str),
-) -> Result<Option<Webhook>, SettingsError> {
-    match (url, secret) {
-        (None, None) => Ok(None),
-        (None, Some(_)) => Err(invalid(keys.1, "(redacted)", "only together with its URL")),
-        (Some(_), None) => Err(invalid(
-            keys.0,
-            "(not shown: it may hold gateway credentials)",
-            "needs its secret too: every delivery is signed (HMAC-SHA256)",
-        )),
-        (Some(u), Some(secret)) => {
-            let ok = url::Url::parse(u.trim())
-                .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host_str().is_some());
-            if !ok {
-                return Err(invalid(keys.0, &u, "an absolute http or https URL"));
-            }
-            if secret.len() < 16 {
-                return Err(invalid(keys.1, "(redacted)", "at least 16 characters"));
-            }
-            Ok(Some(Webhook {
-                url: u.trim().to_owned(),
-                secret: Redacted(secret),
-            }))
-        }
-    }
-}
-
-/// A whole number from `min` to `max`, or `default` when unset.
-fn number(
-    raw: Option<String>,
-    key: &'static str,
-    default: u32,
-    min: u32,
-    max: u32,
-) -> Result<u32, SettingsError> {
-    match raw {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (min..=max).contains(n))
-            .ok_or_else(|| invalid(key, &v, &format!("a whole number from {min} to {max}"))),
-    }
-}
-
-fn available_cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-}
-
-fn invalid(key: &'static str, value: &str, allowed: &str) -> SettingsError {
-    let doc = SETTINGS.iter().find(|s| s.key == key);
-    SettingsError::Invalid {
-        env: doc.map_or("AUTHIFY_?", |d| d.env),
-        key: doc.map_or("?", |d| d.key),
-        value: value.to_owned(),
-        allowed: allowed.to_owned(),
-    }
-}
-
-fn parse_public_url(raw: &str) -> Result<String, SettingsError> {
-    let allowed = "an absolute http or https URL with a host and no query or fragment, e.g. https://id.example.com";
-    let url = url::Url::parse(raw.trim()).map_err(|_| invalid("public_url", raw, allowed))?;
-    let ok = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some()
-        && url.query().is_none()
-        && url.fragment().is_none()
-        && url.username().is_empty()
-        && url.password().is_none();
-    if !ok {
-        return Err(invalid("public_url", raw, allowed));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]

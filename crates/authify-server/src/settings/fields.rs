@@ -1,0 +1,147 @@
+//! Parsers of single settings: each turns one raw value into its typed form or an error naming
+//! the setting, the value and what is allowed.
+
+use std::net::SocketAddr;
+
+use super::{Redacted, SETTINGS, SettingsError, Webhook};
+
+/// A webhook from its URL and secret: both or neither; an absolute http(s) URL.
+pub(super) fn webhook(
+    url: Option<String>,
+    secret: Option<String>,
+    keys: (&'static str, &'static str),
+) -> Result<Option<Webhook>, SettingsError> {
+    match (url, secret) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(invalid(keys.1, "(redacted)", "only together with its URL")),
+        (Some(_), None) => Err(invalid(
+            keys.0,
+            "(not shown: it may hold gateway credentials)",
+            "needs its secret too: every delivery is signed (HMAC-SHA256)",
+        )),
+        (Some(u), Some(secret)) => {
+            let ok = url::Url::parse(u.trim())
+                .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host_str().is_some());
+            if !ok {
+                return Err(invalid(keys.0, &u, "an absolute http or https URL"));
+            }
+            if secret.len() < 16 {
+                return Err(invalid(keys.1, "(redacted)", "at least 16 characters"));
+            }
+            Ok(Some(Webhook {
+                url: u.trim().to_owned(),
+                secret: Redacted(secret),
+            }))
+        }
+    }
+}
+
+/// A whole number from `min` to `max`, or `default` when unset.
+pub(super) fn number(
+    raw: Option<String>,
+    key: &'static str,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, SettingsError> {
+    match raw {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| invalid(key, &v, &format!("a whole number from {min} to {max}"))),
+    }
+}
+
+pub(super) fn available_cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+pub(super) fn invalid(key: &'static str, value: &str, allowed: &str) -> SettingsError {
+    let doc = SETTINGS.iter().find(|s| s.key == key);
+    SettingsError::Invalid {
+        env: doc.map_or("AUTHIFY_?", |d| d.env),
+        key: doc.map_or("?", |d| d.key),
+        value: value.to_owned(),
+        allowed: allowed.to_owned(),
+    }
+}
+
+pub(super) fn parse_public_url(raw: &str) -> Result<String, SettingsError> {
+    let allowed = "an absolute http or https URL with a host and no query or fragment, e.g. https://id.example.com";
+    let url = url::Url::parse(raw.trim()).map_err(|_| invalid("public_url", raw, allowed))?;
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !ok {
+        return Err(invalid("public_url", raw, allowed));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// `AUTHIFY_METRICS_BIND`: an address and port, or nothing.
+pub(super) fn metrics_bind(raw: Option<&str>) -> Result<Option<SocketAddr>, SettingsError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(m) => m.parse::<SocketAddr>().map(Some).map_err(|_| {
+            invalid(
+                "metrics_bind",
+                m,
+                "an IP address and port, e.g. 127.0.0.1:9100",
+            )
+        }),
+    }
+}
+
+/// `AUTHIFY_LOG_FORMAT`: `text` (false) or `json` (true).
+pub(super) fn log_json(raw: Option<&str>) -> Result<bool, SettingsError> {
+    match raw.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("text") => Ok(false),
+        Some("json") => Ok(true),
+        Some(v) => Err(invalid("log_format", v, "text or json")),
+    }
+}
+
+/// `AUTHIFY_TRUSTED_PROXIES`: addresses and networks.
+pub(super) fn trusted_proxies(
+    raw: Option<&str>,
+) -> Result<authify_web::client::TrustedProxies, SettingsError> {
+    match raw {
+        None => Ok(authify_web::client::TrustedProxies::default()),
+        Some(list) => authify_web::client::TrustedProxies::parse(list).map_err(|why| {
+            invalid(
+                "trusted_proxies",
+                list,
+                &format!("comma-separated IP addresses or networks: {why}"),
+            )
+        }),
+    }
+}
+
+/// `AUTHIFY_WEBAUTHN_RP_ID`: a lowercase domain name, or nothing.
+pub(super) fn rp_id(raw: Option<String>) -> Result<Option<String>, SettingsError> {
+    let Some(id) = raw.filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let ok = id.len() <= 253
+        && id.split('.').all(|l| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if !ok {
+        return Err(invalid(
+            "webauthn_rp_id",
+            &id,
+            "a lowercase domain name such as example.com (no scheme, port or path)",
+        ));
+    }
+    Ok(Some(id))
+}
