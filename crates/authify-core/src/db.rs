@@ -77,15 +77,15 @@ impl Db {
 
     /// Whether the database answers and its schema is at head: `Err` says why not (readiness).
     pub async fn ready(&self) -> Result<(), String> {
-        let pending =
-            self.run(authify_store::pending_migrations)
-                .await
-                .map_err(|e: StoreError| {
-                    // SECURITY: the driver's words (hosts, ports, hints) go to the log, not to the
-                    // public readiness answer.
-                    tracing::warn!(error = %e, "not ready: database unreachable");
-                    "database unreachable".to_owned()
-                })?;
+        let pending = self
+            .run_quick(authify_store::pending_migrations)
+            .await
+            .map_err(|e: StoreError| {
+                // SECURITY: the driver's words (hosts, ports, hints) go to the log, not to the
+                // public readiness answer.
+                tracing::warn!(error = %e, "not ready: database unreachable");
+                "database unreachable".to_owned()
+            })?;
         if pending > 0 {
             return Err(format!(
                 "database schema behind: {pending} migration(s) not applied (run `authify migrate`)"

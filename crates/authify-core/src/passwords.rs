@@ -138,6 +138,11 @@ impl PasswordHasher {
         std::thread::Builder::new()
             .name("authify-dummy-hash".into())
             .spawn(move || {
+                // At the lowest priority, like the hashing threads: at start-up it would otherwise
+                // take a core from the template parsing and the database (docs/performance.md).
+                let _ = thread_priority::set_current_thread_priority(
+                    thread_priority::ThreadPriority::Min,
+                );
                 let mut memory = Vec::new();
                 let hash = hash_now(&params, &random, &mut memory).unwrap_or_else(|e| {
                     // Cannot happen with parameters `Params::new` accepted; an unparsable

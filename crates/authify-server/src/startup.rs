@@ -27,6 +27,9 @@ pub enum StartupError {
     /// No usable key for the algorithm.
     #[error("{0}")]
     Keyring(String),
+    /// The page templates (parsed on a thread of their own).
+    #[error("page templates: {0}")]
+    Templates(String),
     /// The database is unreachable or its migrations failed.
     #[error("{0}")]
     Database(String),
@@ -194,17 +197,36 @@ impl Application {
     /// which read the time from `clock`. Must be called inside an async runtime.
     pub fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
         let now = clock.now();
+        // Start-up phases at debug level: what `tests/load/coldstart.py` measures, broken down.
+        let started = std::time::Instant::now();
+        let phase = |name: &str| {
+            tracing::debug!(
+                phase = name,
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "start-up"
+            )
+        };
+        // Parsing the page templates is the longest step (about 25 ms for 124 KB): it runs on a
+        // thread of its own while the keys and the database are opened.
+        let templates = std::thread::Builder::new()
+            .name("templates".into())
+            .spawn(authify_web::templates::Templates::new)
+            .map_err(|e| StartupError::Templates(format!("no thread to parse them: {e}")))?;
         let (keyring, generated) = prepare_keyring(settings, now)?;
+        phase("keys");
         if let Some(kid) = &generated {
             tracing::info!(kid = %kid, algorithm = %settings.jwt_algorithm, "generated a signing key");
         }
         tracing::info!(kid = %keyring.signer().kid(), algorithm = %settings.jwt_algorithm, "signing key");
         let db = open_database(settings)?;
+        phase("database");
         let hasher = PasswordHasher::new(settings.argon2, settings.hash_concurrency)
             .map_err(|e| StartupError::Database(format!("password hashing: {e}")))?;
         let master = load_master_key(settings, &db)?;
+        phase("master key");
         let clock_for_delivery = clock.clone();
         let delivery = crate::deliver::Delivery::new(settings).map_err(StartupError::Keyring)?;
+        phase("delivery");
         let (notifier, notices) = Notifier::channel();
         let mfa = MfaConfig {
             mode: settings.mfa,
@@ -226,6 +248,10 @@ impl Application {
                 SignInThrottle::new(settings.signin_attempts_per_minute)
                     .with_addresses(settings.signin_attempts_per_address_per_minute),
                 clock,
+                templates
+                    .join()
+                    .map_err(|_| StartupError::Templates("parsing them panicked".into()))?
+                    .map_err(|e| StartupError::Templates(e.to_string()))?,
             )
             .map_err(|e| StartupError::Keyring(e.to_string()))?
             .with_key_rotation({
@@ -235,6 +261,7 @@ impl Application {
                 })
             }),
         );
+        phase("state");
         let bind_err = |source| StartupError::Bind {
             addr: settings.bind.to_string(),
             source,
@@ -282,6 +309,7 @@ impl Application {
         .listen(listener)
         .map_err(bind_err)?
         .run();
+        phase("listening");
         let metrics = metrics_listener.map(|l| metrics_server(l, state.clone()));
         let metrics = metrics.transpose()?;
         Ok(Application {
@@ -365,18 +393,9 @@ async fn housekeeping(state: std::sync::Weak<AppState>) {
 /// Every second: POSTs the due back-channel logout tokens (OpenID Back-Channel Logout 1.0 §2.5)
 /// and records each outcome; failures are retried with backoff by the outbox, across restarts.
 async fn backchannel_logout(state: std::sync::Weak<AppState>) {
-    // SECURITY: no redirects (a receiver cannot bounce the token elsewhere), short timeouts.
-    let client = match reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(5))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "back-channel logout disabled: no HTTP client");
-            return;
-        }
-    };
+    // Made at the first due logout: loading the system's root certificates takes a few
+    // milliseconds that start-up does not need to spend (docs/performance.md, start-up).
+    let mut client: Option<reqwest::Client> = None;
     let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         every_second.tick().await;
@@ -393,6 +412,25 @@ async fn backchannel_logout(state: std::sync::Weak<AppState>) {
                 tracing::warn!(error = %e, "reading the back-channel logout outbox failed");
                 continue;
             }
+        };
+        if due.is_empty() {
+            continue;
+        }
+        let client = match &client {
+            Some(c) => c,
+            // SECURITY: no redirects (a receiver cannot bounce the token elsewhere), short
+            // timeouts.
+            None => match reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(5))
+                .build()
+            {
+                Ok(c) => client.insert(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "back-channel logout: no HTTP client; will retry");
+                    continue;
+                }
+            },
         };
         for delivery in due {
             let sent = client

@@ -158,9 +158,6 @@ pub enum StateError {
     /// Rendering the key documents failed.
     #[error("{0}")]
     Keys(#[from] KeyError),
-    /// A template does not compile.
-    #[error("template: {0}")]
-    Template(#[from] handlebars::TemplateError),
 }
 
 impl AppState {
@@ -172,6 +169,7 @@ impl AppState {
         hasher: PasswordHasher,
         throttle: SignInThrottle,
         clock: Arc<dyn Clock>,
+        templates: Templates,
     ) -> Result<Self, StateError> {
         let keys = PublishedKeys::new(keyring, &config)?;
         let issuer = TokenIssuer::new(config.issuer.clone(), config.expiration_minutes);
@@ -198,7 +196,7 @@ impl AppState {
         );
         Ok(AppState {
             issuer,
-            templates: Templates::new()?,
+            templates,
             cookies: crate::cookies::Names::new(config.secure_cookies),
             config,
             keys: RwLock::new(Arc::new(keys)),
