@@ -49,6 +49,16 @@ pub fn signature(secret: &str, message: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
+/// The client for calls to receivers the operator configured (webhooks, back-channel logout).
+// SECURITY: no redirects (a receiver cannot bounce a token or a signed body elsewhere), 5 s
+// timeout so a slow receiver cannot hold a delivery task.
+pub fn outbound_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
 impl Delivery {
     /// From the settings; fails on an SMTP URL lettre cannot use or a bad From.
     pub fn new(settings: &Settings) -> Result<Self, String> {
@@ -77,13 +87,7 @@ impl Delivery {
     /// The webhook client: no redirects, 5 s timeout.
     fn http(&self) -> Result<&reqwest::Client, String> {
         self.http
-            .get_or_init(|| {
-                reqwest::Client::builder()
-                    .timeout(Duration::from_secs(5))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(|e| format!("webhook client: {e}"))
-            })
+            .get_or_init(|| outbound_client().map_err(|e| format!("webhook client: {e}")))
             .as_ref()
             .map_err(Clone::clone)
     }
