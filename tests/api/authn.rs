@@ -158,7 +158,12 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
     let engine = Authn::new(
         app.state.db().clone(),
         app.state.hasher().clone(),
-        authify_core::throttle::SignInThrottle::new(0),
+        authify_core::throttle::SignInThrottle::new(
+            app.state.db().clone(),
+            std::sync::Arc::new(app.clock.clone()),
+            "signin",
+            0,
+        ),
         app.state.token_issuer().clone(),
         AuthnSettings {
             flow_ttl: Duration::minutes(10),

@@ -47,6 +47,15 @@ impl From<StoreError> for AdminError {
     }
 }
 
+impl From<crate::throttle::ThrottleError> for AdminError {
+    fn from(e: crate::throttle::ThrottleError) -> Self {
+        match e {
+            crate::throttle::ThrottleError::Wait(wait) => AdminError::Throttled(wait),
+            crate::throttle::ThrottleError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<HashError> for AdminError {
     fn from(e: HashError) -> Self {
         match e {

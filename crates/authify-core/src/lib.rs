@@ -11,7 +11,8 @@
 //! - [`tokens`]: the claims of a user for an application, and signing them.
 //! - [`apps`]: registered applications and callback resolution.
 //! - [`orgs`]: organizations, groups and their members.
-//! - [`throttle`]: sign-in attempts per account and per client address.
+//! - [`throttle`]: sign-in attempts per account and per client address, counted in the database.
+//! - [`signing_keys`]: signing keys in the database, sealed; their rotation schedule and lease.
 //! - [`metrics`]: process metrics in the Prometheus text format.
 //! - [`seed`]: a synthetic population for scale tests.
 //! - [`oidc`]: the OpenID Connect provider: authorization checks, tokens, userinfo, back-channel logout.
@@ -38,6 +39,7 @@ pub mod random;
 pub mod secrets;
 pub mod seed;
 pub mod sessions;
+pub mod signing_keys;
 pub mod throttle;
 pub mod tokens;
 

@@ -7,73 +7,139 @@
 //! A second budget counts password checks per client address (the web layer resolves it through
 //! `AUTHIFY_TRUSTED_PROXIES`), taken before the hash queue: one client cannot fill the shared
 //! argon2 pool and so deny sign-in to everyone.
+//!
+//! The buckets live in the database (`throttle_buckets`), one atomic upsert per attempt, so the
+//! guesses allowed do not grow with the number of instances sharing it. Time is the server's
+//! clock, so every instance and the tests agree on it.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use governor::clock::{Clock as _, DefaultClock};
-use governor::state::keyed::HashMapStateStore;
-use governor::{Quota, RateLimiter};
+use authify_store::{StoreError, instances};
 
-/// Sign-in attempts allowed per account.
-#[derive(Debug)]
+use crate::{Clock, Db};
+
+/// A budget: `burst` attempts at once, refilling one per `interval_ms`.
+#[derive(Debug, Clone, Copy)]
+struct Quota {
+    interval_ms: i64,
+    burst: i64,
+}
+
+impl Quota {
+    /// `per_minute` attempts as a burst, refilling evenly over a minute; 0 disables.
+    fn per_minute(per_minute: u32) -> Option<Self> {
+        (per_minute > 0).then(|| Quota {
+            interval_ms: (60_000 / i64::from(per_minute)).max(1),
+            burst: i64::from(per_minute),
+        })
+    }
+}
+
+/// An attempt that was not let through.
+#[derive(Debug, thiserror::Error)]
+pub enum ThrottleError {
+    /// The budget is spent; retry after this long.
+    #[error("too many attempts; retry in {0:?}")]
+    Wait(Duration),
+    /// The shared budget could not be read (the database).
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// Sign-in attempts allowed per account and per client address, counted in the database.
+#[derive(Debug, Clone)]
 pub struct SignInThrottle {
-    accounts: Option<RateLimiter<String, HashMapStateStore<String>, DefaultClock>>,
-    addresses: Option<RateLimiter<String, HashMapStateStore<String>, DefaultClock>>,
+    db: Db,
+    clock: Arc<dyn Clock>,
+    /// Bucket names start with this (`signin`, `exchange`): budgets of different uses never mix.
+    scope: &'static str,
+    accounts: Option<Quota>,
+    addresses: Option<Quota>,
 }
 
 impl SignInThrottle {
     /// Allows `per_minute` attempts per account (as a burst, refilling evenly); 0 disables.
-    pub fn new(per_minute: u32) -> Self {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, scope: &'static str, per_minute: u32) -> Self {
         SignInThrottle {
-            accounts: NonZeroU32::new(per_minute)
-                .map(|n| RateLimiter::hashmap(Quota::per_minute(n))),
+            db,
+            clock,
+            scope,
+            accounts: Quota::per_minute(per_minute),
             addresses: None,
         }
     }
 
     /// Also allows `per_minute` password checks per client address; 0 disables.
     pub fn with_addresses(mut self, per_minute: u32) -> Self {
-        self.addresses =
-            NonZeroU32::new(per_minute).map(|n| RateLimiter::hashmap(Quota::per_minute(n)));
+        self.addresses = Quota::per_minute(per_minute);
         self
     }
 
-    /// Takes one password check for the client address `ip` (none known: not counted). `Err`
-    /// carries how long to wait.
-    pub fn address_attempt(&self, ip: Option<&str>) -> Result<(), Duration> {
-        let (Some(limiter), Some(ip)) = (&self.addresses, ip) else {
+    /// Takes one password check for the client address `ip` (none known: not counted).
+    pub async fn address_attempt(&self, ip: Option<&str>) -> Result<(), ThrottleError> {
+        let (Some(quota), Some(ip)) = (self.addresses, ip) else {
             return Ok(());
         };
-        limiter
-            .check_key(&ip.to_owned())
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        self.spend(format!("{}:ip:{}", self.scope, clip(ip)), quota)
+            .await
     }
 
     /// Takes one attempt for `email` (normalized when it parses, else trimmed and lower-cased).
-    /// `Err` carries how long to wait.
-    pub fn attempt(&self, email: &str) -> Result<(), Duration> {
-        let Some(limiter) = &self.accounts else {
+    pub async fn attempt(&self, email: &str) -> Result<(), ThrottleError> {
+        let Some(quota) = self.accounts else {
             return Ok(());
         };
         let key = authify_domain::Email::parse(email)
             .map(|e| e.as_str().to_owned())
-            .unwrap_or_else(|_| email.trim().to_lowercase().chars().take(254).collect());
-        limiter
-            .check_key(&key)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+            .unwrap_or_else(|_| email.trim().to_lowercase());
+        self.spend(format!("{}:account:{}", self.scope, clip(&key)), quota)
+            .await
     }
 
-    /// Drops the state of accounts whose buckets are full again, so memory follows recent
-    /// attempts only. Call periodically.
-    pub fn forget_idle(&self) {
-        for limiter in [&self.accounts, &self.addresses].into_iter().flatten() {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
+    async fn spend(&self, key: String, quota: Quota) -> Result<(), ThrottleError> {
+        let now_ms = self.clock.now().timestamp_millis();
+        let (allowed, tat_ms) = self
+            .db
+            .run(move |conn| {
+                // In a write transaction: on SQLite it queues on the one writer instead of
+                // sleeping in the busy handler (authify_store::transaction).
+                authify_store::transaction(conn, |conn| {
+                    instances::spend_attempt(
+                        conn,
+                        &key,
+                        now_ms,
+                        quota.interval_ms,
+                        quota.burst * quota.interval_ms,
+                    )
+                })
+            })
+            .await?;
+        if allowed {
+            return Ok(());
         }
+        // Refused: the next attempt fits once the arrival time is within the burst again.
+        let wait = tat_ms - now_ms - (quota.burst - 1) * quota.interval_ms;
+        Err(ThrottleError::Wait(Duration::from_millis(
+            u64::try_from(wait).unwrap_or(0).max(1),
+        )))
     }
+
+    /// Deletes the buckets that are full again, so rows follow recent attempts only. Call
+    /// periodically (any instance may; it is idempotent).
+    pub async fn forget_idle(&self) -> Result<usize, StoreError> {
+        let now_ms = self.clock.now().timestamp_millis();
+        self.db
+            .run(move |conn| instances::delete_full_buckets(conn, now_ms))
+            .await
+    }
+}
+
+/// Bucket names are bounded: an e-mail address is at most 254 characters, a client address far
+/// less; anything longer is cut (it names the same bucket each time).
+fn clip(s: &str) -> String {
+    s.chars().take(254).collect()
 }
 
 /// Aggregates repeated failures from one source (a client address) so an attacker cannot grow
@@ -140,33 +206,5 @@ mod tests {
             Some(0),
             "another source is recorded"
         );
-    }
-
-    #[test]
-    fn each_account_gets_its_own_burst_and_spelling_does_not_escape_it() {
-        let t = SignInThrottle::new(3);
-        for _ in 0..3 {
-            assert!(t.attempt("ann@example.com").is_ok());
-        }
-        let wait = t.attempt(" ANN@Example.com ").unwrap_err();
-        assert!(
-            wait > Duration::ZERO && wait <= Duration::from_secs(20),
-            "{wait:?}"
-        );
-        assert!(
-            t.attempt("bob@example.com").is_ok(),
-            "other accounts are unaffected"
-        );
-        t.forget_idle();
-        assert!(
-            t.attempt("ann@example.com").is_err(),
-            "forgetting idle state keeps a busy bucket"
-        );
-    }
-
-    #[test]
-    fn zero_disables_throttling() {
-        let t = SignInThrottle::new(0);
-        assert!((0..100).all(|_| t.attempt("ann@example.com").is_ok()));
     }
 }

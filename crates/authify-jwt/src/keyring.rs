@@ -116,6 +116,28 @@ impl Keyring {
         .with_verify_keys())
     }
 
+    /// Also publishes `pending` keys (made, not signing yet: pre-published so caches of the
+    /// JWKS know them before any token carries their kid). Newest first, like the rest.
+    pub fn with_pending(mut self, pending: &[KeyringEntry]) -> Self {
+        for e in pending {
+            self.published.push((e.kid.clone(), e.key.public_key()));
+            self.summaries.push(KeySummary {
+                kid: e.kid.clone(),
+                algorithm: e.key.algorithm(),
+                created_ms: e.created_ms,
+                active: false,
+            });
+        }
+        let mut order: Vec<usize> = (0..self.published.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (sa, sb) = (&self.summaries[a], &self.summaries[b]);
+            (sb.created_ms, &sb.kid).cmp(&(sa.created_ms, &sa.kid))
+        });
+        self.published = order.iter().map(|&i| self.published[i].clone()).collect();
+        self.summaries = order.iter().map(|&i| self.summaries[i].clone()).collect();
+        self.with_verify_keys()
+    }
+
     /// The signer for `algorithm`: the active key when it matches, else the newest key of that
     /// algorithm, if the server holds one.
     pub fn signer_for(&self, algorithm: Algorithm) -> Option<&Signer> {

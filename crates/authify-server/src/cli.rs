@@ -208,17 +208,32 @@ pub struct Output {
 /// `authify keys ...`
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Add a key; the newest key of the configured algorithm signs after the next start.
+    /// Add a key. In the database it signs at once (every instance within
+    /// AUTHIFY_KEY_REFRESH_SECONDS); in a keys directory, after the next start.
     Generate {
         /// Algorithm of the new key (default: AUTHIFY_JWT_ALGORITHM).
         #[arg(long, value_parser = parse_algorithm)]
         alg: Option<Algorithm>,
     },
-    /// Show every key: kid, algorithm, created, active.
+    /// Show every key: kid, algorithm, created, when it signs, active.
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Rotate now (keys in the database): a new key of the configured algorithm, published at
+    /// once and signing after AUTHIFY_KEY_PREPUBLISH_HOURS, or at once with --now.
+    Rotate {
+        /// Sign with the new key at once (a key thought compromised). Relying parties that
+        /// cached the JWKS refuse its tokens until they fetch it again.
+        #[arg(long)]
+        now: bool,
+    },
+    /// Import the key files of a directory (an earlier version's ./keys) into the database.
+    Import {
+        /// The directory.
+        #[arg(long, default_value = "./keys")]
+        from: std::path::PathBuf,
     },
 }
 

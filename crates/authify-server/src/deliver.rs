@@ -199,6 +199,66 @@ pub async fn run(
     }
 }
 
+/// Every second: POSTs the due back-channel logout tokens (OpenID Back-Channel Logout 1.0 §2.5)
+/// and records each outcome; failures are retried with backoff by the outbox, across restarts.
+pub async fn backchannel_logout(state: std::sync::Weak<AppState>) {
+    // Made at the first due logout: loading the system's root certificates takes a few
+    // milliseconds that start-up does not need to spend (docs/performance.md, start-up).
+    let mut client: Option<reqwest::Client> = None;
+    let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        every_second.tick().await;
+        let Some(state) = state.upgrade() else {
+            return;
+        };
+        let provider = state.provider();
+        let due = match provider
+            .due_logouts(state.keys().keyring.clone(), 20, state.now())
+            .await
+        {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the back-channel logout outbox failed");
+                continue;
+            }
+        };
+        if due.is_empty() {
+            continue;
+        }
+        let client = match &client {
+            Some(c) => c,
+            None => match crate::deliver::outbound_client() {
+                Ok(c) => client.insert(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "back-channel logout: no HTTP client; will retry");
+                    continue;
+                }
+            },
+        };
+        for delivery in due {
+            let sent = client
+                .post(&delivery.uri)
+                .form(&[("logout_token", delivery.logout_token.as_str())])
+                .send()
+                .await;
+            let outcome = match sent {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+                Err(e) => Err(format!("unreachable: {e}")),
+            };
+            if let Err(e) = &outcome {
+                tracing::info!(uri = %delivery.uri, attempts = delivery.attempts + 1, error = %e, "back-channel logout failed; will retry");
+            }
+            if let Err(e) = provider
+                .logout_outcome(&delivery, outcome, state.now())
+                .await
+            {
+                tracing::warn!(error = %e, "recording a back-channel logout outcome failed");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

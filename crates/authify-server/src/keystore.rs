@@ -1,4 +1,5 @@
-//! Signing keys on disk.
+//! Signing keys on disk (`AUTHIFY_KEYS_DIR` set, or the original's key pair), and the source of
+//! an import into the database.
 //!
 //! The keys directory holds one PKCS#8 PEM file per key, named `<kid>.pem`, mode 0600. Generated
 //! kids read `<alg>-<UTC creation time>-<thumbprint prefix>`, e.g. `es512-20261123T074426123Z-Xb3kP0aQ`,
@@ -19,8 +20,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::settings::KeySource;
 
-/// UTC with milliseconds, no punctuation: `20261123T074426123Z`.
-const CREATED_FORMAT: &str = "%Y%m%dT%H%M%S%3fZ";
+use authify_core::signing_keys::{KID_TIME_FORMAT as CREATED_FORMAT, new_kid};
 
 /// A key file that could not be used, or a keys directory that could not be read or written.
 #[derive(Debug)]
@@ -46,9 +46,11 @@ fn fail(path: &Path, problem: impl fmt::Display) -> KeyFileError {
     }
 }
 
-/// Every key of `source`. A missing keys directory is empty (it is created on first generation).
+/// Every key of `source`. A missing keys directory is empty (it is created on first generation);
+/// so are keys in the database (`crate::shared_keys` reads those).
 pub fn load(source: &KeySource) -> Result<Vec<KeyringEntry>, KeyFileError> {
     match source {
+        KeySource::Database { .. } => Ok(Vec::new()),
         KeySource::Directory(dir) => load_dir(dir),
         KeySource::Files { private, public } => {
             load_pair(private, public.as_deref()).map(|e| vec![e])
@@ -188,13 +190,7 @@ pub fn generate(
     now: DateTime<Utc>,
 ) -> Result<KeyringEntry, KeyFileError> {
     let key = PrivateKey::generate(alg).map_err(|e| fail(dir, e))?;
-    let thumbprint = key.public_key().thumbprint();
-    let kid = format!(
-        "{}-{}-{}",
-        alg.slug(),
-        now.format(CREATED_FORMAT),
-        &thumbprint[..8]
-    );
+    let kid = new_kid(&key, now);
     create_dir(dir)?;
     let path = dir.join(format!("{kid}.pem"));
     if path.exists() {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod deliver;
 pub mod keystore;
 pub mod settings;
+pub mod shared_keys;
 pub mod startup;
 
 pub use settings::{KeySource, Settings, SettingsError};

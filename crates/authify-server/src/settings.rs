@@ -22,7 +22,14 @@ pub const DEFAULT_CONFIG_FILE: &str = "authify.toml";
 /// Where signing keys come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
-    /// A directory of `<kid>.pem` files (the default).
+    /// The database, private halves sealed under the master key (the default): every instance
+    /// on the database signs with the same keys. An existing `import` directory (the keys
+    /// directory of an earlier version, `./keys`) is imported on first start.
+    Database {
+        /// Key files imported when the database holds no key yet.
+        import: PathBuf,
+    },
+    /// A directory of `<kid>.pem` files (`AUTHIFY_KEYS_DIR` set explicitly): one instance.
     Directory(PathBuf),
     /// The original Authify's single key pair.
     Files {
@@ -46,6 +53,12 @@ pub struct Settings {
     pub workers: usize,
     /// Signing keys.
     pub keys: KeySource,
+    /// Days a signing key signs before its successor takes over; 0: no automatic rotation.
+    pub key_rotation_days: u32,
+    /// Hours a new key is published before it signs.
+    pub key_prepublish_hours: u32,
+    /// Seconds between two readings of the keys in the database by each instance.
+    pub key_refresh_seconds: u32,
     /// Signing algorithm.
     pub jwt_algorithm: Algorithm,
     /// `iss`.
@@ -156,6 +169,9 @@ struct RawSettings {
     metrics_bind: Option<String>,
     workers: Option<String>,
     keys_dir: Option<String>,
+    key_rotation_days: Option<String>,
+    key_prepublish_hours: Option<String>,
+    key_refresh_seconds: Option<String>,
     privkey_path: Option<String>,
     pubkey_path: Option<String>,
     jwt_algorithm: Option<String>,
@@ -301,9 +317,12 @@ impl Settings {
                     "only together with AUTHIFY_PRIVKEY_PATH",
                 ));
             }
-            (None, None) => {
-                KeySource::Directory(raw.keys_dir.unwrap_or_else(|| "./keys".into()).into())
-            }
+            (None, None) => match raw.keys_dir {
+                Some(dir) => KeySource::Directory(dir.into()),
+                None => KeySource::Database {
+                    import: "./keys".into(),
+                },
+            },
         };
         Ok(Settings {
             public_url,
@@ -311,6 +330,21 @@ impl Settings {
             metrics_bind,
             workers,
             keys,
+            key_rotation_days: number(raw.key_rotation_days, "key_rotation_days", 30, 0, 3650)?,
+            key_prepublish_hours: number(
+                raw.key_prepublish_hours,
+                "key_prepublish_hours",
+                24,
+                0,
+                720,
+            )?,
+            key_refresh_seconds: number(
+                raw.key_refresh_seconds,
+                "key_refresh_seconds",
+                60,
+                1,
+                3600,
+            )?,
             jwt_algorithm,
             jwt_issuer,
             jwt_expiration,
@@ -458,6 +492,7 @@ impl Settings {
     pub fn keys_dir(&self) -> Option<&Path> {
         match &self.keys {
             KeySource::Directory(dir) => Some(dir),
+            KeySource::Database { .. } => None,
             KeySource::Files { .. } => None,
         }
     }

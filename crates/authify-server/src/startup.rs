@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::keystore::{self, KeyFileError};
 use crate::settings::{KeySource, Settings};
+use crate::shared_keys::SharedKeys;
 
 /// Why the server did not start.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +70,11 @@ pub fn prepare_keyring(
                 }
             }
         }
+        KeySource::Database { .. } => {
+            return Err(StartupError::Keyring(
+                "keys are in the database: read them with crate::shared_keys".into(),
+            ));
+        }
         KeySource::Files { private, .. } => {
             if let Some(entry) = entries.first()
                 && entry.key.algorithm() != alg
@@ -117,6 +123,7 @@ pub fn load_master_key(settings: &Settings, db: &Db) -> Result<MasterKey, Startu
             // SECURITY: a new key would silently orphan every sealed secret (a wrong working
             // directory, a lost volume): start only when nothing is sealed yet.
             let sealed = authify_core::mfa::sealed_secrets(db)
+                .and_then(|totp| Ok(totp + authify_core::signing_keys::count_sealed(db)?))
                 .map_err(|e| StartupError::Database(e.to_string()))?;
             if sealed > 0 {
                 return Err(StartupError::Keyring(format!(
@@ -212,18 +219,32 @@ impl Application {
             .name("templates".into())
             .spawn(authify_web::templates::Templates::new)
             .map_err(|e| StartupError::Templates(format!("no thread to parse them: {e}")))?;
-        let (keyring, generated) = prepare_keyring(settings, now)?;
-        phase("keys");
-        if let Some(kid) = &generated {
-            tracing::info!(kid = %kid, algorithm = %settings.jwt_algorithm, "generated a signing key");
-        }
-        tracing::info!(kid = %keyring.signer().kid(), algorithm = %settings.jwt_algorithm, "signing key");
         let db = open_database(settings)?;
         phase("database");
         let hasher = PasswordHasher::new(settings.argon2, settings.hash_concurrency)
             .map_err(|e| StartupError::Database(format!("password hashing: {e}")))?;
         let master = load_master_key(settings, &db)?;
         phase("master key");
+        let (keyring, shared) = match &settings.keys {
+            KeySource::Database { import } => {
+                let shared = SharedKeys::new(settings, db.clone(), master.clone())?;
+                let (keyring, keys, made) = shared.prepare(import, now)?;
+                for kid in made {
+                    tracing::info!(kid = %kid, "signing key stored in the database");
+                }
+                let print = authify_core::signing_keys::fingerprint(&keys, now);
+                (keyring, Some((shared, print)))
+            }
+            _ => {
+                let (keyring, generated) = prepare_keyring(settings, now)?;
+                if let Some(kid) = &generated {
+                    tracing::info!(kid = %kid, algorithm = %settings.jwt_algorithm, "generated a signing key");
+                }
+                (keyring, None)
+            }
+        };
+        phase("keys");
+        tracing::info!(kid = %keyring.signer().kid(), algorithm = %settings.jwt_algorithm, "signing key");
         let clock_for_delivery = clock.clone();
         let delivery = crate::deliver::Delivery::new(settings).map_err(StartupError::Keyring)?;
         phase("delivery");
@@ -243,10 +264,15 @@ impl Application {
             AppState::new(
                 web_config(settings, mfa),
                 keyring,
-                db,
+                db.clone(),
                 hasher,
-                SignInThrottle::new(settings.signin_attempts_per_minute)
-                    .with_addresses(settings.signin_attempts_per_address_per_minute),
+                SignInThrottle::new(
+                    db.clone(),
+                    clock.clone(),
+                    "signin",
+                    settings.signin_attempts_per_minute,
+                )
+                .with_addresses(settings.signin_attempts_per_address_per_minute),
                 clock,
                 templates
                     .join()
@@ -254,11 +280,19 @@ impl Application {
                     .map_err(|e| StartupError::Templates(e.to_string()))?,
             )
             .map_err(|e| StartupError::Keyring(e.to_string()))?
-            .with_key_rotation({
-                let settings = settings.clone();
-                Box::new(move |state: &AppState, now: DateTime<Utc>| {
-                    rotate_signing_key(&settings, state, now).map_err(|e| e.to_string())
-                })
+            .with_key_rotation(match &shared {
+                Some((keys, _)) => {
+                    let keys = keys.clone();
+                    Box::new(move |state: &AppState, now: DateTime<Utc>| {
+                        rotate_shared_key(&keys, state, now).map_err(|e| e.to_string())
+                    })
+                }
+                None => {
+                    let settings = settings.clone();
+                    Box::new(move |state: &AppState, now: DateTime<Utc>| {
+                        rotate_signing_key(&settings, state, now).map_err(|e| e.to_string())
+                    })
+                }
             }),
         );
         phase("state");
@@ -287,7 +321,11 @@ impl Application {
             weak.clone(),
             clock_for_delivery,
         ));
-        tokio::spawn(backchannel_logout(weak));
+        tokio::spawn(crate::deliver::backchannel_logout(weak.clone()));
+        if let Some((keys, print)) = shared {
+            let every = std::time::Duration::from_secs(u64::from(settings.key_refresh_seconds));
+            tokio::spawn(crate::shared_keys::refresh(weak, keys, print, every));
+        }
         let app_state = state.clone();
         let https = settings.public_url.starts_with("https://");
         let server = HttpServer::new(move || {
@@ -371,6 +409,21 @@ pub fn rotate_signing_key(
     Ok(entry.kid)
 }
 
+/// Makes a key of the configured algorithm in the database that signs at once (the console's
+/// "rotate"), and publishes it here; the other instances pick it up at their next refresh.
+fn rotate_shared_key(
+    keys: &SharedKeys,
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> Result<String, StartupError> {
+    let kid = keys.rotate(keys.algorithm(), true, now)?;
+    let (keyring, _) = keys.keyring(now)?;
+    state
+        .replace_keyring(keyring)
+        .map_err(|e| StartupError::Keyring(e.to_string()))?;
+    Ok(kid)
+}
+
 /// Every minute: forget throttle state of accounts not tried lately, and delete expired sessions
 /// and sign-in flows (the database keeps only what can still be used).
 async fn housekeeping(state: std::sync::Weak<AppState>) {
@@ -380,72 +433,14 @@ async fn housekeeping(state: std::sync::Weak<AppState>) {
         let Some(state) = state.upgrade() else {
             return;
         };
-        state.throttle().forget_idle();
-        state.exchanges().forget_idle();
+        // The buckets of every use share one table: one sweep empties the full ones.
+        if let Err(e) = state.throttle().forget_idle().await {
+            tracing::warn!(error = %e, "deleting full attempt buckets failed");
+        }
         match state.authn().sweep(state.now()).await {
             Ok((0, 0)) => {}
             Ok((sessions, flows)) => tracing::debug!(sessions, flows, "expired rows deleted"),
             Err(e) => tracing::warn!(error = %e, "deleting expired sessions and flows failed"),
-        }
-    }
-}
-
-/// Every second: POSTs the due back-channel logout tokens (OpenID Back-Channel Logout 1.0 §2.5)
-/// and records each outcome; failures are retried with backoff by the outbox, across restarts.
-async fn backchannel_logout(state: std::sync::Weak<AppState>) {
-    // Made at the first due logout: loading the system's root certificates takes a few
-    // milliseconds that start-up does not need to spend (docs/performance.md, start-up).
-    let mut client: Option<reqwest::Client> = None;
-    let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
-    loop {
-        every_second.tick().await;
-        let Some(state) = state.upgrade() else {
-            return;
-        };
-        let provider = state.provider();
-        let due = match provider
-            .due_logouts(state.keys().keyring.clone(), 20, state.now())
-            .await
-        {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading the back-channel logout outbox failed");
-                continue;
-            }
-        };
-        if due.is_empty() {
-            continue;
-        }
-        let client = match &client {
-            Some(c) => c,
-            None => match crate::deliver::outbound_client() {
-                Ok(c) => client.insert(c),
-                Err(e) => {
-                    tracing::error!(error = %e, "back-channel logout: no HTTP client; will retry");
-                    continue;
-                }
-            },
-        };
-        for delivery in due {
-            let sent = client
-                .post(&delivery.uri)
-                .form(&[("logout_token", delivery.logout_token.as_str())])
-                .send()
-                .await;
-            let outcome = match sent {
-                Ok(r) if r.status().is_success() => Ok(()),
-                Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
-                Err(e) => Err(format!("unreachable: {e}")),
-            };
-            if let Err(e) = &outcome {
-                tracing::info!(uri = %delivery.uri, attempts = delivery.attempts + 1, error = %e, "back-channel logout failed; will retry");
-            }
-            if let Err(e) = provider
-                .logout_outcome(&delivery, outcome, state.now())
-                .await
-            {
-                tracing::warn!(error = %e, "recording a back-channel logout outcome failed");
-            }
         }
     }
 }

@@ -290,6 +290,32 @@ diesel::joinable!(auth_flows -> users (user_id));
 diesel::joinable!(session_apps -> sessions (session_id));
 diesel::joinable!(session_apps -> applications (application_id));
 diesel::joinable!(oauth_codes -> applications (application_id));
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        private_sealed -> Text,
+        created_at_ms -> BigInt,
+        signs_from_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    throttle_buckets (key) {
+        key -> Text,
+        tat_ms -> BigInt,
+        last_allowed -> Integer,
+    }
+}
+
 diesel::joinable!(oauth_refresh_tokens -> applications (application_id));
 diesel::joinable!(oauth_grants -> applications (application_id));
 diesel::joinable!(logout_outbox -> applications (application_id));
@@ -319,4 +345,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     logout_outbox,
     api_keys,
     audit_events,
+    signing_keys,
+    leases,
+    throttle_buckets,
 );

@@ -152,6 +152,27 @@ pub async fn spawn_app_in(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
 /// A server whose public URL names `host` (`127.0.0.1`, or `localhost` where WebAuthn needs a
 /// domain), with extra `AUTHIFY_*` settings, in `dir`. It listens on 127.0.0.1.
 pub async fn spawn_app_at(dir: TempDir, host: &str, vars: &[(&str, &str)]) -> TestApp {
+    spawn_app_since(dir, host, vars, chrono::Utc::now()).await
+}
+
+/// Keys in the database (`AUTHIFY_KEYS_DIR` unset), extra settings `vars`, in `dir`.
+pub async fn spawn_app_with_database_keys(dir: TempDir, vars: &[(&str, &str)]) -> TestApp {
+    let mut all = vec![("AUTHIFY_KEYS_DIR", UNSET)];
+    all.extend_from_slice(vars);
+    spawn_app_in(dir, &all).await
+}
+
+/// A setting value that removes the setting (the test kit sets `AUTHIFY_KEYS_DIR` by default).
+pub const UNSET: &str = "\0unset";
+
+/// Like [`spawn_app_at`], with the server's fixed clock starting at `start` (keys made at first
+/// start carry that time).
+pub async fn spawn_app_since(
+    dir: TempDir,
+    host: &str,
+    vars: &[(&str, &str)],
+    start: chrono::DateTime<chrono::Utc>,
+) -> TestApp {
     let (db_url, pg_database) = fresh_database(dir.path());
     let mut vars: Vec<(String, String)> = vars
         .iter()
@@ -183,7 +204,7 @@ pub async fn spawn_app_at(dir: TempDir, host: &str, vars: &[(&str, &str)]) -> Te
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let settings = test_settings(dir.path(), &refs);
-        let clock = authify_core::FixedClock::at(chrono::Utc::now());
+        let clock = authify_core::FixedClock::at(start);
         match Application::build(&settings, std::sync::Arc::new(clock.clone())) {
             Ok(app) => break (settings, (app, clock)),
             Err(authify_server::StartupError::Bind { .. }) if choose_port && attempt < 10 => {
@@ -251,7 +272,14 @@ pub fn test_settings(dir: &Path, vars: &[(&str, &str)]) -> Settings {
         ),
     ]);
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Settings::load(&env).expect("valid test settings")
+    env.retain(|_, v| v != UNSET);
+    let mut settings = Settings::load(&env).expect("valid test settings");
+    // Keys in the database import an earlier version's `./keys`: the test's own, not the
+    // working directory's.
+    if let authify_server::KeySource::Database { import } = &mut settings.keys {
+        *import = dir.join("keys");
+    }
+    settings
 }
 
 /// A user with one organization and one group.
@@ -309,8 +337,7 @@ impl TestApp {
 
     /// Generates a new signing key, as an operator would, and makes it active.
     pub fn rotate_key(&self) -> String {
-        authify_server::startup::rotate_signing_key(&self.settings, &self.state, chrono::Utc::now())
-            .unwrap()
+        self.state.rotate_key(self.state.now()).unwrap()
     }
 
     /// A relying-app verifier for `audience` pointed at this server.

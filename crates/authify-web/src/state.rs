@@ -194,6 +194,8 @@ impl AppState {
             },
             issuer.clone(),
         );
+        let exchanges =
+            SignInThrottle::new(db.clone(), clock.clone(), "exchange", EXCHANGES_PER_MINUTE);
         Ok(AppState {
             issuer,
             templates,
@@ -206,7 +208,7 @@ impl AppState {
             provider,
             clock,
             key_rotation: None,
-            exchanges: SignInThrottle::new(EXCHANGES_PER_MINUTE),
+            exchanges,
             exchange_failures: authify_core::throttle::FailureLog::default(),
         })
     }

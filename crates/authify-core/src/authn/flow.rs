@@ -146,6 +146,15 @@ impl TryFrom<AuthFlow> for Flow {
     }
 }
 
+impl From<crate::throttle::ThrottleError> for AuthnError {
+    fn from(e: crate::throttle::ThrottleError) -> Self {
+        match e {
+            crate::throttle::ThrottleError::Wait(wait) => AuthnError::Throttled(wait),
+            crate::throttle::ThrottleError::Store(e) => AuthnError::Store(e),
+        }
+    }
+}
+
 impl From<StoreError> for AuthnError {
     fn from(e: StoreError) -> Self {
         AuthnError::Store(e)

@@ -349,9 +349,7 @@ impl Authn {
         attempt: Password,
     ) -> Result<bool, AuthnError> {
         // SECURITY: every password check is throttled per account (W-13), not only /login.
-        self.throttle()
-            .attempt(&user.email)
-            .map_err(AuthnError::Throttled)?;
+        self.throttle().attempt(&user.email).await?;
         Ok(self
             .hasher
             .verify(

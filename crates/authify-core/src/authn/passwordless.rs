@@ -39,9 +39,7 @@ impl Authn {
         })?;
         // SECURITY: every request counts toward the account's attempts, known or not: nobody
         // can flood a user's phone, and an unknown address is throttled the same way.
-        self.throttle()
-            .attempt(parsed.as_str())
-            .map_err(AuthnError::Throttled)?;
+        self.throttle().attempt(parsed.as_str()).await?;
         let (number, choices) = codes::approval_numbers()?;
         let public_id = random::token::<16>()?;
         let notifier = self.inner.mfa.notifier.clone();

@@ -299,9 +299,7 @@ impl Authn {
             .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
             .await?;
         // SECURITY: sends count like sign-in attempts (cost and flooding).
-        self.throttle()
-            .attempt(&user.email)
-            .map_err(AuthnError::Throttled)?;
+        self.throttle().attempt(&user.email).await?;
         let mfa = self.inner.mfa.clone();
         let (step, notice) = self
             .db
@@ -365,9 +363,7 @@ impl Authn {
             .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
             .await?;
         // SECURITY: every code counts toward the account's attempts, like a password (W-13).
-        self.throttle()
-            .attempt(&user.email)
-            .map_err(AuthnError::Throttled)?;
+        self.throttle().attempt(&user.email).await?;
         let authn = self.clone();
         self.db
             .run(move |conn| {

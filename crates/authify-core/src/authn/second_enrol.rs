@@ -79,9 +79,7 @@ impl Authn {
             .db
             .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_ENROL], now))
             .await?;
-        self.throttle()
-            .attempt(&user.email)
-            .map_err(AuthnError::Throttled)?;
+        self.throttle().attempt(&user.email).await?;
         let mfa = self.inner.mfa.clone();
         self.db
             .run(move |conn| {

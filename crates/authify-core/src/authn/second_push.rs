@@ -72,9 +72,7 @@ impl Authn {
             .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
             .await?;
         // SECURITY: requests count toward the account's attempts: nobody can flood a phone.
-        self.throttle()
-            .attempt(&user.email)
-            .map_err(AuthnError::Throttled)?;
+        self.throttle().attempt(&user.email).await?;
         let notifier = self.inner.mfa.notifier.clone();
         let (number, choices) = codes::approval_numbers()?;
         let public_id = random::token::<16>()?;

@@ -96,9 +96,7 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, AdminError> {
         Self::own(actor)?;
-        self.throttle()
-            .attempt(&actor.user.email)
-            .map_err(AdminError::Throttled)?;
+        self.throttle().attempt(&actor.user.email).await?;
         let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
         self.db
             .run(move |conn| {

@@ -197,10 +197,8 @@ impl Authn {
         // count); the address budget keeps one client from filling the shared hash queue.
         self.throttle()
             .address_attempt(client.ip.as_deref())
-            .map_err(AuthnError::Throttled)?;
-        self.throttle()
-            .attempt(email)
-            .map_err(AuthnError::Throttled)?;
+            .await?;
+        self.throttle().attempt(email).await?;
         // SECURITY: same work and same answer for unknown users (dummy hash) and wrong passwords.
         let matched = self
             .hasher
@@ -373,7 +371,7 @@ impl Authn {
         // SECURITY: a sign-up costs a hash too: the same per-address budget as a password check.
         self.throttle()
             .address_attempt(client.ip.as_deref())
-            .map_err(AuthnError::Throttled)?;
+            .await?;
         let hash = self.hasher.hash(password.expose().to_owned()).await?;
         let public_id = random::public_id()?;
         self.db

@@ -43,8 +43,26 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "keys_dir",
         env: "AUTHIFY_KEYS_DIR",
-        default: "./keys",
-        description: "Directory of PKCS#8 PEM signing keys, one file per key named by its kid; a key of each algorithm is generated on first start.",
+        default: "(unset: keys in the database)",
+        description: "Set it to keep signing keys as files instead of in the database (one instance only): PKCS#8 PEM, one file per key named by its kid; a key of each algorithm is generated on first start. Unset, keys live in the database, sealed under the master key, shared by every instance; an existing ./keys directory is imported on first start.",
+    },
+    SettingDoc {
+        key: "key_rotation_days",
+        env: "AUTHIFY_KEY_ROTATION_DAYS",
+        default: "30",
+        description: "Keys in the database: days a signing key signs before its successor takes over (one instance rotates, holding a lease); 0 turns automatic rotation off. An old key stays published until every token it signed has expired.",
+    },
+    SettingDoc {
+        key: "key_prepublish_hours",
+        env: "AUTHIFY_KEY_PREPUBLISH_HOURS",
+        default: "24",
+        description: "Keys in the database: hours a new key is published in the JWKS before it signs anything, so relying parties that cache the JWKS know it first.",
+    },
+    SettingDoc {
+        key: "key_refresh_seconds",
+        env: "AUTHIFY_KEY_REFRESH_SECONDS",
+        default: "60",
+        description: "Keys in the database: how often each instance re-reads the keys (a rotation made by another instance is served within this), 1 to 3600.",
     },
     SettingDoc {
         key: "privkey_path",

@@ -27,7 +27,12 @@ fn defaults_match_the_original_authify() {
     assert_eq!(s.bind.to_string(), "127.0.0.1:3000");
     assert_eq!(s.public_url, "http://localhost:3000");
     assert_eq!(s.jwt_issuer, "http://localhost:3000");
-    assert_eq!(s.keys, KeySource::Directory("./keys".into()));
+    assert_eq!(
+        s.keys,
+        KeySource::Database {
+            import: "./keys".into()
+        }
+    );
     assert!(s.workers >= 1);
     assert_eq!(s.db_url, "sqlite://./data/authify.db");
     assert!(s.signup);

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::manage::api_keys::{self, ExchangeError};
+use authify_core::throttle::ThrottleError;
 use serde::Deserialize;
 use serde_json::json as value;
 
@@ -36,7 +37,11 @@ pub async fn post_token(
     state
         .exchanges()
         .attempt(ip.as_deref().unwrap_or("unknown"))
-        .map_err(WebError::TooMany)?;
+        .await
+        .map_err(|e| match e {
+            ThrottleError::Wait(wait) => WebError::TooMany(wait),
+            ThrottleError::Store(e) => e.into(),
+        })?;
     match api_keys::exchange(
         state.db(),
         state.token_issuer(),
