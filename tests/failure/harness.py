@@ -123,7 +123,8 @@ class Server:
             }
         )
         env.update(self.extra_env)
-        return env
+        # A setting given as None in extra_env is removed (AUTHIFY_KEYS_DIR: keys in the database).
+        return {k: v for k, v in env.items() if v is not None}
 
     def start(self, ready_within: float = 60.0) -> None:
         self.starts += 1

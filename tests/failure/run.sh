@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The failure tests: crash durability (SQLite and PostgreSQL), a PostgreSQL outage, and resource
-# pressure, each against a server it starts itself on a loopback port, each under `timeout`.
+# The failure tests: crash durability (SQLite and PostgreSQL), two instances on one PostgreSQL
+# database, a PostgreSQL outage, and resource pressure, each against a server it starts itself on a loopback port, each under `timeout`.
 #
 # usage: bash tests/failure/run.sh [BINARY]     (default target/debug/authify)
 #
@@ -52,10 +52,12 @@ ensure_postgres() {
 run "kill9 (SQLite)" tests/failure/kill9.py "$binary"
 if [ -n "$admin_url" ]; then
   run "kill9 (PostgreSQL)" tests/failure/kill9.py "$binary" --postgres "$admin_url"
+  run "two instances (PostgreSQL)" tests/failure/two_instances.py "$binary" "$admin_url"
   run "db_outage (PostgreSQL)" tests/failure/db_outage.py "$binary" "$admin_url"
   ensure_postgres
 else
   no_postgres "kill9 (PostgreSQL)"
+  no_postgres "two instances (PostgreSQL)"
   no_postgres "db_outage (PostgreSQL)"
 fi
 run "pressure (SQLite)" tests/failure/pressure.py "$binary"
