@@ -306,3 +306,23 @@ async fn an_earlier_versions_keys_directory_is_imported_on_first_start() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn one_instance_at_a_time_holds_the_rotation_lease_until_it_runs_out() {
+    use authify_store::instances::{release_lease, take_lease};
+    let app = spawn_app_with_database_keys(tempfile::tempdir().unwrap(), &[]).await;
+    let db = app.state.db().clone();
+    let lease = |holder: &'static str, now: i64| {
+        db.run_blocking(|c| take_lease(c, "test-lease", holder, now, now + 1_000))
+            .unwrap()
+    };
+    assert!(lease("a", 0), "a free lease is taken");
+    assert!(!lease("b", 500), "held by a, b is refused");
+    assert!(lease("a", 900), "the holder renews it (until 1900)");
+    assert!(!lease("b", 1_800), "renewed: still a's");
+    assert!(lease("b", 2_000), "run out: b takes it over");
+    assert!(!lease("a", 2_100));
+    db.run_blocking(|c| release_lease(c, "test-lease", "b"))
+        .unwrap();
+    assert!(lease("a", 2_200), "released: free again");
+}
