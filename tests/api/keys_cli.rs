@@ -1,5 +1,5 @@
-//! The `authify` binary as an operator runs it: first start, restarts, `keys generate|list`, and
-//! every way a setting or key file can stop start-up.
+//! The `authify` binary as an operator runs it: first start, restarts, `keys generate|list|rotate|import`
+//! (key files and keys in the database), and every way a setting or key file can stop start-up.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,7 +11,15 @@ use authify_domain::Algorithm;
 use authify_jwt::JwkSet;
 use authify_testkit::{APP_ID, repo_root, spawn_app_in};
 
+/// `authify` in `dir` with keys in `dir/keys` (`AUTHIFY_KEYS_DIR` set: key files).
 fn authify(dir: &Path) -> Command {
+    let mut cmd = authify_db(dir);
+    cmd.env("AUTHIFY_KEYS_DIR", "keys");
+    cmd
+}
+
+/// `authify` in `dir` with the default key source: the database.
+fn authify_db(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_authify"));
     cmd.current_dir(dir)
         .env_clear()
@@ -350,5 +358,126 @@ async fn the_original_authify_key_pair_is_served_and_signs_when_configured() {
     assert!(
         !app.keys_dir.exists(),
         "compatibility mode must not generate keys"
+    );
+}
+
+fn json_list(dir: &Path) -> Vec<serde_json::Value> {
+    let out = authify_db(dir)
+        .args(["keys", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn by_default_keys_live_in_the_database_survive_restarts_and_rotate_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = serve(authify_db(dir.path())).unwrap();
+    let kid = jwks(first.port)
+        .await
+        .keys
+        .iter()
+        .filter_map(|k| k.kid.clone())
+        .find(|k| k.starts_with("es512-"))
+        .expect("an ES512 key");
+    assert!(
+        first
+            .log
+            .iter()
+            .any(|l| l.contains("signing key stored in the database") && l.contains(&kid)),
+        "{:?}",
+        first.log
+    );
+    assert!(!dir.path().join("keys").exists(), "no key file is written");
+    assert!(dir.path().join("data/master.key").is_file());
+    drop(first);
+    let second = serve(authify_db(dir.path())).unwrap();
+    assert!(
+        jwks(second.port)
+            .await
+            .keys
+            .iter()
+            .any(|k| k.kid.as_deref() == Some(kid.as_str())),
+        "the same key after a restart"
+    );
+    drop(second);
+
+    // `keys rotate` pre-publishes: listed, not active; `--now` signs at once.
+    let out = authify_db(dir.path())
+        .args(["keys", "rotate"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pending = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let list = json_list(dir.path());
+    let row = |k: &str| list.iter().find(|r| r["kid"] == k).cloned().unwrap();
+    assert_eq!(row(&pending)["active"], false);
+    assert_eq!(row(&kid)["active"], true);
+    assert!(row(&pending)["signs_from"].as_str() > row(&pending)["created"].as_str());
+    let out = authify_db(dir.path())
+        .args(["keys", "rotate", "--now"])
+        .output()
+        .unwrap();
+    let now_kid = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let list = json_list(dir.path());
+    let active: Vec<_> = list.iter().filter(|r| r["active"] == true).collect();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0]["kid"], now_kid.as_str());
+    assert_eq!(list.len(), 5, "three first keys and two more: {list:?}");
+
+    // Key files import by hand; a file already imported is skipped; a missing directory is named.
+    let old = authify_server::keystore::generate(
+        &dir.path().join("old"),
+        Algorithm::ES384,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    for expected in [old.kid.as_str(), ""] {
+        let out = authify_db(dir.path())
+            .args(["keys", "import", "--from", "old"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), expected);
+    }
+    let out = authify_db(dir.path())
+        .args(["keys", "import", "--from", "nowhere"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere: no such directory"));
+}
+
+#[test]
+fn a_damaged_keys_directory_to_import_stops_the_first_start_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("keys")).unwrap();
+    let broken = dir
+        .path()
+        .join("keys/es512-20260101T000000000Z-broken00.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&broken, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let (code, stderr) = serve(authify_db(dir.path())).err().expect("must not start");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("broken00.pem") && stderr.contains("damaged"),
+        "{stderr}"
     );
 }

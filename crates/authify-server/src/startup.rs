@@ -219,14 +219,25 @@ impl Application {
             .name("templates".into())
             .spawn(authify_web::templates::Templates::new)
             .map_err(|e| StartupError::Templates(format!("no thread to parse them: {e}")))?;
+        // Key files are read first: a broken one stops start-up before the database is touched.
+        let file_keys = match &settings.keys {
+            KeySource::Database { .. } => None,
+            _ => Some(prepare_keyring(settings, now)?),
+        };
         let db = open_database(settings)?;
         phase("database");
         let hasher = PasswordHasher::new(settings.argon2, settings.hash_concurrency)
             .map_err(|e| StartupError::Database(format!("password hashing: {e}")))?;
         let master = load_master_key(settings, &db)?;
         phase("master key");
-        let (keyring, shared) = match &settings.keys {
-            KeySource::Database { import } => {
+        let (keyring, shared) = match (file_keys, &settings.keys) {
+            (Some((keyring, generated)), _) => {
+                if let Some(kid) = &generated {
+                    tracing::info!(kid = %kid, algorithm = %settings.jwt_algorithm, "generated a signing key");
+                }
+                (keyring, None)
+            }
+            (None, KeySource::Database { import }) => {
                 let shared = SharedKeys::new(settings, db.clone(), master.clone())?;
                 let (keyring, keys, made) = shared.prepare(import, now)?;
                 for kid in made {
@@ -235,13 +246,7 @@ impl Application {
                 let print = authify_core::signing_keys::fingerprint(&keys, now);
                 (keyring, Some((shared, print)))
             }
-            _ => {
-                let (keyring, generated) = prepare_keyring(settings, now)?;
-                if let Some(kid) = &generated {
-                    tracing::info!(kid = %kid, algorithm = %settings.jwt_algorithm, "generated a signing key");
-                }
-                (keyring, None)
-            }
+            (None, _) => prepare_keyring(settings, now).map(|(k, _)| (k, None))?,
         };
         phase("keys");
         tracing::info!(kid = %keyring.signer().kid(), algorithm = %settings.jwt_algorithm, "signing key");

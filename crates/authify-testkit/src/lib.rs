@@ -337,6 +337,8 @@ impl TestApp {
 
     /// Generates a new signing key, as an operator would, and makes it active.
     pub fn rotate_key(&self) -> String {
+        // The fixed clock stands still: a millisecond on, so the new key is the newest.
+        self.clock.advance(chrono::Duration::milliseconds(1));
         self.state.rotate_key(self.state.now()).unwrap()
     }
 
