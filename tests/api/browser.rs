@@ -1,5 +1,5 @@
 //! People in headless Chromium. One signs up from an app's link, lands back on the app with a
-//! token, sees their account, signs out. An admin builds an organization in the console, and its
+//! token, sees their account, signs out, and resets the password through the mailed link. An admin builds an organization in the console, and its
 //! admin then sees only it. Screenshots of each page go to docs/screenshots/.
 
 use authify_testkit::{b64, jwt_in, repo_root, spawn_app};
@@ -19,11 +19,14 @@ async fn a_person_signs_up_in_chromium_and_returns_to_the_app_with_a_valid_token
         "run `bash tests/setup.sh` first"
     );
     let (address, cb, dir) = (app.address.clone(), b64(&callback), shots.clone());
+    // Without SMTP the server writes mails as .eml files here: the reset link comes from one.
+    let mail = app.dir.path().join("mail");
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("node")
             .arg(script)
             .args([&address, &cb])
             .arg(&dir)
+            .arg(&mail)
             .output()
             .unwrap()
     })
@@ -51,6 +54,11 @@ async fn a_person_signs_up_in_chromium_and_returns_to_the_app_with_a_valid_token
         "login",
         "error",
         "login-mobile",
+        "password-forgot",
+        "password-sent",
+        "password-reset",
+        "password-changed",
+        "password-expired",
     ] {
         let png = std::fs::read(shots.join(format!("{shot}.png"))).unwrap();
         assert!(

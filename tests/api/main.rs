@@ -31,6 +31,7 @@ mod oidc_refusals;
 mod oidc_rust_client;
 mod operations;
 mod passkeys;
+mod password_reset;
 mod passwordless;
 mod public_keys;
 mod relying_client;

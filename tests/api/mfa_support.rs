@@ -173,6 +173,31 @@ pub struct Mail {
     pub data: String,
 }
 
+impl Mail {
+    /// The message as a reader sees it: quoted-printable soft line breaks joined and `=XX`
+    /// escapes decoded (lettre encodes bodies with long lines or `=` that way).
+    pub fn text(&self) -> String {
+        let joined = self.data.replace("=\r\n", "").replace("=\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if bytes[i] == b'='
+                && i + 2 < bytes.len()
+                && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+            {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
 /// A loopback SMTP server.
 pub struct SmtpReceiver {
     port: u16,

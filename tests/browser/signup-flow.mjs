@@ -1,9 +1,10 @@
 // Walks a person's path through Authify's pages in headless Chromium and saves a
 // screenshot of each: sign up through a relying app's link (ending on the app's
 // callback with ?jwt=), the account page, sign out, the invalid-callback error
-// page, and the sign-in page at phone size.
+// page, the sign-in page at phone size, and a password reset through the mailed
+// link (read from the server's .eml files in <mail_dir>).
 //
-// Usage: node signup-flow.mjs <authify_base_url> <callback_b64> <screenshots_dir>
+// Usage: node signup-flow.mjs <authify_base_url> <callback_b64> <screenshots_dir> <mail_dir>
 //
 // Prints one line of JSON on success: {"final_url": "...", "email": "..."}.
 // Any failure prints the error to stderr and exits 1; so does any axe-core (WCAG 2.2 AA)
@@ -11,7 +12,7 @@
 //
 // Uses Debian's Chromium (CHROMIUM_PATH or /usr/bin/chromium); it never downloads a browser.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { AxeViolations, axeFindings, checkAxe } from './axe.mjs';
@@ -27,9 +28,9 @@ function fail(message) {
   process.exit(1);
 }
 
-const [baseArg, callbackB64, shotsDir] = process.argv.slice(2);
-if (!baseArg || !callbackB64 || !shotsDir) {
-  fail('usage: node signup-flow.mjs <authify_base_url> <callback_b64> <screenshots_dir>');
+const [baseArg, callbackB64, shotsDir, mailDir] = process.argv.slice(2);
+if (!baseArg || !callbackB64 || !shotsDir || !mailDir) {
+  fail('usage: node signup-flow.mjs <authify_base_url> <callback_b64> <screenshots_dir> <mail_dir>');
 }
 const base = baseArg.replace(/\/+$/, '');
 
@@ -56,6 +57,23 @@ function watchCsp(page, violations) {
       violations.push(`${page.url()}: ${msg.text()}`);
     }
   });
+}
+
+/** The reset link of the newest mail in the mail directory (delivery takes a moment). */
+async function resetLink() {
+  for (let i = 0; i < 50; i++) {
+    const names = (await readdir(mailDir).catch(() => [])).filter((n) => n.endsWith('.eml'));
+    for (const name of names) {
+      // Quoted-printable, as mail clients decode it: soft line breaks, then =XX escapes.
+      const text = (await readFile(path.join(mailDir, name), 'utf8'))
+        .replace(/=\r?\n/g, '')
+        .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+      const m = text.match(/\/password\/reset\?token=[A-Za-z0-9_-]+/);
+      if (m) return m[0];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no reset mail in ${mailDir}`);
 }
 
 async function newPage(browser, viewport, extra = {}) {
@@ -133,6 +151,30 @@ async function run() {
     watchCsp(mobile, cspViolations);
     await open(mobile, `${base}/login`);
     await shot(mobile, 'login-mobile.png');
+
+    // 8. Forgotten password: ask, follow the mailed link, set a new one; the link then expires.
+    await open(page, `${base}/password/forgot`);
+    await shot(page, 'password-forgot.png');
+    await page.locator('form[action="/password/forgot"] input[name="email"]').fill(email);
+    await Promise.all([
+      page.waitForURL((url) => url.href.endsWith('/password/forgot')),
+      page.locator('form[action="/password/forgot"] button[type="submit"]').click(),
+    ]);
+    await page.getByText('is on its way').waitFor({ state: 'visible' });
+    await shot(page, 'password-sent.png');
+    const link = await resetLink();
+    await open(page, `${base}${link}`);
+    await shot(page, 'password-reset.png');
+    await page.locator('form[action="/password/reset"] input[name="password"]').fill(`${PASSWORD} 2`);
+    await Promise.all([
+      page.waitForURL((url) => url.href.endsWith('/password/reset')),
+      page.locator('form[action="/password/reset"] button[type="submit"]').click(),
+    ]);
+    await page.getByText('Your new password is set').waitFor({ state: 'visible' });
+    await shot(page, 'password-changed.png');
+    await open(page, `${base}${link}`, { anyStatus: true });
+    await page.getByText('no longer works').first().waitFor({ state: 'visible' });
+    await shot(page, 'password-expired.png');
 
     for (const v of cspViolations) process.stderr.write(`signup-flow: warning: ${v}\n`);
     if (axeFindings.length) throw new AxeViolations();

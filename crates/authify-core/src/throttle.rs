@@ -71,6 +71,18 @@ impl SignInThrottle {
         }
     }
 
+    /// The same store and clock with budgets of their own: `scope` names them apart (reset
+    /// links, say), `per_account` and `per_address` a minute each (0 disables one).
+    pub fn scoped(&self, scope: &'static str, per_account: u32, per_address: u32) -> Self {
+        SignInThrottle {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            scope,
+            accounts: Quota::per_minute(per_account),
+            addresses: Quota::per_minute(per_address),
+        }
+    }
+
     /// Also allows `per_minute` password checks per client address; 0 disables.
     pub fn with_addresses(mut self, per_minute: u32) -> Self {
         self.addresses = Quota::per_minute(per_minute);

@@ -291,6 +291,19 @@ diesel::joinable!(session_apps -> sessions (session_id));
 diesel::joinable!(session_apps -> applications (application_id));
 diesel::joinable!(oauth_codes -> applications (application_id));
 diesel::table! {
+    email_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        purpose -> Text,
+        user_id -> BigInt,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     signing_keys (kid) {
         kid -> Text,
         algorithm -> Text,
@@ -320,6 +333,7 @@ diesel::joinable!(oauth_refresh_tokens -> applications (application_id));
 diesel::joinable!(oauth_grants -> applications (application_id));
 diesel::joinable!(logout_outbox -> applications (application_id));
 diesel::joinable!(user_factors -> users (user_id));
+diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(factor_challenges -> user_factors (factor_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -346,6 +360,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_events,
     signing_keys,
+    email_tokens,
     leases,
     throttle_buckets,
 );

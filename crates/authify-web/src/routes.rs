@@ -4,8 +4,8 @@ use actix_web::{Handler, Resource, Responder, guard, web};
 
 use crate::error::{method_not_allowed, not_found};
 use crate::handlers::{
-    account, account_factors, assets, factor, health, jwt, logout, oidc, passwordless, signin,
-    webauthn,
+    account, account_factors, assets, factor, health, jwt, logout, oidc, password, passwordless,
+    signin, webauthn,
 };
 
 /// Registers every route. The caller adds [`crate::AppState`] as app data.
@@ -51,6 +51,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             account_factors::post_rename_passkey,
         ))
         .service(form_page("/login", signin::get_login, signin::post_login))
+        .service(form_page(
+            "/password/forgot",
+            password::get_forgot,
+            password::post_forgot,
+        ))
+        .service(form_page(
+            "/password/reset",
+            password::get_reset,
+            password::post_reset,
+        ))
         .service(form_page(
             "/login/factor",
             factor::get_factor,

@@ -37,6 +37,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("pages/codes"),
     template!("pages/phone"),
     template!("pages/phone_signin"),
+    template!("pages/password_forgot"),
+    template!("pages/password_reset"),
     template!("pages/approvals"),
     template!("pages/error"),
     template!("admin/nav"),

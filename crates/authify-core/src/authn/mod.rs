@@ -31,6 +31,7 @@ mod flow;
 mod passkey_account;
 mod passkeys;
 mod passwordless;
+pub mod reset;
 mod second;
 mod second_enrol;
 mod second_push;
@@ -394,7 +395,8 @@ impl Authn {
             .map_err(AuthnError::Store)
     }
 
-    /// Deletes expired sessions, and expired flows, codes, refresh tokens and revocations;
+    /// Deletes expired sessions, and expired flows, codes, refresh tokens, revocations and mailed
+    /// links;
     /// returns how many sessions and how many other rows. Run periodically.
     pub async fn sweep(&self, now: DateTime<Utc>) -> Result<(usize, usize), AuthnError> {
         let now = crate::db_time(now);
@@ -403,7 +405,8 @@ impl Authn {
                 let sessions = authify_store::sessions::delete_expired_sessions(conn, now)?;
                 let flows = authify_store::flows::delete_expired_flows(conn, now)?
                     + authify_store::oauth::delete_expired(conn, now)?
-                    + authify_store::factors::delete_expired(conn, now)?;
+                    + authify_store::factors::delete_expired(conn, now)?
+                    + authify_store::email_tokens::delete_expired_email_tokens(conn, now)?;
                 Ok::<_, StoreError>((sessions, flows))
             })
             .await

@@ -9,6 +9,7 @@ pub mod health;
 pub mod jwt;
 pub mod logout;
 pub mod oidc;
+pub mod password;
 pub mod passwordless;
 pub mod signin;
 pub mod webauthn;

@@ -1,0 +1,193 @@
+//! Password reset by mail (`/password/forgot`, `/password/reset`), the original Authify's done
+//! safely:
+//! - asking gives the same answer for every address, known or not, and is throttled per address
+//!   and per client (nobody can flood a mailbox);
+//! - the link carries a 256-bit token stored as its SHA-256, lives 30 minutes and works once;
+//! - opening the link only checks it (mail scanners follow links); setting the new password
+//!   spends it, in the same transaction that changes the hash, ends every session of the user
+//!   (back-channel logouts included) and spends the user's other reset links;
+//! - the user is told by mail that the password changed.
+
+use authify_domain::{Email, Password};
+use authify_store::email_tokens;
+use authify_store::{transaction, users};
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Authn, AuthnError, Client};
+use crate::manage::audit::Entry;
+use crate::notify::Notice;
+use crate::sessions::token_hash;
+use crate::{db_time, random};
+
+/// How long a reset link works.
+pub const RESET_TTL_MINUTES: i64 = 30;
+const PURPOSE: &str = "reset";
+
+/// What setting a new password came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ResetOutcome {
+    /// Set; every session of the user ended.
+    Done,
+    /// The link expired, was used, or its account changed address or was disabled.
+    Expired,
+}
+
+impl Authn {
+    /// Mails a reset link to `email` if an enabled account uses it. The caller shows the same
+    /// page whatever happened; only an address that does not parse is refused.
+    pub async fn reset_request(
+        &self,
+        email: &str,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthnError> {
+        let email = Email::parse(email).map_err(|e| AuthnError::BadRequest(e.to_string()))?;
+        // SECURITY: per address (a mailbox gets at most a few links) and per client, known
+        // address or not; a refused request answers like an accepted one.
+        let budget = self.throttle().scoped("reset", 2, 10);
+        if budget.attempt(email.as_str()).await.is_err()
+            || budget.address_attempt(client.ip.as_deref()).await.is_err()
+        {
+            tracing::info!("password reset request over budget: nothing sent");
+            return Ok(());
+        }
+        let token = random::token::<32>()?;
+        let hash = token_hash(&token);
+        let sent_to = self
+            .db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let Some(user) =
+                        users::find_user_by_email(conn, email.as_str())?.filter(|u| !u.disabled)
+                    else {
+                        return Ok::<_, AuthnError>(None);
+                    };
+                    let expires = now + Duration::minutes(RESET_TTL_MINUTES);
+                    email_tokens::insert_email_token(
+                        conn,
+                        &hash,
+                        PURPOSE,
+                        user.id,
+                        &user.email,
+                        db_time(now),
+                        db_time(expires),
+                    )?;
+                    Entry::new("user.password_reset_requested", db_time(now))
+                        .ip(client.ip.as_deref())
+                        .by_user(&user)
+                        .record(conn)?;
+                    Ok(Some(user.email))
+                })
+            })
+            .await?;
+        if let Some(to) = sent_to {
+            let link = format!(
+                "{}/password/reset?token={token}",
+                self.inner.settings.public_url
+            );
+            self.inner.mfa.notifier.send(Notice::Mail {
+                to,
+                subject: "Reset your password".into(),
+                text: format!(
+                    "Someone (we hope you) asked to reset the password of your account.\n\n\
+                     Choose a new one here:\n{link}\n\n\
+                     The link works once, for {RESET_TTL_MINUTES} minutes. If you did not ask, \
+                     ignore this mail: your password stays as it is.\n"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The address a live reset link is for (opening the link spends nothing), or `None`.
+    pub async fn reset_check(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, AuthnError> {
+        let hash = token_hash(token);
+        self.db
+            .run(move |conn| {
+                let Some(link) =
+                    email_tokens::find_email_token(conn, &hash, PURPOSE, db_time(now))?
+                else {
+                    return Ok(None);
+                };
+                let user = users::get_user(conn, link.user_id)?;
+                Ok((!user.disabled && user.email == link.email).then_some(user.email))
+            })
+            .await
+    }
+
+    /// Sets `password` through the reset link `token`: the link is spent, every session of the
+    /// user ends, the user is told by mail. A password that does not fit the rules is a
+    /// `BadRequest` and spends nothing.
+    pub async fn reset_finish(
+        &self,
+        token: &str,
+        password: &str,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<ResetOutcome, AuthnError> {
+        let password =
+            Password::new(password).map_err(|e| AuthnError::BadRequest(e.to_string()))?;
+        let hash = token_hash(token);
+        // Checked before hashing, so an expired link costs no argon2 run.
+        let Some(_) = self.reset_check(token, now).await? else {
+            return Ok(ResetOutcome::Expired);
+        };
+        self.throttle()
+            .address_attempt(client.ip.as_deref())
+            .await?;
+        let new_hash = self.hasher.hash(password.expose().to_owned()).await?;
+        let from = client
+            .ip
+            .as_deref()
+            .map(|ip| format!(" from {ip}"))
+            .unwrap_or_default();
+        let changed = self
+            .db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let at = db_time(now);
+                    let Some(link) = email_tokens::find_email_token(conn, &hash, PURPOSE, at)?
+                    else {
+                        return Ok::<_, AuthnError>(None);
+                    };
+                    let user = users::get_user(conn, link.user_id)?;
+                    // SECURITY: spent by a conditional update: two submissions of one link
+                    // change the password once.
+                    if user.disabled
+                        || user.email != link.email
+                        || !email_tokens::spend_email_token(conn, link.id, at)?
+                    {
+                        return Ok(None);
+                    }
+                    users::update_user_password(conn, user.id, &new_hash)?;
+                    email_tokens::spend_user_email_tokens(conn, user.id, PURPOSE, at)?;
+                    let ended = crate::sessions::end_all(conn, &user, None, at)?;
+                    Entry::new("user.password_reset", at)
+                        .ip(client.ip.as_deref())
+                        .by_user(&user)
+                        .details(serde_json::json!({ "sessions_ended": ended }))
+                        .record(conn)?;
+                    Ok(Some(user.email))
+                })
+            })
+            .await?;
+        let Some(to) = changed else {
+            return Ok(ResetOutcome::Expired);
+        };
+        self.inner.mfa.notifier.send(Notice::Mail {
+            to,
+            subject: "Your password was changed".into(),
+            text: format!(
+                "The password of your account was just changed through a reset link{}. Every \
+                 session was signed out.\n\nIf this was not you, reset it again at once from \
+                 {}/password/forgot and tell your administrator.\n",
+                from, self.inner.settings.public_url
+            ),
+        });
+        Ok(ResetOutcome::Done)
+    }
+}
