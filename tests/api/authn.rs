@@ -170,6 +170,7 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
             session_ttl: Duration::hours(12),
             signup_enabled: true,
             public_url: app.address.clone(),
+            email_verification: authify_core::authn::verify::EmailVerification::Optional,
         },
         authify_core::mfa::MfaConfig {
             mode: authify_core::mfa::MfaMode::Required,

@@ -59,6 +59,8 @@ async fn a_person_signs_up_in_chromium_and_returns_to_the_app_with_a_valid_token
         "password-reset",
         "password-changed",
         "password-expired",
+        "email-verify",
+        "email-verified",
     ] {
         let png = std::fs::read(shots.join(format!("{shot}.png"))).unwrap();
         assert!(

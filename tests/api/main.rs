@@ -16,6 +16,7 @@ mod callback;
 mod client_address;
 mod console;
 mod credential_changes;
+mod email_verification;
 mod instances;
 mod interop;
 mod keys_cli;

@@ -1,8 +1,9 @@
 // Walks a person's path through Authify's pages in headless Chromium and saves a
 // screenshot of each: sign up through a relying app's link (ending on the app's
 // callback with ?jwt=), the account page, sign out, the invalid-callback error
-// page, the sign-in page at phone size, and a password reset through the mailed
-// link (read from the server's .eml files in <mail_dir>).
+// page, the sign-in page at phone size, a password reset through the mailed
+// link and the address confirmation mailed at sign-up (links read from the
+// server's .eml files in <mail_dir>).
 //
 // Usage: node signup-flow.mjs <authify_base_url> <callback_b64> <screenshots_dir> <mail_dir>
 //
@@ -59,8 +60,8 @@ function watchCsp(page, violations) {
   });
 }
 
-/** The reset link of the newest mail in the mail directory (delivery takes a moment). */
-async function resetLink() {
+/** The first link matching `pattern` in the server's mails (delivery takes a moment). */
+async function mailedLink(pattern) {
   for (let i = 0; i < 50; i++) {
     const names = (await readdir(mailDir).catch(() => [])).filter((n) => n.endsWith('.eml'));
     for (const name of names) {
@@ -68,12 +69,12 @@ async function resetLink() {
       const text = (await readFile(path.join(mailDir, name), 'utf8'))
         .replace(/=\r?\n/g, '')
         .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-      const m = text.match(/\/password\/reset\?token=[A-Za-z0-9_-]+/);
+      const m = text.match(pattern);
       if (m) return m[0];
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no reset mail in ${mailDir}`);
+  throw new Error(`no mail with ${pattern} in ${mailDir}`);
 }
 
 async function newPage(browser, viewport, extra = {}) {
@@ -162,7 +163,7 @@ async function run() {
     ]);
     await page.getByText('is on its way').waitFor({ state: 'visible' });
     await shot(page, 'password-sent.png');
-    const link = await resetLink();
+    const link = await mailedLink(/\/password\/reset\?token=[A-Za-z0-9_-]+/);
     await open(page, `${base}${link}`);
     await shot(page, 'password-reset.png');
     await page.locator('form[action="/password/reset"] input[name="password"]').fill(`${PASSWORD} 2`);
@@ -175,6 +176,17 @@ async function run() {
     await open(page, `${base}${link}`, { anyStatus: true });
     await page.getByText('no longer works').first().waitFor({ state: 'visible' });
     await shot(page, 'password-expired.png');
+
+    // 9. The confirmation link mailed at sign-up: its page, then the confirmation.
+    const verify = await mailedLink(/\/email\/verify\?token=[A-Za-z0-9_-]+/);
+    await open(page, `${base}${verify}`);
+    await shot(page, 'email-verify.png');
+    await Promise.all([
+      page.waitForURL((url) => url.href.endsWith('/email/verify')),
+      page.locator('form[action="/email/verify"] button[type="submit"]').click(),
+    ]);
+    await page.getByText('is confirmed as yours').waitFor({ state: 'visible' });
+    await shot(page, 'email-verified.png');
 
     for (const v of cspViolations) process.stderr.write(`signup-flow: warning: ${v}\n`);
     if (axeFindings.length) throw new AxeViolations();

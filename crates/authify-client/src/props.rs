@@ -49,6 +49,7 @@ fn subject(sub: &str) -> TokenSubject {
     TokenSubject {
         sub: sub.to_owned(),
         user: UserClaim {
+            email_verified: false,
             username: "ann@example.com".into(),
             uid: sub.to_owned(),
             organizations: vec![],

@@ -50,6 +50,7 @@ pub fn subject(conn: &mut DbConnection, user: &User) -> Result<TokenSubject, Sto
     Ok(TokenSubject {
         sub: user.public_id.clone(),
         user: UserClaim {
+            email_verified: user.email_verified,
             username: user.email.clone(),
             uid: user.public_id.clone(),
             organizations,

@@ -57,6 +57,10 @@ pub struct UserClaim {
     pub username: String,
     /// The user's stable public id (the same value as `sub`).
     pub uid: String,
+    /// Whether the user proved control of `username` by following a link mailed to it. Absent
+    /// in tokens of servers before it: read as false.
+    #[serde(default)]
+    pub email_verified: bool,
     /// Organizations the user belongs to.
     pub organizations: Vec<OrganizationClaim>,
 }
@@ -109,6 +113,7 @@ mod tests {
             sid: None,
             amr: None,
             user: UserClaim {
+                email_verified: false,
                 username: "a@example.com".into(),
                 uid: "u1".into(),
                 organizations: vec![OrganizationClaim {

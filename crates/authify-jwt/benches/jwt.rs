@@ -25,6 +25,7 @@ fn subject() -> TokenSubject {
     TokenSubject {
         sub: "3f1c5a52-8d1e-4b9a-9e63-0c3f6f0f2b11".into(),
         user: UserClaim {
+            email_verified: false,
             username: "ann@example.com".into(),
             uid: "3f1c5a52-8d1e-4b9a-9e63-0c3f6f0f2b11".into(),
             organizations: (0..3).map(org).collect(),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 mod docs;
 mod fields;
+use authify_core::authn::verify::EmailVerification;
 pub use docs::{SETTINGS, SettingDoc};
 use fields::{available_cores, invalid, number, parse_public_url, webhook};
 
@@ -59,6 +60,8 @@ pub struct Settings {
     pub key_prepublish_hours: u32,
     /// Seconds between two readings of the keys in the database by each instance.
     pub key_refresh_seconds: u32,
+    /// `AUTHIFY_EMAIL_VERIFICATION`: whether addresses are verified by a mailed link.
+    pub email_verification: EmailVerification,
     /// Signing algorithm.
     pub jwt_algorithm: Algorithm,
     /// `iss`.
@@ -200,6 +203,7 @@ struct RawSettings {
     sms_webhook_url: Option<String>,
     sms_webhook_secret: Option<String>,
     smtp_url: Option<String>,
+    email_verification: Option<String>,
     mail_from: Option<String>,
     mail_dir: Option<String>,
     webauthn_rp_id: Option<String>,
@@ -405,6 +409,23 @@ impl Settings {
                 100_000,
             )?,
             trusted_proxies: fields::trusted_proxies(raw.trusted_proxies.as_deref())?,
+            email_verification: match raw
+                .email_verification
+                .as_deref()
+                .map(|v| v.trim().to_ascii_lowercase())
+            {
+                None => EmailVerification::Optional,
+                Some(v) if v == "off" => EmailVerification::Off,
+                Some(v) if v == "optional" => EmailVerification::Optional,
+                Some(v) if v == "required" => EmailVerification::Required,
+                Some(v) => {
+                    return Err(invalid(
+                        "email_verification",
+                        &v,
+                        "off, optional or required",
+                    ));
+                }
+            },
             mfa: match raw.mfa.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
                 None => authify_core::mfa::MfaMode::Optional,
                 Some(v) if v == "optional" => authify_core::mfa::MfaMode::Optional,

@@ -187,6 +187,7 @@ fn web_config(settings: &Settings, mfa: MfaConfig) -> WebConfig {
         flow_ttl_minutes: settings.flow_ttl,
         mfa,
         trusted_proxies: settings.trusted_proxies.clone(),
+        email_verification: settings.email_verification,
     }
 }
 

@@ -25,6 +25,8 @@ pub struct User {
     pub disabled: bool,
     /// Creation time.
     pub created_at: NaiveDateTime,
+    /// The user followed a link mailed to `email` (reset by a change of address).
+    pub email_verified: bool,
 }
 
 // SECURITY: secrets never reach logs; the hash is not printed.

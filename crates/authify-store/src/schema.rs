@@ -10,6 +10,7 @@ diesel::table! {
         is_admin -> Bool,
         disabled -> Bool,
         created_at -> Timestamp,
+        email_verified -> Bool,
     }
 }
 

@@ -173,12 +173,26 @@ pub fn update_user_admin(conn: &mut DbConnection, id: i64, admin: bool) -> Resul
     Ok(())
 }
 
-/// Changes the e-mail address; a taken one is [`StoreError::Conflict`].
+/// Changes the e-mail address, unverified; a taken one is [`StoreError::Conflict`].
 pub fn update_user_email(conn: &mut DbConnection, id: i64, email: &str) -> Result<(), StoreError> {
     diesel::update(users::table.find(id))
-        .set(users::email.eq(email))
+        .set((users::email.eq(email), users::email_verified.eq(false)))
         .execute(conn)?;
     Ok(())
+}
+
+/// Marks the user's address verified, if it is still `email`; true when it was.
+pub fn set_email_verified(
+    conn: &mut DbConnection,
+    id: i64,
+    email: &str,
+) -> Result<bool, StoreError> {
+    Ok(
+        diesel::update(users::table.find(id).filter(users::email.eq(email)))
+            .set(users::email_verified.eq(true))
+            .execute(conn)?
+            == 1,
+    )
 }
 
 /// Changes the display name.

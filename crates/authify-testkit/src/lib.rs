@@ -287,6 +287,7 @@ pub fn sample_subject() -> TokenSubject {
     TokenSubject {
         sub: "7d0f8a1e-5b1c-4f0e-9d2a-3c4b5a6d7e8f".into(),
         user: UserClaim {
+            email_verified: false,
             username: "ann@example.com".into(),
             uid: "7d0f8a1e-5b1c-4f0e-9d2a-3c4b5a6d7e8f".into(),
             organizations: vec![OrganizationClaim {

@@ -4,7 +4,7 @@ use actix_web::{Handler, Resource, Responder, guard, web};
 
 use crate::error::{method_not_allowed, not_found};
 use crate::handlers::{
-    account, account_factors, assets, factor, health, jwt, logout, oidc, password, passwordless,
+    account, account_factors, assets, factor, health, jwt, logout, mail_links, oidc, passwordless,
     signin, webauthn,
 };
 
@@ -53,13 +53,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(form_page("/login", signin::get_login, signin::post_login))
         .service(form_page(
             "/password/forgot",
-            password::get_forgot,
-            password::post_forgot,
+            mail_links::get_forgot,
+            mail_links::post_forgot,
         ))
         .service(form_page(
             "/password/reset",
-            password::get_reset,
-            password::post_reset,
+            mail_links::get_reset,
+            mail_links::post_reset,
+        ))
+        .service(form_page(
+            "/email/verify",
+            mail_links::get_verify,
+            mail_links::post_verify,
+        ))
+        .service(post_only(
+            "/account/email/verify",
+            account::post_send_verification,
         ))
         .service(form_page(
             "/login/factor",

@@ -42,6 +42,8 @@ pub struct WebConfig {
     pub mfa: authify_core::mfa::MfaConfig,
     /// Proxies whose `X-Forwarded-For` is believed (`AUTHIFY_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::client::TrustedProxies,
+    /// `AUTHIFY_EMAIL_VERIFICATION`.
+    pub email_verification: authify_core::authn::verify::EmailVerification,
 }
 
 /// Generates a signing key of the configured algorithm, makes it the signer and publishes it;
@@ -183,6 +185,7 @@ impl AppState {
                 session_ttl: chrono::Duration::hours(i64::from(config.session_ttl_hours)),
                 signup_enabled: config.signup_enabled,
                 public_url: config.public_url.clone(),
+                email_verification: config.email_verification,
             },
             config.mfa.clone(),
         );

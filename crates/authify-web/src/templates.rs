@@ -39,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("pages/phone_signin"),
     template!("pages/password_forgot"),
     template!("pages/password_reset"),
+    template!("pages/email_verify"),
     template!("pages/approvals"),
     template!("pages/error"),
     template!("admin/nav"),

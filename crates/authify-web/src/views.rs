@@ -95,6 +95,10 @@ pub struct AccountUser {
     pub admin: bool,
     /// Member since (date).
     pub created: String,
+    /// The address was confirmed by a mailed link.
+    pub email_verified: bool,
+    /// Verification is on (a link can be sent again).
+    pub verification: bool,
 }
 
 /// An organization on the account page.

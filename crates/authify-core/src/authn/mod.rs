@@ -37,6 +37,7 @@ mod second_enrol;
 mod second_push;
 mod sent_factors;
 mod steps;
+pub mod verify;
 
 use std::sync::Arc;
 
@@ -71,6 +72,8 @@ pub struct AuthnSettings {
     pub signup_enabled: bool,
     /// `AUTHIFY_PUBLIC_URL` without a trailing slash: the OpenID issuer (`iss` of responses).
     pub public_url: String,
+    /// `AUTHIFY_EMAIL_VERIFICATION`.
+    pub email_verification: verify::EmailVerification,
 }
 
 /// The request's origin, for the audit log.
@@ -184,6 +187,9 @@ pub enum Refusal {
     EmailTaken,
     /// Sign-up: input that does not parse (the message says what).
     Invalid(String),
+    /// `AUTHIFY_EMAIL_VERIFICATION=required` and the address is not verified yet: a link to
+    /// verify it is on its way (at most twice a minute).
+    Unverified,
 }
 
 /// Where a step left the attempt.

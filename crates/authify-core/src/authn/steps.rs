@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::complete::{Finish, SessionRef, complete, prepare, record};
 use super::flow::Flow;
+use super::verify::EmailVerification;
 use super::{
     Authn, AuthnError, Client, Cookies, FlowCookie, FormContext, Opened, Progress, Refusal, Return,
     ReturnRequest, csrf, new_token,
@@ -207,8 +208,10 @@ impl Authn {
                 user.as_ref().map(|u| u.password_hash.clone()),
             )
             .await?;
+        let required = self.inner.settings.email_verification == EmailVerification::Required;
         let refusal = match &user {
             Some(u) if matched && u.disabled => Some(Refusal::Disabled),
+            Some(u) if matched && required && !u.email_verified => Some(Refusal::Unverified),
             Some(_) if matched => None,
             _ => Some(Refusal::InvalidCredentials),
         };
@@ -230,6 +233,9 @@ impl Authn {
             }
             (reason, user) => {
                 let reason = reason.unwrap_or(Refusal::InvalidCredentials);
+                if let (Refusal::Unverified, Some(u)) = (&reason, &user) {
+                    self.verification_send(u.id, now).await?;
+                }
                 // SECURITY: what was typed into the e-mail field is kept only when it is an
                 // e-mail address: a password typed there must not end up in the audit log.
                 let entry = Entry::new("signin", db_time(now))
@@ -374,7 +380,12 @@ impl Authn {
             .await?;
         let hash = self.hasher.hash(password.expose().to_owned()).await?;
         let public_id = random::public_id()?;
-        self.db
+        let (address, verification) = (
+            email.as_str().to_owned(),
+            self.inner.settings.email_verification,
+        );
+        let progress = self
+            .db
             .run(move |conn| {
                 transaction(conn, |conn| {
                     let ret = request.resolve_named(conn)?;
@@ -402,6 +413,18 @@ impl Authn {
                         Err(e) => return Err(e.into()),
                     };
                     let user = users::get_user(conn, id)?;
+                    if verification == EmailVerification::Required {
+                        // Signed in only once the address is verified: the link is mailed below.
+                        Entry::new("signup", db_time(now))
+                            .by_user(&user)
+                            .ip(client.ip.as_deref())
+                            .details(serde_json::json!({ "pending": ["email_verification"] }))
+                            .record(conn)?;
+                        return Ok(Progress::Refused {
+                            reason: Refusal::Unverified,
+                            form: form(&flow, cookie),
+                        });
+                    }
                     let amr = vec![AMR_PASSWORD.to_owned()];
                     // A new account has no factor: where policy requires one, it enrols first.
                     let need =
@@ -446,7 +469,18 @@ impl Authn {
                     .map(Progress::Done)
                 })
             })
-            .await
+            .await?;
+        // A new account (not a taken address or bad input): its address gets a link.
+        if !matches!(
+            progress,
+            Progress::Refused {
+                reason: Refusal::EmailTaken | Refusal::Invalid(_),
+                ..
+            }
+        ) {
+            self.verification_send_to(&address, now).await?;
+        }
+        Ok(progress)
     }
 
     /// Ends the browser's session (and audits it). Signing out without a session is not an error.

@@ -88,6 +88,7 @@ impl Actor {
                 is_admin: true,
                 disabled: false,
                 created_at: NaiveDateTime::default(),
+                email_verified: false,
             },
             read_only: false,
             ip: None,

@@ -244,37 +244,45 @@ pub async fn change_credentials(
         None => None,
     };
     let keep = keep_session.map(crate::sessions::token_hash);
-    let (actor, now) = (actor.clone(), db_time(now));
-    db.run(move |conn| {
-        transaction(conn, |conn| {
-            let id = actor.user.id;
-            if let Some(e) = &email {
-                users::update_user_email(conn, id, e.as_str()).map_err(|err| match err {
-                    StoreError::Conflict(_) => {
-                        AdminError::Conflict("another account uses this e-mail address".into())
-                    }
-                    other => other.into(),
-                })?;
-                actor
-                    .entry("user.change_email", now)
-                    .target("user", &actor.user.public_id, e.as_str())
-                    .details(json!({ "before": actor.user.email, "after": e.as_str() }))
-                    .record(conn)?;
-            }
-            if let Some(h) = &hash {
-                users::update_user_password(conn, id, h)?;
-                actor
-                    .entry("user.change_password", now)
-                    .target("user", &actor.user.public_id, &actor.user.email)
-                    .record(conn)?;
-            }
-            // SECURITY: a new e-mail address or password signs out every other session, so
-            // whoever took over one of them loses it with the credentials they may have seen.
-            crate::sessions::end_all(conn, &actor.user, keep.as_deref(), now)?;
-            Ok(UserInfo::from(&users::get_user(conn, id)?))
+    let new_address = email.is_some();
+    let user_id = actor.user.id;
+    let (actor, at) = (actor.clone(), db_time(now));
+    let info: UserInfo = db
+        .run(move |conn| {
+            transaction(conn, |conn| {
+                let id = actor.user.id;
+                if let Some(e) = &email {
+                    users::update_user_email(conn, id, e.as_str()).map_err(|err| match err {
+                        StoreError::Conflict(_) => {
+                            AdminError::Conflict("another account uses this e-mail address".into())
+                        }
+                        other => other.into(),
+                    })?;
+                    actor
+                        .entry("user.change_email", at)
+                        .target("user", &actor.user.public_id, e.as_str())
+                        .details(json!({ "before": actor.user.email, "after": e.as_str() }))
+                        .record(conn)?;
+                }
+                if let Some(h) = &hash {
+                    users::update_user_password(conn, id, h)?;
+                    actor
+                        .entry("user.change_password", at)
+                        .target("user", &actor.user.public_id, &actor.user.email)
+                        .record(conn)?;
+                }
+                // SECURITY: a new e-mail address or password signs out every other session, so
+                // whoever took over one of them loses it with the credentials they may have seen.
+                crate::sessions::end_all(conn, &actor.user, keep.as_deref(), at)?;
+                Ok::<_, AdminError>(UserInfo::from(&users::get_user(conn, id)?))
+            })
         })
-    })
-    .await
+        .await?;
+    // A new address is unverified until a link mailed to it is followed.
+    if new_address {
+        authn.verification_send(user_id, now).await?;
+    }
+    Ok(info)
 }
 
 /// Removes every second factor and recovery code of a user (they lost their device); global

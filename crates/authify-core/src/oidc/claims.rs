@@ -42,7 +42,7 @@ pub fn user_claims(
     }
     if has("email") {
         claims.email = Some(user.email.clone());
-        claims.email_verified = Some(false);
+        claims.email_verified = Some(user.email_verified);
     }
     if has("organizations") {
         let subject = crate::tokens::subject(conn, user)?;

@@ -13,6 +13,7 @@ fn subject() -> TokenSubject {
     TokenSubject {
         sub: "u-1".into(),
         user: UserClaim {
+            email_verified: false,
             username: "ann@example.com".into(),
             uid: "u-1".into(),
             organizations: vec![],

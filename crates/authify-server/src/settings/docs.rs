@@ -161,6 +161,12 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "argon2id lanes (OWASP: 1), 1 to 16.",
     },
     SettingDoc {
+        key: "email_verification",
+        env: "AUTHIFY_EMAIL_VERIFICATION",
+        default: "optional",
+        description: "off: no verification mails; optional: a link is mailed at sign-up and on a change of address, and tokens say whether it was followed (email_verified); required: an unverified account cannot sign in (a new link is mailed instead).",
+    },
+    SettingDoc {
         key: "signin_attempts_per_minute",
         env: "AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE",
         default: "10",

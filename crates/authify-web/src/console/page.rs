@@ -232,7 +232,10 @@ pub fn notice(done: Option<&str>) -> Option<&'static str> {
         "app_updated" => "The application was saved.",
         "app_deleted" => "The application was deleted.",
         "key_generated" => "A new signing key was generated and now signs new tokens.",
-        "email_changed" => "Your e-mail address was changed.",
+        "email_changed" => "Your e-mail address was changed. A link to confirm it is on its way.",
+        "verification_sent" => {
+            "A link to confirm your address is on its way (at most two a minute)."
+        }
         "password_changed" => "Your password was changed. Your other sessions were signed out.",
         "api_key_revoked" => "The API key was revoked.",
         "org_left" => "You left the organization.",

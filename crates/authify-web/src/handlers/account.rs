@@ -3,6 +3,7 @@
 //! keys, leaving an organization, creating one (when allowed), and the way into the console.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use authify_core::authn::verify::EmailVerification;
 use authify_core::manage::users::{self, CredentialChange};
 use authify_core::manage::{self, Actor, OrgCreation, api_keys, orgs};
 use authify_core::tokens;
@@ -59,6 +60,8 @@ pub async fn get_account(
             uid: user.public_id.clone(),
             admin: user.is_admin,
             created: user.created_at.format("%Y-%m-%d").to_string(),
+            email_verified: user.email_verified,
+            verification: state.config().email_verification != EmailVerification::Off,
         },
         organizations: subject
             .user
@@ -300,6 +303,19 @@ async fn create_org(
         "/admin/orgs/{}?done=org_created",
         crate::console::page::enc(&org.oid)
     )))
+}
+
+/// `POST /account/email/verify`: mails a new link to confirm the account's address.
+pub async fn post_send_verification(
+    state: web::Data<AppState>,
+    Checked(_form): Checked<ActionForm>,
+    SignedIn(actor): SignedIn,
+) -> Result<HttpResponse, WebError> {
+    state
+        .authn()
+        .verification_send(actor.user.id, state.now())
+        .await?;
+    Ok(see_other("/account?done=verification_sent"))
 }
 
 #[cfg(test)]

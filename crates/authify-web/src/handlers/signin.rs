@@ -20,6 +20,9 @@ use crate::state::AppState;
 use crate::views::{LoginView, SignupView};
 
 /// Query of `/login` and `/signup`.
+/// `AUTHIFY_EMAIL_VERIFICATION=required`: what an unverified account is told.
+const UNVERIFIED: &str = "Confirm your e-mail address first: a link to confirm it is on its way to your inbox. Open it, then sign in.";
+
 #[derive(Debug, Default, Deserialize)]
 pub struct FlowQuery {
     pub(crate) callback: Option<String>,
@@ -344,6 +347,7 @@ async fn login_submit(
                     "This account is disabled. Contact your administrator.",
                     StatusCode::FORBIDDEN,
                 ),
+                Refusal::Unverified => (UNVERIFIED, StatusCode::FORBIDDEN),
                 _ => (
                     "Incorrect e-mail address or password.",
                     StatusCode::UNAUTHORIZED,
@@ -429,6 +433,7 @@ async fn signup_submit(
                     StatusCode::CONFLICT,
                 ),
                 Refusal::Invalid(m) => (sentence(&m), StatusCode::BAD_REQUEST),
+                Refusal::Unverified => (UNVERIFIED.to_owned(), StatusCode::ACCEPTED),
                 _ => ("That did not work.".to_owned(), StatusCode::BAD_REQUEST),
             };
             let shown = Shown {

@@ -1,5 +1,5 @@
-//! `/password/forgot` and `/password/reset`: password reset by mail
-//! (`authify_core::authn::reset`). Thin handlers: one engine call each. The mailed link's GET
+//! The pages of mailed links: `/password/forgot` and `/password/reset` (password reset,
+//! `authify_core::authn::reset`) and `/email/verify` (`authify_core::authn::verify`). Thin handlers: one engine call each. The mailed link's GET
 //! only shows the form (mail scanners follow links); its POST spends the link.
 
 use actix_web::http::StatusCode;
@@ -213,4 +213,82 @@ pub async fn post_reset(
         Err(e) => return Err(e.into()),
     };
     page(&state, "pages/password_reset", &view, status, flow)
+}
+
+#[derive(Serialize, Default)]
+struct VerifyView {
+    title: &'static str,
+    csrf_token: String,
+    token: String,
+    email: String,
+    expired: bool,
+    done: bool,
+}
+
+/// `GET /email/verify?token=…`: a button to confirm, when the link is live. Spends nothing.
+pub async fn get_verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ResetForm>,
+) -> Result<HttpResponse, WebError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    let email = state.authn().verify_check(&token, state.now()).await?;
+    let (csrf_token, flow) = form_token(&state, &req).await?;
+    let (view, status) = match email {
+        Some(email) => (
+            VerifyView {
+                title: "Confirm your e-mail address",
+                csrf_token,
+                token,
+                email,
+                ..VerifyView::default()
+            },
+            StatusCode::OK,
+        ),
+        None => (
+            VerifyView {
+                title: "This link no longer works",
+                expired: true,
+                ..VerifyView::default()
+            },
+            StatusCode::GONE,
+        ),
+    };
+    page(&state, "pages/email_verify", &view, status, flow)
+}
+
+/// `POST /email/verify`: spends the link and confirms the address.
+pub async fn post_verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, WebError> {
+    let form = form.into_inner();
+    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
+    let token = form.token.unwrap_or_default();
+    let email = state.authn().verify_check(&token, state.now()).await?;
+    let done = state
+        .authn()
+        .verify_finish(&token, state.client(&req), state.now())
+        .await?;
+    let (view, status) = match (done, email) {
+        (true, Some(email)) => (
+            VerifyView {
+                title: "Address confirmed",
+                email,
+                done: true,
+                ..VerifyView::default()
+            },
+            StatusCode::OK,
+        ),
+        _ => (
+            VerifyView {
+                title: "This link no longer works",
+                expired: true,
+                ..VerifyView::default()
+            },
+            StatusCode::GONE,
+        ),
+    };
+    page(&state, "pages/email_verify", &view, status, None)
 }

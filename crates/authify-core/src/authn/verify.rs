@@ -1,0 +1,167 @@
+//! E-mail verification (`AUTHIFY_EMAIL_VERIFICATION`): a link mailed at sign-up and on a change
+//! of address proves the user controls it; tokens say so (`email_verified`). Like a reset
+//! link: 256 bits stored as SHA-256, single use, bound to the address it went to (a change of
+//! address since kills it), its GET only shows a button (mail scanners follow links) and its
+//! POST spends it. With `required`, an unverified account cannot sign in; the refusal mails a
+//! new link (at most twice a minute per account).
+
+use authify_store::email_tokens;
+use authify_store::{transaction, users};
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Authn, AuthnError, Client};
+use crate::manage::audit::Entry;
+use crate::notify::Notice;
+use crate::sessions::token_hash;
+use crate::{db_time, random};
+
+/// How long a verification link works.
+pub const VERIFY_TTL_HOURS: i64 = 24;
+const PURPOSE: &str = "verify";
+
+/// `AUTHIFY_EMAIL_VERIFICATION`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EmailVerification {
+    /// No verification mails; `email_verified` stays false.
+    Off,
+    /// Links are mailed; tokens say whether one was followed.
+    #[default]
+    Optional,
+    /// As optional, and an unverified account cannot sign in.
+    Required,
+}
+
+impl Authn {
+    /// Mails a link to verify the current address of the user `user_id`, unless verification
+    /// is off, the address is verified already, the account is disabled, or the account's
+    /// budget (two a minute) is spent. Nothing of this is an error: the caller's page is the
+    /// same either way.
+    pub async fn verification_send(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthnError> {
+        if self.inner.settings.email_verification == EmailVerification::Off {
+            return Ok(());
+        }
+        let user = self
+            .db
+            .run(move |conn| users::get_user(conn, user_id))
+            .await?;
+        if user.email_verified || user.disabled {
+            return Ok(());
+        }
+        // SECURITY: a mailbox gets at most two links a minute, whoever asks.
+        if self
+            .throttle()
+            .scoped("verify", 2, 0)
+            .attempt(&user.email)
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+        let token = random::token::<32>()?;
+        let hash = token_hash(&token);
+        let (id, email) = (user.id, user.email.clone());
+        self.db
+            .run(move |conn| {
+                email_tokens::insert_email_token(
+                    conn,
+                    &hash,
+                    PURPOSE,
+                    id,
+                    &email,
+                    db_time(now),
+                    db_time(now + Duration::hours(VERIFY_TTL_HOURS)),
+                )
+            })
+            .await?;
+        let link = format!(
+            "{}/email/verify?token={token}",
+            self.inner.settings.public_url
+        );
+        self.inner.mfa.notifier.send(Notice::Mail {
+            to: user.email,
+            subject: "Confirm your e-mail address".into(),
+            text: format!(
+                "Confirm that this address is yours:\n{link}\n\nThe link works once, for \
+                 {VERIFY_TTL_HOURS} hours. If you did not create an account or change its \
+                 address, ignore this mail.\n"
+            ),
+        });
+        Ok(())
+    }
+
+    /// [`Authn::verification_send`] for the account using `email`, if any.
+    pub async fn verification_send_to(
+        &self,
+        email: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthnError> {
+        let email = email.to_owned();
+        let user = self
+            .db
+            .run(move |conn| users::find_user_by_email(conn, &email))
+            .await?;
+        match user {
+            Some(u) => self.verification_send(u.id, now).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The address a live verification link is for (opening it spends nothing), or `None`.
+    pub async fn verify_check(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, AuthnError> {
+        let hash = token_hash(token);
+        self.db
+            .run(move |conn| {
+                let Some(link) =
+                    email_tokens::find_email_token(conn, &hash, PURPOSE, db_time(now))?
+                else {
+                    return Ok(None);
+                };
+                let user = users::get_user(conn, link.user_id)?;
+                Ok((user.email == link.email).then_some(link.email))
+            })
+            .await
+    }
+
+    /// Spends the link and marks its address verified; false when the link is dead (expired,
+    /// used, or the account's address changed since).
+    pub async fn verify_finish(
+        &self,
+        token: &str,
+        client: Client,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AuthnError> {
+        let hash = token_hash(token);
+        self.db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let at = db_time(now);
+                    let Some(link) = email_tokens::find_email_token(conn, &hash, PURPOSE, at)?
+                    else {
+                        return Ok::<_, AuthnError>(false);
+                    };
+                    // SECURITY: spent by a conditional update, and verifies only the address the
+                    // link was sent to, if the account still uses it.
+                    if !email_tokens::spend_email_token(conn, link.id, at)?
+                        || !users::set_email_verified(conn, link.user_id, &link.email)?
+                    {
+                        return Ok(false);
+                    }
+                    let user = users::get_user(conn, link.user_id)?;
+                    Entry::new("user.verify_email", at)
+                        .ip(client.ip.as_deref())
+                        .by_user(&user)
+                        .record(conn)?;
+                    Ok(true)
+                })
+            })
+            .await
+    }
+}
