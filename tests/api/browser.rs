@@ -125,7 +125,10 @@ async fn an_admin_builds_an_organization_in_chromium_and_its_admin_sees_only_it(
         "confirm",
         "org-admin",
     ]
-    .map(|shot| shots.join(format!("admin-{shot}.png")));
+    .map(|shot| shots.join(format!("admin-{shot}.png")))
+    .into_iter()
+    .chain([shots.join("invite.png")])
+    .collect::<Vec<_>>();
     // The checks at the end then see this run's screenshots, not a previous run's.
     for png in &pngs {
         let _ = std::fs::remove_file(png);
@@ -133,7 +136,11 @@ async fn an_admin_builds_an_organization_in_chromium_and_its_admin_sees_only_it(
 
     let out = run_browser_script(
         "admin-flow.mjs",
-        vec![app.address.clone(), shots.display().to_string()],
+        vec![
+            app.address.clone(),
+            shots.display().to_string(),
+            app.dir.path().join("mail").display().to_string(),
+        ],
     )
     .await;
     let stderr = String::from_utf8_lossy(&out.stderr);

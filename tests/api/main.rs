@@ -19,6 +19,7 @@ mod credential_changes;
 mod email_verification;
 mod instances;
 mod interop;
+mod invitations;
 mod keys_cli;
 mod management;
 mod mfa;

@@ -12,7 +12,8 @@
 // The server must already have root (global admin), olivia and max with the password
 // below, and an organization "Globex" olivia does not belong to.
 //
-// Usage: node admin-flow.mjs <authify_base_url> <screenshots_dir>
+// Usage: node admin-flow.mjs <authify_base_url> <screenshots_dir> <mail_dir>
+// (mail_dir: where the server writes its mails as .eml files; the invitation link comes from one)
 //
 // Prints one line of JSON on success with what it observed. Any failure prints the error
 // to stderr and exits 1; so does any axe-core (WCAG 2.2 AA) violation on a page it visits,
@@ -24,6 +25,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { AxeViolations, axeFindings, checkAxe } from './axe.mjs';
+import { mailedLink } from './mail.mjs';
 
 const STEP_TIMEOUT_MS = 15_000;
 const DESKTOP = { width: 1280, height: 900 };
@@ -42,9 +44,9 @@ function fail(message) {
   process.exit(1);
 }
 
-const [baseArg, shotsDir] = process.argv.slice(2);
-if (!baseArg || !shotsDir) {
-  fail('usage: node admin-flow.mjs <authify_base_url> <screenshots_dir>');
+const [baseArg, shotsDir, mailDir] = process.argv.slice(2);
+if (!baseArg || !shotsDir || !mailDir) {
+  fail('usage: node admin-flow.mjs <authify_base_url> <screenshots_dir> <mail_dir>');
 }
 const base = baseArg.replace(/\/+$/, '');
 
@@ -259,6 +261,18 @@ async function run() {
     // e. Screenshots of every console page.
     await open(page, `${base}${groupPath}`);
     await shot(page, 'admin-group.png');
+    // Invite by e-mail from the organization page: listed there, and its mailed link opens
+    // the invitation page.
+    await open(page, `${base}${orgPath}`);
+    const inviteForm = page.locator(`form[action="${orgPath}/invitations"]`);
+    await inviteForm.locator('input[name="email"]').fill('new.hire@example.com');
+    await follow(
+      page,
+      () => inviteForm.getByRole('button', { name: 'Send invitation' }).click(),
+      at(orgPath, 'invited'),
+      'send an invitation',
+    );
+    const inviteLink = await mailedLink(mailDir, /\/invite\?token=[A-Za-z0-9_-]+/);
     await open(page, `${base}${orgPath}`);
     const groupsListed = (await page.locator('.link-list a').allTextContents()).map((t) =>
       t.trim(),
@@ -268,6 +282,9 @@ async function run() {
       `the organization page lists the groups ${JSON.stringify(groupsListed)}`,
     );
     await shot(page, 'admin-org.png');
+    await open(page, `${base}${inviteLink}`);
+    await page.getByRole('button', { name: `Join ${ORG}` }).waitFor({ state: 'visible' });
+    await shot(page, 'invite.png');
 
     // Starting to delete the group shows a confirmation page; cancelling keeps the group.
     await open(page, `${base}${groupPath}`);

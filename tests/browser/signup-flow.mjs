@@ -13,10 +13,11 @@
 //
 // Uses Debian's Chromium (CHROMIUM_PATH or /usr/bin/chromium); it never downloads a browser.
 
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { AxeViolations, axeFindings, checkAxe } from './axe.mjs';
+import { mailedLink as mailed } from './mail.mjs';
 
 const STEP_TIMEOUT_MS = 15_000;
 const DESKTOP = { width: 1280, height: 900 };
@@ -58,23 +59,6 @@ function watchCsp(page, violations) {
       violations.push(`${page.url()}: ${msg.text()}`);
     }
   });
-}
-
-/** The first link matching `pattern` in the server's mails (delivery takes a moment). */
-async function mailedLink(pattern) {
-  for (let i = 0; i < 50; i++) {
-    const names = (await readdir(mailDir).catch(() => [])).filter((n) => n.endsWith('.eml'));
-    for (const name of names) {
-      // Quoted-printable, as mail clients decode it: soft line breaks, then =XX escapes.
-      const text = (await readFile(path.join(mailDir, name), 'utf8'))
-        .replace(/=\r?\n/g, '')
-        .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-      const m = text.match(pattern);
-      if (m) return m[0];
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no mail with ${pattern} in ${mailDir}`);
 }
 
 async function newPage(browser, viewport, extra = {}) {
@@ -163,7 +147,7 @@ async function run() {
     ]);
     await page.getByText('is on its way').waitFor({ state: 'visible' });
     await shot(page, 'password-sent.png');
-    const link = await mailedLink(/\/password\/reset\?token=[A-Za-z0-9_-]+/);
+    const link = await mailed(mailDir, /\/password\/reset\?token=[A-Za-z0-9_-]+/);
     await open(page, `${base}${link}`);
     await shot(page, 'password-reset.png');
     await page.locator('form[action="/password/reset"] input[name="password"]').fill(`${PASSWORD} 2`);
@@ -178,7 +162,7 @@ async function run() {
     await shot(page, 'password-expired.png');
 
     // 9. The confirmation link mailed at sign-up: its page, then the confirmation.
-    const verify = await mailedLink(/\/email\/verify\?token=[A-Za-z0-9_-]+/);
+    const verify = await mailed(mailDir, /\/email\/verify\?token=[A-Za-z0-9_-]+/);
     await open(page, `${base}${verify}`);
     await shot(page, 'email-verify.png');
     await Promise.all([

@@ -292,6 +292,22 @@ diesel::joinable!(session_apps -> sessions (session_id));
 diesel::joinable!(session_apps -> applications (application_id));
 diesel::joinable!(oauth_codes -> applications (application_id));
 diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        public_id -> Text,
+        organization_id -> BigInt,
+        email -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        accepted_by -> Nullable<BigInt>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     email_tokens (id) {
         id -> BigInt,
         token_hash -> Text,
@@ -362,6 +378,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     signing_keys,
     email_tokens,
+    invitations,
     leases,
     throttle_buckets,
 );

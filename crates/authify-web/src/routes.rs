@@ -66,6 +66,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             mail_links::get_verify,
             mail_links::post_verify,
         ))
+        .service(form_page(
+            "/invite",
+            mail_links::get_invite,
+            mail_links::post_invite,
+        ))
         .service(post_only(
             "/account/email/verify",
             account::post_send_verification,

@@ -40,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("pages/password_forgot"),
     template!("pages/password_reset"),
     template!("pages/email_verify"),
+    template!("pages/invite"),
     template!("pages/approvals"),
     template!("pages/error"),
     template!("admin/nav"),

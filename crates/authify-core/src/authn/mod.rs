@@ -28,6 +28,7 @@ mod complete;
 pub mod csrf;
 mod factors;
 mod flow;
+pub mod invite;
 mod passkey_account;
 mod passkeys;
 mod passwordless;

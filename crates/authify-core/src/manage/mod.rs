@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod apps;
 pub mod audit;
 pub mod groups;
+pub mod invitations;
 pub mod orgs;
 pub mod users;
 pub mod views;

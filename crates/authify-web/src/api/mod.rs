@@ -88,6 +88,8 @@ api_routes! {
         PATCH => orgs::patch_member,
         DELETE => orgs::remove_member,
     },
+    "/organizations/{oid}/invitations" => { GET => orgs::invitations, POST => orgs::invite },
+    "/organizations/{oid}/invitations/{id}" => { DELETE => orgs::revoke_invitation },
     "/organizations/{oid}/groups" => { GET => groups::list, POST => groups::create },
     "/organizations/{oid}/groups/{gid}" => {
         GET => groups::get,

@@ -1,7 +1,7 @@
-//! `/api/v1/organizations` and their members.
+//! `/api/v1/organizations`, their members and invitations.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use authify_core::manage::{PageRequest, orgs};
+use authify_core::manage::{PageRequest, invitations, orgs};
 use serde::Deserialize;
 
 use super::auth::{ApiActor, json, query};
@@ -167,5 +167,55 @@ pub async fn remove_member(
 ) -> Result<HttpResponse, WebError> {
     let (oid, uid) = path.into_inner();
     orgs::remove_member(state.db(), &actor, &oid, &uid, state.now()).await?;
+    Ok(no_content())
+}
+
+/// Body of `POST /api/v1/organizations/{oid}/invitations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    email: String,
+}
+
+/// `GET /api/v1/organizations/{oid}/invitations`: the live invitations (organization admins).
+pub async fn invitations(
+    state: web::Data<AppState>,
+    ApiActor(actor): ApiActor,
+    oid: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let live = invitations::pending(state.db(), &actor, &oid, state.now()).await?;
+    Ok(ok(&serde_json::json!({ "items": live })))
+}
+
+/// `POST /api/v1/organizations/{oid}/invitations`: mails an invitation.
+pub async fn invite(
+    state: web::Data<AppState>,
+    ApiActor(actor): ApiActor,
+    oid: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let b: NewInvitation = json(&body)?;
+    Ok(created(
+        &invitations::invite(
+            state.db(),
+            &actor,
+            &oid,
+            &b.email,
+            &state.config().mfa.notifier,
+            &state.config().public_url,
+            state.now(),
+        )
+        .await?,
+    ))
+}
+
+/// `DELETE /api/v1/organizations/{oid}/invitations/{id}`: revokes it.
+pub async fn revoke_invitation(
+    state: web::Data<AppState>,
+    ApiActor(actor): ApiActor,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let (oid, id) = path.into_inner();
+    invitations::revoke(state.db(), &actor, &oid, &id, state.now()).await?;
     Ok(no_content())
 }

@@ -17,6 +17,7 @@ pub mod apps;
 pub mod audit;
 pub mod gate;
 pub mod groups;
+pub mod invitations;
 pub mod keys;
 pub mod orgs;
 pub mod page;
@@ -65,6 +66,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             orgs::post_member_remove,
         ))
         .service(form_action(&format!("{ORG}/groups"), orgs::post_group))
+        .service(form_action(
+            &format!("{ORG}/invitations"),
+            invitations::post_invite,
+        ))
+        .service(form_action(
+            &format!("{ORG}/invitations/{{id}}/revoke"),
+            invitations::post_revoke,
+        ))
         .service(read_only(GROUP, groups::get_group))
         .service(form_action(&format!("{GROUP}/rename"), groups::post_rename))
         .service(form_action(&format!("{GROUP}/delete"), groups::post_delete))

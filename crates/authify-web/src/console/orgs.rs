@@ -3,6 +3,7 @@
 //! members (add by exact e-mail, promote, demote, remove) and creating their groups.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use authify_core::manage::invitations::{self, InvitationInfo};
 use authify_core::manage::views::{GroupInfo, MemberInfo, OrgInfo};
 use authify_core::manage::{OrgCreation, PageRequest, groups, orgs};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,7 @@ struct OrgPage {
     groups: Vec<GroupInfo>,
     can_delete: bool,
     require_mfa: bool,
+    invitations: Vec<InvitationInfo>,
 }
 
 /// Query of an organization's page.
@@ -137,7 +139,9 @@ async fn org_page(
     let members = orgs::members(state.db(), &c.actor, oid, None, page).await?;
     let groups = groups::list(state.db(), &c.actor, oid).await?;
     let require_mfa = orgs::requires_mfa(state.db(), &c.actor, oid).await?;
+    let invitations = invitations::pending(state.db(), &c.actor, oid, state.now()).await?;
     let view = OrgPage {
+        invitations,
         require_mfa,
         next_url: members.next_cursor.as_deref().map(|cur| {
             link(

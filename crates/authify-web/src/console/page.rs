@@ -233,6 +233,9 @@ pub fn notice(done: Option<&str>) -> Option<&'static str> {
         "app_deleted" => "The application was deleted.",
         "key_generated" => "A new signing key was generated and now signs new tokens.",
         "email_changed" => "Your e-mail address was changed. A link to confirm it is on its way.",
+        "joined" => "You joined the organization.",
+        "invited" => "The invitation is on its way; the link works once, for 7 days.",
+        "invitation_revoked" => "The invitation was revoked: its link no longer works.",
         "verification_sent" => {
             "A link to confirm your address is on its way (at most two a minute)."
         }

@@ -1,6 +1,7 @@
 //! The pages of mailed links: `/password/forgot` and `/password/reset` (password reset,
-//! `authify_core::authn::reset`) and `/email/verify` (`authify_core::authn::verify`). Thin handlers: one engine call each. The mailed link's GET
-//! only shows the form (mail scanners follow links); its POST spends the link.
+//! `authify_core::authn::reset`), `/email/verify` (`authify_core::authn::verify`) and `/invite`
+//! (`authify_core::authn::invite`). Thin handlers: one engine call each. A mailed link's GET
+//! only shows its page (mail scanners follow links); its POST spends the link.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -291,4 +292,80 @@ pub async fn post_verify(
         ),
     };
     page(&state, "pages/email_verify", &view, status, None)
+}
+
+#[derive(Serialize, Default)]
+struct InviteView {
+    title: String,
+    csrf_token: String,
+    token: String,
+    organization: String,
+    email: String,
+    signed_in_as: Option<String>,
+    expired: bool,
+}
+
+/// `GET /invite?token=…`: what the invitation offers; a signed-in user gets the button to
+/// accept. Spends nothing.
+pub async fn get_invite(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<ResetForm>,
+) -> Result<HttpResponse, WebError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    let offer = state.authn().invitation_check(&token, state.now()).await?;
+    let user = current_user(&state, &req).await?;
+    let (csrf_token, flow) = form_token(&state, &req).await?;
+    let (view, status) = match offer {
+        Some(offer) => (
+            InviteView {
+                title: format!("Join {}", offer.organization),
+                csrf_token,
+                token,
+                organization: offer.organization,
+                email: offer.email,
+                signed_in_as: user.map(|u| u.email),
+                expired: false,
+            },
+            StatusCode::OK,
+        ),
+        None => (
+            InviteView {
+                title: "This invitation no longer works".into(),
+                expired: true,
+                ..InviteView::default()
+            },
+            StatusCode::GONE,
+        ),
+    };
+    page(&state, "pages/invite", &view, status, flow)
+}
+
+/// `POST /invite`: the signed-in user accepts; on to the account page.
+pub async fn post_invite(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, WebError> {
+    let form = form.into_inner();
+    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
+    let Some(user) = current_user(&state, &req).await? else {
+        return Ok(crate::pages::see_other("/login"));
+    };
+    let token = form.token.unwrap_or_default();
+    let joined = state
+        .authn()
+        .invitation_accept(&token, &user, state.client(&req), state.now())
+        .await?;
+    match joined {
+        Some(_) => Ok(crate::pages::see_other("/account?done=joined")),
+        None => {
+            let view = InviteView {
+                title: "This invitation no longer works".into(),
+                expired: true,
+                ..InviteView::default()
+            };
+            page(&state, "pages/invite", &view, StatusCode::GONE, None)
+        }
+    }
 }
