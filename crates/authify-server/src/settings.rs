@@ -409,23 +409,7 @@ impl Settings {
                 100_000,
             )?,
             trusted_proxies: fields::trusted_proxies(raw.trusted_proxies.as_deref())?,
-            email_verification: match raw
-                .email_verification
-                .as_deref()
-                .map(|v| v.trim().to_ascii_lowercase())
-            {
-                None => EmailVerification::Optional,
-                Some(v) if v == "off" => EmailVerification::Off,
-                Some(v) if v == "optional" => EmailVerification::Optional,
-                Some(v) if v == "required" => EmailVerification::Required,
-                Some(v) => {
-                    return Err(invalid(
-                        "email_verification",
-                        &v,
-                        "off, optional or required",
-                    ));
-                }
-            },
+            email_verification: fields::email_verification(raw.email_verification.as_deref())?,
             mfa: match raw.mfa.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
                 None => authify_core::mfa::MfaMode::Optional,
                 Some(v) if v == "optional" => authify_core::mfa::MfaMode::Optional,

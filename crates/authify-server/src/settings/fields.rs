@@ -145,3 +145,21 @@ pub(super) fn rp_id(raw: Option<String>) -> Result<Option<String>, SettingsError
     }
     Ok(Some(id))
 }
+
+/// `AUTHIFY_EMAIL_VERIFICATION`: off, optional (the default) or required.
+pub(super) fn email_verification(
+    raw: Option<&str>,
+) -> Result<authify_core::authn::verify::EmailVerification, SettingsError> {
+    use authify_core::authn::verify::EmailVerification as V;
+    match raw.map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(V::Optional),
+        Some(v) if v == "off" => Ok(V::Off),
+        Some(v) if v == "optional" => Ok(V::Optional),
+        Some(v) if v == "required" => Ok(V::Required),
+        Some(v) => Err(invalid(
+            "email_verification",
+            &v,
+            "off, optional or required",
+        )),
+    }
+}

@@ -273,3 +273,49 @@ fn an_smtp_login_needs_tls_and_a_webhook_needs_a_long_enough_secret() {
         "{shown}"
     );
 }
+
+#[test]
+fn email_verification_is_optional_by_default_and_refuses_other_words() {
+    use authify_core::authn::verify::EmailVerification;
+    let mode = |v: &str| load(&[("AUTHIFY_EMAIL_VERIFICATION", v)]);
+    assert_eq!(
+        load(&[]).unwrap().email_verification,
+        EmailVerification::Optional
+    );
+    assert_eq!(
+        mode(" Required ").unwrap().email_verification,
+        EmailVerification::Required
+    );
+    assert_eq!(
+        mode("off").unwrap().email_verification,
+        EmailVerification::Off
+    );
+    let err = mode("always").unwrap_err().to_string();
+    assert!(
+        err.contains("AUTHIFY_EMAIL_VERIFICATION") && err.contains("off, optional or required"),
+        "{err}"
+    );
+}
+
+#[test]
+fn keys_rotate_monthly_a_day_pre_published_and_are_re_read_every_minute_by_default() {
+    let s = load(&[]).unwrap();
+    assert_eq!(
+        (
+            s.key_rotation_days,
+            s.key_prepublish_hours,
+            s.key_refresh_seconds
+        ),
+        (30, 24, 60)
+    );
+    let s = load(&[("AUTHIFY_KEY_ROTATION_DAYS", "0")]).unwrap();
+    assert_eq!(s.key_rotation_days, 0, "0 turns automatic rotation off");
+    for (var, bad) in [
+        ("AUTHIFY_KEY_REFRESH_SECONDS", "0"),
+        ("AUTHIFY_KEY_PREPUBLISH_HOURS", "721"),
+        ("AUTHIFY_KEY_ROTATION_DAYS", "soon"),
+    ] {
+        let err = load(&[(var, bad)]).unwrap_err().to_string();
+        assert!(err.contains(var), "{var}={bad}: {err}");
+    }
+}
