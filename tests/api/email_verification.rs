@@ -24,7 +24,7 @@ async fn app_with(mode: &str) -> (TestApp, SmtpReceiver) {
 }
 
 fn verify_link(mail: &Mail) -> String {
-    let text = mail.text();
+    let text = mail.plain();
     let start = text
         .find("/email/verify?token=")
         .expect("a confirmation link");

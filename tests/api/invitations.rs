@@ -33,7 +33,7 @@ async fn setup() -> (TestApp, SmtpReceiver, String, String) {
 }
 
 fn invite_link(mail: &Mail) -> String {
-    let text = mail.text();
+    let text = mail.plain();
     let start = text.find("/invite?token=").expect("an invitation link");
     text[start..].split_whitespace().next().unwrap().to_owned()
 }

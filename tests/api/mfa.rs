@@ -336,7 +336,7 @@ async fn codes_by_e_mail_arrive_over_smtp_and_factor_changes_are_mailed() {
         "{}",
         mail.data
     );
-    let code = crate::mfa_support::six_digits_in(&mail.data);
+    let code = crate::mfa_support::six_digits_in(&mail.plain());
     let res = submit_code(&b, "email", &code).await;
     let claims = jwt_claims(&location(&res));
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));

@@ -196,6 +196,21 @@ impl Mail {
         }
         String::from_utf8_lossy(&out).into_owned()
     }
+
+    /// The decoded body of the part of this content type (`text/plain`, `text/html`), if any.
+    pub fn part(&self, content_type: &str) -> Option<String> {
+        let text = self.text().replace("\r\n", "\n");
+        let start = text.find(&format!("Content-Type: {content_type}"))?;
+        let body = &text[start..];
+        let body = &body[body.find("\n\n")? + 2..];
+        let end = body.find("\n--").unwrap_or(body.len());
+        Some(body[..end].to_owned())
+    }
+
+    /// The plain-text body (what the codes and links are read from).
+    pub fn plain(&self) -> String {
+        self.part("text/plain").unwrap_or_else(|| self.text())
+    }
 }
 
 /// A loopback SMTP server.

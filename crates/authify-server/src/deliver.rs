@@ -113,14 +113,27 @@ impl Delivery {
         }
     }
 
-    async fn mail(&self, to: &str, subject: &str, text: &str) -> Result<(), String> {
+    /// Sends a mail: its text, and when `html` is given the same in HTML as an alternative.
+    async fn mail(
+        &self,
+        to: &str,
+        subject: &str,
+        text: &str,
+        html: Option<String>,
+    ) -> Result<(), String> {
         let to = to.parse::<Mailbox>().map_err(|e| e.to_string())?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(subject)
-            .body(text.to_owned())
-            .map_err(|e| e.to_string())?;
+            .subject(subject);
+        let message = match html {
+            Some(html) => builder.multipart(lettre::message::MultiPart::alternative_plain_html(
+                text.to_owned(),
+                html,
+            )),
+            None => builder.body(text.to_owned()),
+        }
+        .map_err(|e| e.to_string())?;
         match &self.mail {
             Mail::Smtp(transport) => {
                 let transport = transport.clone();
@@ -132,6 +145,62 @@ impl Delivery {
             Mail::Files(dir) => write_eml(dir, &message.formatted()),
         }
     }
+}
+
+/// One piece of a mail paragraph: text, a link, or a line break.
+#[derive(serde::Serialize)]
+struct Piece<'a> {
+    text: &'a str,
+    href: Option<&'a str>,
+    br: bool,
+}
+
+/// The HTML part of a mail: its text in the app's look (`web/templates/mail/layout.hbs`),
+/// paragraphs kept, `http(s)://` words made links. Every piece is escaped by the template.
+pub fn mail_html(
+    templates: &authify_web::templates::Templates,
+    subject: &str,
+    text: &str,
+) -> Result<String, String> {
+    let paragraphs: Vec<Vec<Piece<'_>>> = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let mut pieces = Vec::new();
+            for (i, line) in p.trim().lines().enumerate() {
+                if i > 0 {
+                    pieces.push(Piece {
+                        text: "",
+                        href: None,
+                        br: true,
+                    });
+                }
+                for (j, word) in line.split(' ').enumerate() {
+                    let sep = if j > 0 { " " } else { "" };
+                    if !sep.is_empty() {
+                        pieces.push(Piece {
+                            text: sep,
+                            href: None,
+                            br: false,
+                        });
+                    }
+                    let link = word.starts_with("https://") || word.starts_with("http://");
+                    pieces.push(Piece {
+                        text: word,
+                        href: link.then_some(word),
+                        br: false,
+                    });
+                }
+            }
+            pieces
+        })
+        .collect();
+    templates
+        .render(
+            "mail/layout",
+            &serde_json::json!({ "subject": subject, "paragraphs": paragraphs }),
+        )
+        .map_err(|e| e.to_string())
 }
 
 /// Writes a mail as `<random>.eml`, readable by the owner only (it holds codes).
@@ -182,7 +251,16 @@ pub async fn run(
                 Some(hook) => (Some("push"), delivery.post(hook, body, now).await),
                 None => continue,
             },
-            Notice::Mail { to, subject, text } => (None, delivery.mail(to, subject, text).await),
+            Notice::Mail { to, subject, text } => {
+                let html = state.upgrade().and_then(|s| {
+                    mail_html(s.templates(), subject, text)
+                        .map_err(
+                            |e| tracing::warn!(error = %e, "mail HTML part: sent as text only"),
+                        )
+                        .ok()
+                });
+                (None, delivery.mail(to, subject, text, html).await)
+            }
         };
         if let Err(e) = &result {
             // SECURITY: the notice itself (a code) is never logged, only where it failed.

@@ -20,6 +20,7 @@ macro_rules! template {
 
 const TEMPLATES: &[(&str, &str)] = &[
     template!("layouts/base"),
+    template!("mail/layout"),
     template!("pages/login"),
     template!("pages/signup"),
     template!("pages/account"),
