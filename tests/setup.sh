@@ -67,7 +67,7 @@ fi
 if ! (cd / && as_root su postgres -c "psql -p $port -tAc \"SELECT 1 FROM pg_roles WHERE rolname='authify_test'\"") | grep -q 1; then
   psql_admin "CREATE ROLE authify_test LOGIN PASSWORD 'authify_test' CREATEDB"
 fi
-echo "postgres://authify_test:authify_test@127.0.0.1:$port/postgres" > "$root/target/.test-postgres-url" 2>/dev/null \
-  || { mkdir -p "$root/target" && echo "postgres://authify_test:authify_test@127.0.0.1:$port/postgres" > "$root/target/.test-postgres-url"; }
+mkdir -p "$root/target"
+echo "postgres://authify_test:authify_test@127.0.0.1:$port/postgres" > "$root/target/.test-postgres-url"
 
 echo "setup: PyJWT $("$root/tests/interop/.venv/bin/python" -c 'import jwt; print(jwt.__version__)'), jose $(node -p 'require("'"$root"'/tests/interop/node_modules/jose/package.json").version'), playwright-core $(node -p 'require("'"$root"'/tests/browser/node_modules/playwright-core/package.json").version'), $(chromium --version 2>/dev/null | head -1), PostgreSQL on port $port"

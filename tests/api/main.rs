@@ -40,3 +40,6 @@ mod relying_client;
 mod search;
 mod signin;
 mod storage;
+mod upstream_github;
+mod upstream_oidc;
+mod upstream_support;

@@ -19,6 +19,7 @@
 //! - [`mfa`]: second factors: TOTP, sent codes, recovery codes, approval numbers, policy values.
 //! - [`secrets`]: the master key sealing secrets at rest (AES-256-GCM).
 //! - [`notify`]: the queue of SMS, mail and push notices the server delivers.
+//! - [`upstream`]: upstream providers (GitHub, Google, OpenID) as the engine sees them: the connector.
 //! - [`manage`]: the console's and the API's use cases, with their permission checks and audit.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -42,6 +43,7 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod throttle;
 pub mod tokens;
+pub mod upstream;
 
 pub use authify_store::StoreError;
 pub use authify_store::models::{Application, User};

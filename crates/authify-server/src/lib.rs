@@ -9,6 +9,7 @@ pub mod keystore;
 pub mod settings;
 pub mod shared_keys;
 pub mod startup;
+pub mod upstream;
 
 pub use settings::{KeySource, Settings, SettingsError};
 pub use startup::{Application, StartupError};

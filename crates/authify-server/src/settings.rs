@@ -11,9 +11,11 @@ use serde::Deserialize;
 
 mod docs;
 mod fields;
+mod upstream;
 use authify_core::authn::verify::EmailVerification;
 pub use docs::{SETTINGS, SettingDoc};
 use fields::{available_cores, invalid, number, parse_public_url, webhook};
+pub use upstream::{ProviderKind, ProviderSettings};
 
 /// Environment variable naming the settings file; read before the others.
 pub const CONFIG_FILE_ENV: &str = "AUTHIFY_CONFIG";
@@ -112,6 +114,8 @@ pub struct Settings {
     pub mail_dir: PathBuf,
     /// WebAuthn relying-party id, when not the public URL's host.
     pub webauthn_rp_id: Option<String>,
+    /// Upstream sign-in providers (GitHub, Google, `[[upstream]]`), in login-page order.
+    pub upstream: Vec<ProviderSettings>,
 }
 
 /// A secret setting: `Debug` never shows it.
@@ -207,6 +211,14 @@ struct RawSettings {
     mail_from: Option<String>,
     mail_dir: Option<String>,
     webauthn_rp_id: Option<String>,
+    github_key: Option<String>,
+    github_secret: Option<String>,
+    github_url: Option<String>,
+    github_api_url: Option<String>,
+    google_client_id: Option<String>,
+    google_client_secret: Option<String>,
+    google_issuer: Option<String>,
+    upstream: Option<Vec<upstream::RawUpstream>>,
 }
 
 impl Settings {
@@ -229,6 +241,13 @@ impl Settings {
             && let Some(url) = env.get("DATABASE_URL").filter(|v| !v.is_empty())
         {
             vars.insert("AUTHIFY_DB_URL".into(), url.clone());
+        }
+        for (original, ours) in upstream::ORIGINAL_NAMES {
+            if !vars.contains_key(*ours)
+                && let Some(value) = env.get(*original).filter(|v| !v.is_empty())
+            {
+                vars.insert((*ours).into(), value.clone());
+            }
         }
         let raw: RawSettings = config::Config::builder()
             .add_source(
@@ -490,6 +509,16 @@ impl Settings {
             },
             mail_dir: raw.mail_dir.unwrap_or_else(|| "./data/mail".into()).into(),
             webauthn_rp_id: fields::rp_id(raw.webauthn_rp_id)?,
+            upstream: upstream::parse(upstream::RawProviders {
+                github_key: raw.github_key,
+                github_secret: raw.github_secret,
+                github_url: raw.github_url,
+                github_api_url: raw.github_api_url,
+                google_client_id: raw.google_client_id,
+                google_client_secret: raw.google_client_secret,
+                google_issuer: raw.google_issuer,
+                upstream: raw.upstream.unwrap_or_default(),
+            })?,
         })
     }
 

@@ -299,7 +299,11 @@ impl Application {
                         rotate_signing_key(&settings, state, now).map_err(|e| e.to_string())
                     })
                 }
-            }),
+            })
+            .with_upstream(std::sync::Arc::new(
+                crate::upstream::Upstream::new(settings.upstream.clone())
+                    .map_err(StartupError::Keyring)?,
+            )),
         );
         phase("state");
         let bind_err = |source| StartupError::Bind {

@@ -178,6 +178,7 @@ diesel::table! {
         expires_at -> Timestamp,
         factor_failures -> Integer,
         ceremony -> Nullable<Text>,
+        upstream -> Nullable<Text>,
     }
 }
 
@@ -308,6 +309,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    upstream_identities (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(upstream_identities -> users (user_id));
+
+diesel::table! {
     email_tokens (id) {
         id -> BigInt,
         token_hash -> Text,
@@ -381,4 +396,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     leases,
     throttle_buckets,
+    upstream_identities,
 );

@@ -57,6 +57,14 @@ pub enum WebError {
         /// What is wrong.
         message: String,
     },
+    /// An upstream sign-in provider failed (unreachable, a bad discovery document): 502.
+    #[error("{heading}: {message}")]
+    BadGateway {
+        /// Page heading.
+        heading: &'static str,
+        /// What happened.
+        message: String,
+    },
     /// No usable API token: 401.
     #[error("{0}")]
     Unauthorized(String),
@@ -132,6 +140,7 @@ impl WebError {
     fn code(&self) -> &'static str {
         match self {
             WebError::Invalid(_) | WebError::BadRequest { .. } => "invalid_request",
+            WebError::BadGateway { .. } => "upstream_unavailable",
             WebError::Unauthorized(_) | WebError::SignInFirst => "unauthorized",
             WebError::Forbidden { .. } => "forbidden",
             WebError::WrongPassword => "wrong_password",
@@ -159,6 +168,7 @@ impl WebError {
         match self {
             WebError::Invalid(m) => ("That did not work".into(), crate::pages::sentence(m)),
             WebError::BadRequest { heading, message }
+            | WebError::BadGateway { heading, message }
             | WebError::Forbidden { heading, message } => ((*heading).to_owned(), message.clone()),
             WebError::Unauthorized(m) => ("Sign in first".into(), crate::pages::sentence(m)),
             WebError::SignInFirst => ("Sign in first".into(), "Sign in to see this page.".into()),
@@ -244,6 +254,7 @@ impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
             WebError::Invalid(_) | WebError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            WebError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             WebError::Unauthorized(_) | WebError::SignInFirst => StatusCode::UNAUTHORIZED,
             WebError::Forbidden { .. } | WebError::WrongPassword => StatusCode::FORBIDDEN,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,

@@ -5,7 +5,7 @@ use actix_web::{Handler, Resource, Responder, guard, web};
 use crate::error::{method_not_allowed, not_found};
 use crate::handlers::{
     account, account_factors, assets, factor, health, jwt, logout, mail_links, oidc, passwordless,
-    signin, webauthn,
+    signin, upstream, webauthn,
 };
 
 /// Registers every route. The caller adds [`crate::AppState`] as app data.
@@ -51,6 +51,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             account_factors::post_rename_passkey,
         ))
         .service(form_page("/login", signin::get_login, signin::post_login))
+        .service(post_only("/login/upstream/{name}", upstream::post_start))
+        .service(read_only(
+            "/login/upstream/{name}/callback",
+            upstream::get_callback,
+        ))
+        .service(post_only(
+            "/account/upstream/{name}/link",
+            upstream::post_link,
+        ))
+        .service(post_only(
+            "/account/upstream/{name}/unlink",
+            upstream::post_unlink,
+        ))
         .service(form_page(
             "/password/forgot",
             mail_links::get_forgot,

@@ -248,6 +248,12 @@ impl AppState {
         }
     }
 
+    /// The state, signing in through `upstream`'s providers too.
+    pub fn with_upstream(mut self, upstream: Arc<dyn authify_core::upstream::Connector>) -> Self {
+        self.authn = self.authn.with_upstream(upstream);
+        self
+    }
+
     /// Lets the console generate and activate signing keys.
     pub fn with_key_rotation(mut self, rotation: KeyRotation) -> Self {
         self.key_rotation = Some(rotation);

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("pages/signup"),
     template!("pages/account"),
     template!("account/signin"),
+    template!("account/providers"),
     template!("account/passkeys"),
     template!("account/factors"),
     template!("account/keys"),

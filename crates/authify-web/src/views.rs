@@ -32,6 +32,8 @@ pub struct LoginView {
     pub passkeys: bool,
     /// Link to "Sign in with my phone", keeping callback and state.
     pub phone_url: String,
+    /// Upstream providers, a button each.
+    pub providers: Vec<authify_core::upstream::ProviderInfo>,
 }
 
 /// `pages/signup`.
@@ -80,6 +82,8 @@ pub struct AccountView {
     pub grants: Vec<authify_core::oidc::grants::GrantInfo>,
     /// Their second factors.
     pub mfa: authify_core::authn::FactorsView,
+    /// Upstream sign-in providers, linked or not.
+    pub providers: Vec<authify_core::authn::LinkedProvider>,
 }
 
 /// The user on the account page.

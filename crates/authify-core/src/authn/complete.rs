@@ -113,6 +113,7 @@ pub(crate) fn complete(
         f.now,
     )?;
     if let Some(flow) = f.flow_id {
+        super::upstream::link_waiting(conn, flow, f.user, f.client, f.now)?;
         if sent.consent {
             flows::update_flow_progress(conn, flow, f.user.id, &amr, CONSENT)?;
         } else if !flows::delete_flow(conn, flow)? {

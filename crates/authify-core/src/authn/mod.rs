@@ -5,7 +5,7 @@
 //! cookie. The flow records where the attempt returns ([`Return`]), the user once a factor
 //! identified them, the factors satisfied so far (RFC 8176 `amr` values) and those still
 //! required. Steps ([`Authn::password`], [`Authn::sign_up`], the second factors of `second`;
-//! passkeys, passwordless approval; next: upstream providers) move it on; only the last step creates the session, issues the token and
+//! passkeys, passwordless approval; upstream providers) move it on; only the last step creates the session, issues the token and
 //! writes the audit entries, in one transaction ([`complete`]). An abandoned flow leaves nothing
 //! but its row, which expires and is swept.
 //!
@@ -21,6 +21,7 @@
 //! - `factors`, `sent_factors`: the account's own factors; `approvals`: approver devices and their answers.
 //! - `passkeys`: passkey sign-in and the passkey as a second factor; `passkey_account`: registering
 //!   and renaming passkeys; `passwordless`: "sign in with my phone" (approval without a password).
+//! - `upstream`: sign-in through GitHub, Google or an OpenID provider, and linking them.
 
 mod approvals;
 mod authorize;
@@ -38,6 +39,7 @@ mod second_enrol;
 mod second_push;
 mod sent_factors;
 mod steps;
+mod upstream;
 pub mod verify;
 
 use std::sync::Arc;
@@ -57,6 +59,7 @@ pub use second_enrol::EnrolStep;
 pub use second_push::ApprovalState;
 pub use steps::AMR_PASSWORD;
 pub use steps::SignUpForm;
+pub use upstream::{AMR_FED, LinkedProvider, Unlink, UpstreamAnswer, UpstreamReturn};
 
 use crate::mfa::MfaConfig;
 use crate::throttle::SignInThrottle;
@@ -191,6 +194,22 @@ pub enum Refusal {
     /// `AUTHIFY_EMAIL_VERIFICATION=required` and the address is not verified yet: a link to
     /// verify it is on its way (at most twice a minute).
     Unverified,
+    /// An upstream provider did not sign the user in (cancelled, no verified address, sign-up
+    /// closed, an answer that does not hold); `unavailable`: it could not be reached.
+    Upstream {
+        /// What the user is told.
+        message: String,
+        /// The provider failed, not the user.
+        unavailable: bool,
+    },
+    /// A new upstream identity whose verified address has an account here: sign in to that
+    /// account once (password and factors) and the identity is linked.
+    LinkFirst {
+        /// The provider's display name.
+        provider: String,
+        /// The address.
+        email: String,
+    },
 }
 
 /// Where a step left the attempt.
@@ -235,6 +254,9 @@ pub enum AuthnError {
     /// No sign-in is waiting for a second factor in this browser (expired, ended, or done).
     #[error("no sign-in is waiting in this browser")]
     NoFlow,
+    /// An upstream provider could not start a sign-in (unreachable, bad discovery document).
+    #[error("{0}")]
+    Upstream(String),
     /// The hashing pool is saturated.
     #[error("too many sign-ins in progress")]
     Busy,
@@ -283,6 +305,7 @@ pub struct Authn {
     db: Db,
     hasher: PasswordHasher,
     inner: Arc<Inner>,
+    upstream: Arc<dyn crate::upstream::Connector>,
 }
 
 impl std::fmt::Debug for Authn {
@@ -319,7 +342,14 @@ impl Authn {
                 mfa,
                 throttle: Arc::new(throttle),
             }),
+            upstream: Arc::new(crate::upstream::NoProviders),
         }
+    }
+
+    /// The same engine, signing in through `upstream`'s providers too.
+    pub fn with_upstream(mut self, upstream: Arc<dyn crate::upstream::Connector>) -> Self {
+        self.upstream = upstream;
+        self
     }
 
     /// Second-factor settings, master key and notifier.

@@ -57,7 +57,7 @@ pub(super) fn user_handle(user: &User) -> Result<Uuid, AuthnError> {
 }
 
 /// The browser's live flow, whatever it waits for.
-fn live_flow(
+pub(super) fn live_flow(
     conn: &mut DbConnection,
     cookie: Option<&str>,
     now: DateTime<Utc>,

@@ -200,12 +200,15 @@ impl Authn {
             .address_attempt(client.ip.as_deref())
             .await?;
         self.throttle().attempt(email).await?;
-        // SECURITY: same work and same answer for unknown users (dummy hash) and wrong passwords.
+        // SECURITY: same work and same answer for unknown users (dummy hash) and wrong passwords;
+        // an account without a password (made through a provider) costs the same too.
         let matched = self
             .hasher
             .verify(
                 password.expose().to_owned(),
-                user.as_ref().map(|u| u.password_hash.clone()),
+                user.as_ref()
+                    .map(|u| u.password_hash.clone())
+                    .filter(|h| !h.is_empty()),
             )
             .await?;
         let required = self.inner.settings.email_verification == EmailVerification::Required;
@@ -259,7 +262,7 @@ impl Authn {
     /// second factor, or enrolling one when policy requires it and the user has none). A
     /// browser that is the user's own approver device counts as that second factor.
     #[allow(clippy::too_many_arguments)]
-    async fn identified(
+    pub(super) async fn identified(
         &self,
         user: User,
         amr: Vec<String>,

@@ -256,4 +256,46 @@ pub const SETTINGS: &[SettingDoc] = &[
         default: "(the public URL's host)",
         description: "WebAuthn relying-party id of passkeys: the public URL's host or a parent domain of it (`example.com` for `https://id.example.com`). Passkeys are bound to it: changing it later orphans every registered passkey. Passkeys are off when the public URL's host is an IP address.",
     },
+    SettingDoc {
+        key: "github_key",
+        env: "AUTHIFY_GITHUB_KEY",
+        default: "(unset: no GitHub sign-in)",
+        description: "Client id of a GitHub OAuth app (the original's `GITHUB_KEY` is read too); its callback URL is `<public URL>/login/upstream/github/callback`. Needs AUTHIFY_GITHUB_SECRET.",
+    },
+    SettingDoc {
+        key: "github_secret",
+        env: "AUTHIFY_GITHUB_SECRET",
+        default: "(unset)",
+        description: "Client secret of that GitHub OAuth app (the original's `GITHUB_SECRET` is read too).",
+    },
+    SettingDoc {
+        key: "github_url",
+        env: "AUTHIFY_GITHUB_URL",
+        default: "https://github.com",
+        description: "GitHub's web address (authorize and token endpoints); a GitHub Enterprise server's for GitHub Enterprise.",
+    },
+    SettingDoc {
+        key: "github_api_url",
+        env: "AUTHIFY_GITHUB_API_URL",
+        default: "https://api.github.com",
+        description: "GitHub's REST API (`/user`, `/user/emails`); `https://<host>/api/v3` for GitHub Enterprise.",
+    },
+    SettingDoc {
+        key: "google_client_id",
+        env: "AUTHIFY_GOOGLE_CLIENT_ID",
+        default: "(unset: no Google sign-in)",
+        description: "Client id of a Google OAuth client (the original's `GOOGLE_CLIENT_ID` is read too); its redirect URI is `<public URL>/login/upstream/google/callback`. Needs AUTHIFY_GOOGLE_CLIENT_SECRET.",
+    },
+    SettingDoc {
+        key: "google_client_secret",
+        env: "AUTHIFY_GOOGLE_CLIENT_SECRET",
+        default: "(unset)",
+        description: "Client secret of that Google client (the original's `GOOGLE_CLIENT_SECRET` is read too).",
+    },
+    SettingDoc {
+        key: "google_issuer",
+        env: "AUTHIFY_GOOGLE_ISSUER",
+        default: "https://accounts.google.com",
+        description: "Google's OpenID issuer, found by discovery.",
+    },
 ];

@@ -244,6 +244,8 @@ pub fn notice(done: Option<&str>) -> Option<&'static str> {
         "org_left" => "You left the organization.",
         "factor_added" => "The second factor was added.",
         "factor_removed" => "The second factor was removed.",
+        "provider_linked" => "The sign-in provider was linked: it now signs you in.",
+        "provider_unlinked" => "The sign-in provider was unlinked.",
         "passkey_added" => "The passkey was added: you can sign in with it.",
         "passkey_renamed" => "The passkey was renamed.",
         "factors_reset" => "Every second factor of the user was removed; they were told by e-mail.",

@@ -46,8 +46,10 @@ pub async fn get_account(
         .authn()
         .factors(&actor.user, cookies.device.clone())
         .await?;
+    let providers = state.authn().upstream_accounts(&actor.user).await?;
     let user = &actor.user;
     let view = AccountView {
+        providers,
         mfa,
         sessions,
         grants,

@@ -12,4 +12,5 @@ pub mod mail_links;
 pub mod oidc;
 pub mod passwordless;
 pub mod signin;
+pub mod upstream;
 pub mod webauthn;

@@ -72,6 +72,13 @@ impl From<AuthnError> for WebError {
                 message: "This Authify does not accept new accounts. Ask your administrator to create one for you.".into(),
             },
             AuthnError::Busy => WebError::Busy,
+            AuthnError::Upstream(message) => WebError::BadGateway {
+                heading: "The sign-in provider is unavailable",
+                message: format!(
+                    "{} Try again later, or sign in another way.",
+                    sentence(&message)
+                ),
+            },
             AuthnError::Store(e) if e.is_unavailable() => WebError::unavailable(e.to_string()),
             AuthnError::BadRequest(message) => WebError::BadRequest {
                 heading: "This sign-in request is not valid",
@@ -163,12 +170,56 @@ fn show_login(
         app_name: form.ret.app_name().map(str::to_owned),
         passkeys: state.authn().mfa().passkeys.is_some(),
         phone_url: flow_link("/login/phone", request),
+        providers: state.authn().upstream_providers(),
     };
     with_flow(
         state,
         render(state, "pages/login", &view, status)?,
         &form.flow,
     )
+}
+
+/// The sign-in form after an upstream provider did not sign the user in: why, or (a new
+/// identity whose address has an account here) the invitation to sign in once to link it.
+pub(crate) fn upstream_refused(
+    state: &AppState,
+    form: &FormContext,
+    reason: Refusal,
+) -> Result<HttpResponse, WebError> {
+    let error = |message: String| Shown {
+        error: Some(message),
+        ..Shown::default()
+    };
+    let (shown, status) = match reason {
+        Refusal::LinkFirst { provider, email } => (
+            Shown {
+                notice: Some(format!(
+                    "An account here already uses {email}. Sign in to it once below (with its password and second step) and your {provider} account is linked to it; after that, {provider} signs you in directly."
+                )),
+                email: Some(email),
+                ..Shown::default()
+            },
+            StatusCode::OK,
+        ),
+        Refusal::Upstream {
+            message,
+            unavailable,
+        } => (
+            error(message),
+            if unavailable {
+                StatusCode::BAD_GATEWAY
+            } else {
+                StatusCode::BAD_REQUEST
+            },
+        ),
+        Refusal::Disabled => (
+            error("This account is disabled. Contact your administrator.".into()),
+            StatusCode::FORBIDDEN,
+        ),
+        Refusal::Unverified => (error(UNVERIFIED.into()), StatusCode::FORBIDDEN),
+        _ => (error("That did not work.".into()), StatusCode::BAD_REQUEST),
+    };
+    show_login(state, form, &ReturnRequest::default(), shown, status)
 }
 
 /// The sign-in form of an OpenID authorization request's flow, prefilled with `login_hint`.

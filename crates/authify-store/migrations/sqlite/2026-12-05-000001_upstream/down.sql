@@ -1,0 +1,2 @@
+ALTER TABLE auth_flows DROP COLUMN upstream;
+DROP TABLE upstream_identities;
