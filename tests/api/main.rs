@@ -12,6 +12,7 @@ mod browser;
 mod browser_mfa;
 mod browser_oidc;
 mod browser_passkeys;
+mod browser_upstream;
 mod callback;
 mod client_address;
 mod console;

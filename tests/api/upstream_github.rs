@@ -1,7 +1,7 @@
 //! Sign-in with GitHub, against a loopback stand-in for its OAuth and API endpoints (it checks the
 //! client secret, the redirect URI and the PKCE verifier): only a verified primary address is
-//! trusted; an identity is linked by GitHub's account id, never by e-mail, so the original's
-//! takeover (a GitHub account carrying your address signed in as you) fails; providers are
+//! trusted; an identity is linked by GitHub's account id, never by e-mail, so a GitHub account
+//! carrying your address does not sign in as you (it must sign in to your account first); providers are
 //! linked and unlinked on the account page, never the last way in.
 
 use authify_testkit::{Browser, PASSWORD, TestApp, location, spawn_app_in};
@@ -117,6 +117,22 @@ async fn a_github_account_carrying_your_address_cannot_take_over_your_account() 
     assert!(actions.iter().any(|(a, _)| a == "upstream.link"));
 }
 
+/// The first mail in the server's mail directory containing `needle` (delivery is queued).
+async fn mailed(app: &TestApp, needle: &str) -> String {
+    for _ in 0..50 {
+        if let Ok(dir) = std::fs::read_dir(app.dir.path().join("mail")) {
+            for entry in dir {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+                if text.contains(needle) {
+                    return text;
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no mail containing {needle:?}");
+}
+
 async fn account_form(b: &Browser, action: &str) -> reqwest::Response {
     b.submit("/account", action, &[]).await
 }
@@ -134,8 +150,24 @@ async fn providers_are_linked_and_unlinked_on_the_account_page_but_never_the_las
     let page = b.get("/account").await.text().await.unwrap();
     assert!(page.contains("GitHub</strong>: not linked"), "{page}");
 
-    // Link: off to GitHub and back to the account page.
-    let res = account_form(&b, "/account/upstream/github/link").await;
+    // Link: the current password first (a session alone cannot add a way in)...
+    let res = b
+        .submit(
+            "/account",
+            "/account/upstream/github/link",
+            &[("current_password", "not the password")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert!(linked(&app, "42").is_none());
+    // ...then off to GitHub and back to the account page.
+    let res = b
+        .submit(
+            "/account",
+            "/account/upstream/github/link",
+            &[("current_password", PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), 303);
     let res = github_return(&b, &location(&res)).await;
     assert_eq!(location(&res), "/account?done=provider_linked");
@@ -145,6 +177,9 @@ async fn providers_are_linked_and_unlinked_on_the_account_page_but_never_the_las
         page.contains("GitHub</strong>: linked (ann@github.example)"),
         "{page}"
     );
+    // Ann is told by mail (no SMTP here: a file in the mail directory).
+    let mail = mailed(&app, "can now sign in to your account").await;
+    assert!(mail.contains("To: ann@example.com"), "{mail}");
 
     // GitHub account 42 cannot be linked to a second account.
     app.create_user("bob@example.com", false).await;
@@ -153,7 +188,13 @@ async fn providers_are_linked_and_unlinked_on_the_account_page_but_never_the_las
         bob.sign_in("", "bob@example.com", PASSWORD).await.status(),
         303
     );
-    let res = account_form(&bob, "/account/upstream/github/link").await;
+    let res = bob
+        .submit(
+            "/account",
+            "/account/upstream/github/link",
+            &[("current_password", PASSWORD)],
+        )
+        .await;
     let res = github_return(&bob, &location(&res)).await;
     assert_eq!(res.status(), 409);
     assert_eq!(linked(&app, "42"), Some(ann.id));

@@ -15,14 +15,15 @@ pub enum Notice {
         /// The text.
         message: String,
     },
-    /// A mail.
+    /// A mail, written by its template `web/templates/mail/<template>.hbs` (subject and text;
+    /// the HTML part is that text in the mail layout) from `values`.
     Mail {
         /// Address.
         to: String,
-        /// Subject.
-        subject: String,
-        /// Plain-text body.
-        text: String,
+        /// Template name (`verify`, `password_reset`, ...).
+        template: &'static str,
+        /// What the template reads.
+        values: serde_json::Value,
     },
     /// A new approval request, for the push webhook (wakes the approver's phone).
     Push {

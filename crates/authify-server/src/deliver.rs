@@ -231,6 +231,7 @@ pub async fn run(
     state: Weak<AppState>,
     clock: std::sync::Arc<dyn authify_core::Clock>,
 ) {
+    let mut own_templates: Option<authify_web::templates::Templates> = None;
     while let Some(notice) = rx.recv().await {
         let now = clock.now().timestamp();
         let (name, result) = match &notice {
@@ -251,15 +252,34 @@ pub async fn run(
                 Some(hook) => (Some("push"), delivery.post(hook, body, now).await),
                 None => continue,
             },
-            Notice::Mail { to, subject, text } => {
-                let html = state.upgrade().and_then(|s| {
-                    mail_html(s.templates(), subject, text)
-                        .map_err(
-                            |e| tracing::warn!(error = %e, "mail HTML part: sent as text only"),
-                        )
-                        .ok()
-                });
-                (None, delivery.mail(to, subject, text, html).await)
+            Notice::Mail {
+                to,
+                template,
+                values,
+            } => {
+                // The server's templates; a command (no server state) compiles its own once.
+                let server = state.upgrade();
+                let templates = match (&server, &mut own_templates) {
+                    (Some(s), _) => Ok(s.templates()),
+                    (None, Some(t)) => Ok(&*t),
+                    (None, slot) => authify_web::templates::Templates::new()
+                        .map(|t| &*slot.insert(t))
+                        .map_err(|e| e.to_string()),
+                };
+                let written =
+                    templates.and_then(|t| t.render_mail(template, values).map(|mail| (t, mail)));
+                let result = match written {
+                    Ok((templates, mail)) => {
+                        let html = mail_html(templates, &mail.subject, &mail.text)
+                            .map_err(
+                                |e| tracing::warn!(error = %e, "mail HTML part: sent as text only"),
+                            )
+                            .ok();
+                        delivery.mail(to, &mail.subject, &mail.text, html).await
+                    }
+                    Err(e) => Err(format!("mail template {template}: {e}")),
+                };
+                (None, result)
             }
         };
         if let Err(e) = &result {

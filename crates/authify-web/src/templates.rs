@@ -58,6 +58,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("admin/audit"),
 ];
 
+/// The text of each mail (first line `Subject: ...`), rendered without HTML escaping; the HTML
+/// part is that text in `mail/layout`.
+const MAILS: &[(&str, &str)] = &[
+    template!("mail/verify"),
+    template!("mail/sign_in_code"),
+    template!("mail/factor_changed"),
+    template!("mail/factors_reset"),
+    template!("mail/password_reset"),
+    template!("mail/password_changed"),
+    template!("mail/invitation"),
+    template!("mail/provider_linked"),
+];
+
 /// The stylesheet, served at `/static/css/authify.css`.
 pub const STYLESHEET: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -85,6 +98,16 @@ pub const PASSKEY_SCRIPT: &str = include_str!(concat!(
 #[derive(Debug)]
 pub struct Templates {
     registry: Handlebars<'static>,
+    mails: Handlebars<'static>,
+}
+
+/// A mail's subject and text, rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailText {
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
 }
 
 impl Templates {
@@ -95,7 +118,31 @@ impl Templates {
         for (name, source) in TEMPLATES {
             registry.register_template_string(name, source)?;
         }
-        Ok(Templates { registry })
+        // Plain text: nothing is HTML-escaped here (the HTML layout escapes what it shows).
+        let mut mails = Handlebars::new();
+        mails.set_strict_mode(true);
+        mails.register_escape_fn(handlebars::no_escape);
+        for (name, source) in MAILS {
+            mails.register_template_string(name, source)?;
+        }
+        Ok(Templates { registry, mails })
+    }
+
+    /// Renders mail `name` (`verify` for `mail/verify`) with `values`: its subject and text.
+    pub fn render_mail(&self, name: &str, values: &serde_json::Value) -> Result<MailText, String> {
+        let rendered = self
+            .mails
+            .render(&format!("mail/{name}"), values)
+            .map_err(|e| e.to_string())?;
+        let rendered = rendered.trim_start();
+        let (first, body) = rendered.split_once('\n').unwrap_or((rendered, ""));
+        let subject = first
+            .strip_prefix("Subject: ")
+            .ok_or_else(|| format!("mail/{name} does not start with a Subject line"))?;
+        Ok(MailText {
+            subject: subject.trim().to_owned(),
+            text: format!("{}\n", body.trim()),
+        })
     }
 
     /// Renders page `name` with `view`.
@@ -105,5 +152,56 @@ impl Templates {
         view: &T,
     ) -> Result<String, handlebars::RenderError> {
         self.registry.render(name, view)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn every_mail_has_a_subject_and_keeps_its_text_unescaped() {
+        let t = Templates::new().unwrap();
+        let values = serde_json::json!({
+            "link": "https://id.example/x?token=a&b=c", "hours": 48, "minutes": 30, "days": 7,
+            "code": "123456", "name": "O'Brien & Co", "added": true, "verb": "added",
+            "what": "Passkey", "removed": 2, "from": "192.0.2.1",
+            "forgot": "https://id.example/password/forgot",
+            "inviter": "Ann <ann@example.com>", "organization": "R&D", "provider": "GitHub",
+            "email": "ann@github.example",
+        });
+        for (name, _) in MAILS {
+            let short = name.trim_start_matches("mail/");
+            let mail = t.render_mail(short, &values).unwrap();
+            assert!(!mail.subject.is_empty(), "{name}");
+            assert!(
+                !mail.text.starts_with('\n') && mail.text.ends_with('\n'),
+                "{name}"
+            );
+            assert!(
+                !mail.text.contains("&amp;") && !mail.text.contains("&#"),
+                "{name}: {mail:?}"
+            );
+        }
+        let invite = t.render_mail("invitation", &values).unwrap();
+        assert_eq!(invite.subject, "Join R&D");
+        assert!(invite.text.contains("https://id.example/x?token=a&b=c"));
+        let removed =
+            serde_json::json!({ "name": "n", "added": false, "verb": "removed", "what": "w" });
+        assert_eq!(
+            t.render_mail("factor_changed", &removed).unwrap().subject,
+            "A second factor was removed from your account"
+        );
+    }
+
+    #[test]
+    fn a_mail_missing_a_value_is_an_error_not_a_blank() {
+        let t = Templates::new().unwrap();
+        assert!(t.render_mail("verify", &serde_json::json!({})).is_err());
+        assert!(
+            t.render_mail("no_such_mail", &serde_json::json!({}))
+                .is_err()
+        );
     }
 }

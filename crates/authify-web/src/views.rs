@@ -103,6 +103,8 @@ pub struct AccountUser {
     pub email_verified: bool,
     /// Verification is on (a link can be sent again).
     pub verification: bool,
+    /// The account has a password (accounts made through a provider have none).
+    pub password: bool,
 }
 
 /// An organization on the account page.

@@ -70,18 +70,15 @@ fn kind_label(kind: &str) -> &'static str {
 }
 
 fn factor_mail(user: &User, added: bool, what: &str) -> Notice {
-    let (subject, verb) = if added {
-        ("A second factor was added to your account", "added")
-    } else {
-        ("A second factor was removed from your account", "removed")
-    };
     Notice::Mail {
         to: user.email.clone(),
-        subject: subject.to_owned(),
-        text: format!(
-            "Hello {},\n\nThis second factor was {verb} on your Authify account: {what}.\n\nIf this was not you, sign in, change your password and review your second factors at once, or ask your administrator to reset them.\n",
-            user.name
-        ),
+        template: "factor_changed",
+        values: serde_json::json!({
+            "name": user.name,
+            "added": added,
+            "verb": if added { "added" } else { "removed" },
+            "what": what,
+        }),
     }
 }
 

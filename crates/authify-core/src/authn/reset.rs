@@ -87,13 +87,8 @@ impl Authn {
             );
             self.inner.mfa.notifier.send(Notice::Mail {
                 to,
-                subject: "Reset your password".into(),
-                text: format!(
-                    "Someone (we hope you) asked to reset the password of your account.\n\n\
-                     Choose a new one here:\n{link}\n\n\
-                     The link works once, for {RESET_TTL_MINUTES} minutes. If you did not ask, \
-                     ignore this mail: your password stays as it is.\n"
-                ),
+                template: "password_reset",
+                values: serde_json::json!({ "link": link, "minutes": RESET_TTL_MINUTES }),
             });
         }
         Ok(())
@@ -140,11 +135,7 @@ impl Authn {
             .address_attempt(client.ip.as_deref())
             .await?;
         let new_hash = self.hasher.hash(password.expose().to_owned()).await?;
-        let from = client
-            .ip
-            .as_deref()
-            .map(|ip| format!(" from {ip}"))
-            .unwrap_or_default();
+        let from = client.ip.clone();
         let changed = self
             .db
             .run(move |conn| {
@@ -180,13 +171,11 @@ impl Authn {
         };
         self.inner.mfa.notifier.send(Notice::Mail {
             to,
-            subject: "Your password was changed".into(),
-            text: format!(
-                "The password of your account was just changed through a reset link{}. Every \
-                 session was signed out.\n\nIf this was not you, reset it again at once from \
-                 {}/password/forgot and tell your administrator.\n",
-                from, self.inner.settings.public_url
-            ),
+            template: "password_changed",
+            values: serde_json::json!({
+                "from": from,
+                "forgot": format!("{}/password/forgot", self.inner.settings.public_url),
+            }),
         });
         Ok(ResetOutcome::Done)
     }

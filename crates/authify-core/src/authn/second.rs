@@ -254,8 +254,8 @@ fn code_notice(method: Method, to: &str, code: &str) -> Notice {
         },
         _ => Notice::Mail {
             to: to.to_owned(),
-            subject: format!("Your sign-in code: {code}"),
-            text,
+            template: "sign_in_code",
+            values: serde_json::json!({ "code": code }),
         },
     }
 }

@@ -33,6 +33,7 @@ use super::steps::{flow_for, form};
 use super::verify::EmailVerification;
 use super::{Authn, AuthnError, Client, Cookies, FlowCookie, Progress, Refusal, Return};
 use crate::manage::audit::Entry;
+use crate::notify::Notice;
 use crate::upstream::{Identity, ProviderInfo, RoundTrip, UpstreamError};
 use crate::{db_time, random};
 
@@ -172,6 +173,33 @@ impl Authn {
         Ok((url, cookie))
     }
 
+    /// From the account page: links `provider` to `user` after checking their current password
+    /// (accounts without one are made through a provider and have none to give). `Ok(None)`:
+    /// the password was wrong.
+    pub async fn upstream_link_begin(
+        &self,
+        user: &User,
+        password: authify_domain::Password,
+        cookies: Cookies,
+        provider: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, FlowCookie)>, AuthnError> {
+        // SECURITY: a new way into the account is a credential change: a stolen session alone
+        // cannot add one (the same rule as passkeys and second factors).
+        if !user.password_hash.is_empty() && !self.confirm_password(user, password).await? {
+            Entry::new("upstream.link", db_time(now))
+                .by_user(user)
+                .failed()
+                .details(serde_json::json!({ "provider": provider, "reason": "password" }))
+                .save(&self.db)
+                .await;
+            return Ok(None);
+        }
+        self.upstream_begin(cookies, provider, true, now)
+            .await
+            .map(Some)
+    }
+
     /// The provider sent the browser back: finish the round trip (see the module's rules).
     #[allow(clippy::too_many_arguments)]
     pub async fn upstream_return(
@@ -279,23 +307,43 @@ impl Authn {
             return Err(AuthnError::NoFlow);
         };
         let display = info.display.clone();
-        self.db
+        let mail = Notice::Mail {
+            to: user.email.clone(),
+            template: "provider_linked",
+            values: serde_json::json!({
+                "name": user.name,
+                "provider": info.display,
+                "email": identity.email,
+            }),
+        };
+        let (outcome, made) = self
+            .db
             .run(move |conn| {
                 transaction(conn, |conn| {
                     authify_store::flows::delete_flow(conn, flow.id)?;
                     match store::find_identity(conn, &identity.provider, &identity.subject)? {
-                        Some(found) if found.user_id == user.id => Ok(UpstreamReturn::Linked),
-                        Some(_) => Ok(UpstreamReturn::NotLinked(format!(
-                            "This {display} account is already linked to another account here."
-                        ))),
+                        Some(found) if found.user_id == user.id => {
+                            Ok((UpstreamReturn::Linked, false))
+                        }
+                        Some(_) => Ok((
+                            UpstreamReturn::NotLinked(format!(
+                                "This {display} account is already linked to another account here."
+                            )),
+                            false,
+                        )),
                         None => {
                             link(conn, &user, &identity, &client, now)?;
-                            Ok(UpstreamReturn::Linked)
+                            Ok::<_, AuthnError>((UpstreamReturn::Linked, true))
                         }
                     }
                 })
             })
-            .await
+            .await?;
+        if made {
+            // SECURITY: the owner hears of every new way into the account.
+            self.inner.mfa.notifier.send(mail);
+        }
+        Ok(outcome)
     }
 
     /// A round trip of the login page: who signs in, per the module's rules.
@@ -400,6 +448,11 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<Unlink, AuthnError> {
         let (user, provider) = (user.clone(), provider.to_owned());
+        let configured: Vec<String> = self
+            .upstream_providers()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
@@ -407,7 +460,11 @@ impl Authn {
                     if !identities.iter().any(|i| i.provider == provider) {
                         return Ok(Unlink::NotLinked);
                     }
-                    let others = identities.iter().filter(|i| i.provider != provider).count();
+                    // Only a provider still configured is a way in.
+                    let others = identities
+                        .iter()
+                        .filter(|i| i.provider != provider && configured.contains(&i.provider))
+                        .count();
                     // SECURITY: never remove the last way in (a password, a passkey, another
                     // provider): the account would be lost to its owner.
                     let has_password = !user.password_hash.is_empty();
@@ -455,8 +512,8 @@ fn found_user(
         }
         return Ok(Found::User(user, "signin"));
     }
-    // SECURITY: an unverified address is never matched or trusted (the original linked by
-    // e-mail: whoever controlled an upstream account with your address got yours, W-7).
+    // SECURITY: an unverified address is never matched or trusted, and an identity is made
+    // only after this round trip of our own (the original attached any provider/uid, W-5).
     let Some(email) = identity.verified_email() else {
         return Ok(Found::Refused(Refusal::Upstream {
             message: format!(

@@ -83,12 +83,8 @@ impl Authn {
         );
         self.inner.mfa.notifier.send(Notice::Mail {
             to: user.email,
-            subject: "Confirm your e-mail address".into(),
-            text: format!(
-                "Confirm that this address is yours:\n{link}\n\nThe link works once, for \
-                 {VERIFY_TTL_HOURS} hours. If you did not create an account or change its \
-                 address, ignore this mail.\n"
-            ),
+            template: "verify",
+            values: serde_json::json!({ "link": link, "hours": VERIFY_TTL_HOURS }),
         });
         Ok(())
     }

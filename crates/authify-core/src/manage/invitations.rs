@@ -109,12 +109,13 @@ pub async fn invite(
     let link = format!("{}/invite?token={token}", public_url.trim_end_matches('/'));
     notifier.send(Notice::Mail {
         to: info.email.clone(),
-        subject: format!("Join {org_name}"),
-        text: format!(
-            "{inviter} invites you to join {org_name}.\n\nAccept here (sign in, or create an \
-             account first):\n{link}\n\nThe link works once, for {INVITATION_TTL_DAYS} days. If \
-             you do not know {inviter}, ignore this mail.\n"
-        ),
+        template: "invitation",
+        values: serde_json::json!({
+            "inviter": inviter,
+            "organization": org_name,
+            "link": link,
+            "days": INVITATION_TTL_DAYS,
+        }),
     });
     Ok(info)
 }

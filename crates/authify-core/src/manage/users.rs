@@ -313,11 +313,8 @@ pub async fn reset_factors(
         .await?;
     notifier.send(crate::notify::Notice::Mail {
         to: user.email.clone(),
-        subject: "Your second factors were reset".into(),
-        text: format!(
-            "Hello {},\n\nAn administrator removed every second factor of your Authify account ({removed}). Sign in with your password and set up a new one on your account page.\n\nIf you did not ask for this, tell your administrator at once.\n",
-            user.name
-        ),
+        template: "factors_reset",
+        values: json!({ "name": user.name, "removed": removed }),
     });
     Ok(removed)
 }

@@ -167,7 +167,12 @@ pub(super) fn parse(raw: RawProviders) -> Result<Vec<ProviderSettings>, Settings
                 "`name` must be 1 to 32 lower-case letters, digits or dashes (it appears in URLs)",
             ));
         }
-        if out.iter().any(|p: &ProviderSettings| p.name == name) {
+        // `github` and `google` stay theirs even when unset: identities are stored by provider
+        // name, and a later GITHUB_KEY must not inherit another issuer's links.
+        if out.iter().any(|p: &ProviderSettings| p.name == name)
+            || name == "github"
+            || name == "google"
+        {
             return Err(bad("`name` is used by another provider"));
         }
         let issuer = table
@@ -209,4 +214,130 @@ pub(super) fn parse(raw: RawProviders) -> Result<Vec<ProviderSettings>, Settings
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::settings::{CONFIG_FILE_ENV, Settings};
+
+    /// Loads `toml` as the settings file, with `vars`.
+    fn load(toml: &str, vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("authify.toml");
+        std::fs::write(&file, toml).unwrap();
+        let mut env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env.insert(CONFIG_FILE_ENV.into(), file.to_str().unwrap().into());
+        Settings::load(&env)
+    }
+
+    #[test]
+    fn the_originals_github_and_google_variables_configure_their_providers() {
+        let s = load(
+            "",
+            &[
+                ("GITHUB_KEY", "gh-id"),
+                ("GITHUB_SECRET", "gh-secret"),
+                ("GOOGLE_CLIENT_ID", "g-id"),
+                ("GOOGLE_CLIENT_SECRET", "g-secret"),
+            ],
+        )
+        .unwrap();
+        let names: Vec<_> = s.upstream.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["github", "google"]);
+        assert_eq!(
+            s.upstream[0].kind,
+            ProviderKind::GitHub {
+                web_url: "https://github.com".into(),
+                api_url: "https://api.github.com".into()
+            }
+        );
+        assert_eq!(
+            s.upstream[1].kind,
+            ProviderKind::OpenId {
+                issuer: "https://accounts.google.com".into()
+            }
+        );
+        // SECURITY: secrets stay out of Debug output.
+        assert!(!format!("{s:?}").contains("gh-secret"));
+        // Authify's own names win, and GitHub Enterprise's URLs are settings.
+        let s = load(
+            "",
+            &[
+                ("GITHUB_KEY", "old"),
+                ("AUTHIFY_GITHUB_KEY", "new"),
+                ("AUTHIFY_GITHUB_SECRET", "s"),
+                ("AUTHIFY_GITHUB_URL", "https://git.example.com/"),
+                ("AUTHIFY_GITHUB_API_URL", "https://git.example.com/api/v3"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.upstream[0].client_id, "new");
+        assert_eq!(
+            s.upstream[0].kind,
+            ProviderKind::GitHub {
+                web_url: "https://git.example.com".into(),
+                api_url: "https://git.example.com/api/v3".into()
+            }
+        );
+        assert!(load("", &[]).unwrap().upstream.is_empty());
+    }
+
+    #[test]
+    fn a_client_id_without_its_secret_stops_start_up_naming_the_setting() {
+        let e = load("", &[("GITHUB_KEY", "gh-id")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("AUTHIFY_GITHUB_KEY") && e.contains("secret"),
+            "{e}"
+        );
+        let e = load(
+            "",
+            &[
+                ("AUTHIFY_GOOGLE_CLIENT_ID", "x"),
+                ("AUTHIFY_GOOGLE_CLIENT_SECRET", "y"),
+                ("AUTHIFY_GOOGLE_ISSUER", "not a url"),
+            ],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("AUTHIFY_GOOGLE_ISSUER"), "{e}");
+    }
+
+    #[test]
+    fn upstream_tables_are_parsed_and_checked() {
+        let good = "[[upstream]]\nname = \"corp\"\nissuer = \"https://id.corp.example\"\n\
+                    client_id = \"c\"\nclient_secret = \"s\"\nscopes = [\"email\"]\n\
+                    display_name = \"Corp SSO\"\n";
+        let s = load(good, &[]).unwrap();
+        let p = &s.upstream[0];
+        assert_eq!((p.name.as_str(), p.display.as_str()), ("corp", "Corp SSO"));
+        assert_eq!(p.scopes, ["openid", "email"]);
+        let cases = [
+            ("name = \"Bad Name\"", "`name`"),
+            ("name = \"github\"\n", "used by another provider"),
+            ("issuer = \"ftp://x\"", "`issuer`"),
+            ("client_secret = \"\"", "`client_secret`"),
+            ("colour = \"blue\"", "unknown field"),
+        ];
+        for (change, expected) in cases {
+            let key = change.split(" =").next().unwrap();
+            let toml: String = good
+                .lines()
+                .filter(|l| !l.starts_with(&format!("{key} =")))
+                .chain(std::iter::once(change))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let e = load(&toml, &[("GITHUB_KEY", "k"), ("GITHUB_SECRET", "s")])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expected), "{change}: {e}");
+        }
+    }
 }

@@ -11,7 +11,7 @@ use oauth2::{
 };
 use serde::Deserialize;
 
-use super::{MAX_RESPONSE, ProviderSettings, unavailable};
+use super::{ProviderSettings, unavailable};
 
 fn client(
     p: &ProviderSettings,
@@ -124,7 +124,7 @@ async fn get_json<T: serde::de::DeserializeOwned>(
     url: &str,
     bearer: &str,
 ) -> Result<T, UpstreamError> {
-    let response = http
+    let mut response = http
         .get(url)
         .bearer_auth(bearer)
         .header("Accept", "application/vnd.github+json")
@@ -137,15 +137,8 @@ async fn get_json<T: serde::de::DeserializeOwned>(
             format!("{url} answered {}", response.status()),
         ));
     }
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_RESPONSE as u64)
-    {
-        return Err(unavailable(p, "the response is too large"));
-    }
-    let body = response
-        .bytes()
+    let body = super::read_capped(&mut response)
         .await
-        .map_err(|e| unavailable(p, e.without_url()))?;
+        .map_err(|e| unavailable(p, e))?;
     serde_json::from_slice(&body).map_err(|e| unavailable(p, format!("{url}: {e}")))
 }

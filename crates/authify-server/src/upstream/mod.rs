@@ -147,18 +147,24 @@ async fn send(
     for (name, value) in response.headers() {
         out = out.header(name, value);
     }
+    let body = read_capped(&mut response).await.map_err(HttpError)?;
+    out.body(body).map_err(|e| HttpError(e.to_string()))
+}
+
+/// The body of `response`, refused beyond [`MAX_RESPONSE`] bytes however it is sent.
+pub(crate) async fn read_capped(response: &mut reqwest::Response) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| HttpError(e.without_url().to_string()))?
+        .map_err(|e| e.without_url().to_string())?
     {
         if body.len() + chunk.len() > MAX_RESPONSE {
-            return Err(HttpError("the response is too large".into()));
+            return Err("the response is too large".into());
         }
         body.extend_from_slice(&chunk);
     }
-    out.body(body).map_err(|e| HttpError(e.to_string()))
+    Ok(body)
 }
 
 /// A provider that could not be reached or answered with something unusable.

@@ -64,6 +64,7 @@ pub async fn get_account(
             created: user.created_at.format("%Y-%m-%d").to_string(),
             email_verified: user.email_verified,
             verification: state.config().email_verification != EmailVerification::Off,
+            password: !user.password_hash.is_empty(),
         },
         organizations: subject
             .user

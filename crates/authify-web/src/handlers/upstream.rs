@@ -5,6 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::authn::{Progress, Unlink, UpstreamAnswer, UpstreamReturn};
 use authify_core::manage::Actor;
+use authify_domain::Password;
 use serde::Deserialize;
 
 use super::signin::{next_step, signed_in, upstream_refused, with_flow};
@@ -82,18 +83,27 @@ pub async fn get_callback(
     }
 }
 
-/// `POST /account/upstream/{name}/link`: off to the provider to link it to this account.
+/// `POST /account/upstream/{name}/link`: off to the provider to link it to this account, once
+/// the current password is confirmed.
 pub async fn post_link(
     state: web::Data<AppState>,
     req: HttpRequest,
     name: web::Path<String>,
-    Checked(_form): Checked<ActionForm>,
-    SignedIn(_actor): SignedIn,
+    Checked(form): Checked<ActionForm>,
+    SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
+    let password = Password::attempt(&form.current_password.unwrap_or_default());
     let (url, flow) = state
         .authn()
-        .upstream_begin(state.cookies().read(&req), &name, true, state.now())
-        .await?;
+        .upstream_link_begin(
+            &actor.user,
+            password,
+            state.cookies().read(&req),
+            &name,
+            state.now(),
+        )
+        .await?
+        .ok_or(WebError::WrongPassword)?;
     with_flow(&state, see_other(&url), &flow)
 }
 
