@@ -5,7 +5,9 @@
 
 use authify_testkit::{Browser, b64, jwt_in, location};
 
-use crate::upstream_support::{app_with_openid, at_provider, has_session, person, start_at_login};
+use crate::upstream_support::{
+    app_with_openid, app_with_openid_as, at_provider, has_session, person, start_at_login,
+};
 
 const APP_CALLBACK: &str = "http://127.0.0.1:9/wiki/callback";
 
@@ -186,5 +188,35 @@ async fn second_factors_still_apply_after_an_upstream_sign_in() {
     assert!(
         !has_session(&b).await,
         "no session before the second factor"
+    );
+}
+
+#[tokio::test]
+async fn the_originals_google_variables_sign_in_through_discovery() {
+    let (app, op) = app_with_openid_as("google", &[]).await;
+    let b = app.browser();
+    let page = b.get("/login").await.text().await.unwrap();
+    assert!(page.contains("Sign in with Google"), "{page}");
+    let authorize = start_at_login(&b, "", "google").await;
+    assert!(authorize.starts_with(&op.issuer), "{authorize}");
+    let back = at_provider(&person(), &authorize, "erin@example.test", &app.address).await;
+    assert!(back.contains("/login/upstream/google/callback?"), "{back}");
+    let res = b.get(&back).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/account");
+    assert!(has_session(&b).await);
+    let identity = app
+        .state
+        .db()
+        .run_blocking(|c| {
+            let user = authify_store::users::find_user_by_email(c, "erin@example.test")?.unwrap();
+            authify_store::upstream::list_identities(c, user.id)
+        })
+        .unwrap();
+    assert_eq!(identity.len(), 1);
+    assert_eq!(identity[0].provider, "google");
+    assert!(
+        identity[0].subject.starts_with("op-"),
+        "keyed by the provider's subject"
     );
 }

@@ -75,24 +75,42 @@ fn free_port() -> u16 {
 
 /// Authify with the loopback OpenID provider configured as `[[upstream]]` `op`, plus `vars`.
 pub async fn app_with_openid(vars: &[(&str, &str)]) -> (TestApp, OpenIdProvider) {
+    app_with_openid_as("op", vars).await
+}
+
+/// Authify with the loopback OpenID provider as `provider`: `google` through the original's
+/// `GOOGLE_CLIENT_ID`/`GOOGLE_CLIENT_SECRET` and `AUTHIFY_GOOGLE_ISSUER` (discovery, as for
+/// Google), any other name as an `[[upstream]]` table.
+pub async fn app_with_openid_as(
+    provider: &str,
+    vars: &[(&str, &str)],
+) -> (TestApp, OpenIdProvider) {
     let port = free_port();
     let public = format!("http://127.0.0.1:{port}");
-    let op = OpenIdProvider::start(&format!("{public}/login/upstream/op/callback"));
+    let op = OpenIdProvider::start(&format!("{public}/login/upstream/{provider}/callback"));
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("authify.toml"),
+    let table = if provider == "google" {
+        String::new()
+    } else {
         format!(
-            "[[upstream]]\nname = \"op\"\ndisplay_name = \"Loopback ID\"\nissuer = \"{}\"\n\
+            "[[upstream]]\nname = \"{provider}\"\ndisplay_name = \"Loopback ID\"\nissuer = \"{}\"\n\
              client_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n",
             op.issuer
-        ),
-    )
-    .unwrap();
+        )
+    };
+    std::fs::write(dir.path().join("authify.toml"), table).unwrap();
     let bind = format!("127.0.0.1:{port}");
     let mut all = vec![
         ("AUTHIFY_BIND", bind.as_str()),
         ("AUTHIFY_PUBLIC_URL", public.as_str()),
     ];
+    if provider == "google" {
+        all.extend([
+            ("GOOGLE_CLIENT_ID", CLIENT_ID),
+            ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET),
+            ("AUTHIFY_GOOGLE_ISSUER", op.issuer.as_str()),
+        ]);
+    }
     all.extend_from_slice(vars);
     (spawn_app_in(dir, &all).await, op)
 }
