@@ -31,9 +31,6 @@ pub enum StartupError {
     /// The page templates (parsed on a thread of their own).
     #[error("page templates: {0}")]
     Templates(String),
-    /// The client for upstream sign-in providers could not be built.
-    #[error("{0}")]
-    Upstream(String),
     /// The database is unreachable or its migrations failed.
     #[error("{0}")]
     Database(String),
@@ -303,10 +300,9 @@ impl Application {
                     })
                 }
             })
-            .with_upstream(std::sync::Arc::new(
-                crate::upstream::Upstream::new(settings.upstream.clone())
-                    .map_err(StartupError::Upstream)?,
-            )),
+            .with_upstream(std::sync::Arc::new(crate::upstream::Upstream::new(
+                settings.upstream.clone(),
+            ))),
         );
         phase("state");
         let bind_err = |source| StartupError::Bind {

@@ -7,6 +7,7 @@
 mod github;
 mod oidc;
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use authify_core::upstream::{
@@ -21,27 +22,37 @@ const MAX_RESPONSE: usize = 1 << 20;
 /// The configured providers and the client that speaks to them.
 pub struct Upstream {
     providers: Vec<ProviderSettings>,
-    http: reqwest::Client,
+    /// Built at the first round trip: its TLS roots cost memory a server without providers
+    /// (or before its first upstream sign-in) does not need (docs/performance.md).
+    http: OnceLock<Result<reqwest::Client, String>>,
     discovered: oidc::Discovered,
 }
 
 impl Upstream {
     /// The providers of the settings.
-    pub fn new(providers: Vec<ProviderSettings>) -> Result<Self, String> {
-        // SECURITY: no redirects followed (a token endpoint cannot bounce the code or the
-        // secret elsewhere); bounded time, so a slow provider cannot hold a request for long.
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Authify/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("upstream HTTP client: {e}"))?;
-        Ok(Upstream {
+    pub fn new(providers: Vec<ProviderSettings>) -> Self {
+        Upstream {
             providers,
-            http,
+            http: OnceLock::new(),
             discovered: oidc::Discovered::default(),
-        })
+        }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, UpstreamError> {
+        self.http
+            .get_or_init(|| {
+                // SECURITY: no redirects followed (a token endpoint cannot bounce the code or the
+                // secret elsewhere); bounded time, so a slow provider cannot hold a request.
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .connect_timeout(Duration::from_secs(5))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(concat!("Authify/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| format!("upstream HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| UpstreamError::Unavailable(e.clone()))
     }
 
     fn find(&self, name: &str) -> Result<&ProviderSettings, UpstreamError> {
@@ -76,7 +87,7 @@ impl Connector for Upstream {
                     github::authorize_url(p, web_url, redirect_uri, trip)
                 }
                 ProviderKind::OpenId { issuer } => {
-                    let meta = self.discovered.get(&self.http, &p.name, issuer).await?;
+                    let meta = self.discovered.get(self.http()?, &p.name, issuer).await?;
                     oidc::authorize_url(p, meta, redirect_uri, trip)
                 }
             }
@@ -94,13 +105,13 @@ impl Connector for Upstream {
             let p = self.find(provider)?;
             match &p.kind {
                 ProviderKind::GitHub { web_url, api_url } => {
-                    github::identify(&self.http, p, web_url, api_url, redirect_uri, code, trip)
+                    github::identify(self.http()?, p, web_url, api_url, redirect_uri, code, trip)
                         .await
                 }
                 ProviderKind::OpenId { issuer } => {
-                    let meta = self.discovered.get(&self.http, &p.name, issuer).await?;
+                    let meta = self.discovered.get(self.http()?, &p.name, issuer).await?;
                     let result =
-                        oidc::identify(&self.http, p, meta, redirect_uri, code, trip).await;
+                        oidc::identify(self.http()?, p, meta, redirect_uri, code, trip).await;
                     if result.is_err() {
                         // The provider may have rotated its keys: discover again next time.
                         self.discovered.forget(&p.name);
