@@ -220,3 +220,35 @@ async fn the_originals_google_variables_sign_in_through_discovery() {
         "keyed by the provider's subject"
     );
 }
+
+#[tokio::test]
+async fn an_openid_authorization_request_survives_the_round_trip_to_the_upstream_provider() {
+    let (app, _op) = app_with_openid(&[]).await;
+    let rp = crate::oidc::rp(&app, crate::oidc::first_party()).await;
+    let (_verifier, challenge) = crate::oidc::pkce();
+    let b = app.browser();
+    let authorize = crate::oidc::authorize_url(
+        &rp.id,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    // The authorization request shows the sign-in form, with the provider's button.
+    let res = b.get(&authorize).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Sign in with Loopback ID")
+    );
+    // That button (the login page of the same flow), the provider, then back: the relying party
+    // gets its code and state, not the account page.
+    let res = round_trip(&app, &b, &person(), "", "frank@example.test").await;
+    assert_eq!(res.status(), 303);
+    let back = location(&res);
+    assert!(back.starts_with(crate::oidc::REDIRECT), "{back}");
+    assert!(crate::oidc::param(&back, "code").is_some(), "{back}");
+    assert_eq!(crate::oidc::param(&back, "state").as_deref(), Some("st-1"));
+}
