@@ -237,3 +237,93 @@ async fn the_reset_forms_need_their_token() {
         .await;
     assert_eq!(res.status(), 403);
 }
+
+/// Asks for a reset of `email`, follows the mailed link and sets `password`.
+async fn reset(app: &TestApp, smtp: &SmtpReceiver, email: &str, password: &str) -> Mail {
+    assert_eq!(ask(app, email).await.0, 200);
+    let mail = smtp.next().await;
+    let link = link_in(&mail);
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let res = app
+        .browser()
+        .submit(
+            &link,
+            "/password/reset",
+            &[("token", &token), ("password", password)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("Password changed"));
+    let told = smtp.next().await;
+    assert!(told.data.contains("Subject: Your password was changed"));
+    told
+}
+
+/// `user_id`'s provider subjects and live API keys.
+fn ways_in(app: &TestApp, user_id: i64) -> (Vec<String>, usize) {
+    app.state
+        .db()
+        .run_blocking(move |c| {
+            let subjects = authify_store::upstream::list_identities(c, user_id)?
+                .into_iter()
+                .map(|i| i.subject)
+                .collect();
+            let keys = authify_store::api_keys::list_api_keys(c, user_id)?
+                .iter()
+                .filter(|k| k.revoked_at.is_none())
+                .count();
+            Ok::<_, authify_store::StoreError>((subjects, keys))
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_reset_that_first_proves_the_address_drops_the_provider_links_and_api_keys_made_before() {
+    let (app, smtp) = app_with_smtp().await;
+    // Someone signed up with ann's address (never confirmed) and attached ways in.
+    let squatter = app.create_user("ann@example.com", false).await;
+    assert!(!squatter.email_verified);
+    app.api_key("ann@example.com", false).await;
+    let link = |subject: &'static str| {
+        let id = squatter.id;
+        app.state
+            .db()
+            .run_blocking(move |c| {
+                authify_store::upstream::insert_identity(
+                    c,
+                    id,
+                    "github",
+                    subject,
+                    None,
+                    chrono::Utc::now().naive_utc(),
+                )
+            })
+            .unwrap()
+    };
+    link("666");
+    assert_eq!(ways_in(&app, squatter.id), (vec!["666".to_owned()], 1));
+
+    // Ann resets through her mailbox: the address is proven, and those ways in are gone.
+    let told = reset(&app, &smtp, "ann@example.com", NEW_PASSWORD).await;
+    assert_eq!(ways_in(&app, squatter.id), (vec![], 0));
+    assert!(
+        told.plain()
+            .contains("1 linked sign-in provider(s) and 1 API key(s) were removed"),
+        "{}",
+        told.plain()
+    );
+    let ann = app
+        .state
+        .db()
+        .run_blocking(|c| authify_store::users::find_user_by_email(c, "ann@example.com"))
+        .unwrap()
+        .unwrap();
+    assert!(ann.email_verified);
+
+    // Once the address is proven, a later reset keeps what its owner set up.
+    link("7");
+    app.api_key("ann@example.com", false).await;
+    let told = reset(&app, &smtp, "ann@example.com", "a third passphrase!").await;
+    assert_eq!(ways_in(&app, ann.id), (vec!["7".to_owned()], 1));
+    assert!(!told.plain().contains("were removed"));
+}

@@ -169,7 +169,7 @@ mod tests {
             "what": "Passkey", "removed": 2, "from": "192.0.2.1",
             "forgot": "https://id.example/password/forgot",
             "inviter": "Ann <ann@example.com>", "organization": "R&D", "provider": "GitHub",
-            "email": "ann@github.example",
+            "email": "ann@github.example", "unlinked": 1, "revoked": 2, "dropped": true,
         });
         for (name, _) in MAILS {
             let short = name.trim_start_matches("mail/");

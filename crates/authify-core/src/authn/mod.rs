@@ -21,7 +21,8 @@
 //! - `factors`, `sent_factors`: the account's own factors; `approvals`: approver devices and their answers.
 //! - `passkeys`: passkey sign-in and the passkey as a second factor; `passkey_account`: registering
 //!   and renaming passkeys; `passwordless`: "sign in with my phone" (approval without a password).
-//! - `upstream`: sign-in through GitHub, Google or an OpenID provider, and linking them.
+//! - `upstream`: sign-in through GitHub, Google or an OpenID provider; `upstream_account`:
+//!   linking and unlinking them on the account page.
 
 mod approvals;
 mod authorize;
@@ -40,6 +41,7 @@ mod second_push;
 mod sent_factors;
 mod steps;
 mod upstream;
+mod upstream_account;
 pub mod verify;
 
 use std::sync::Arc;
@@ -59,7 +61,8 @@ pub use second_enrol::EnrolStep;
 pub use second_push::ApprovalState;
 pub use steps::AMR_PASSWORD;
 pub use steps::SignUpForm;
-pub use upstream::{AMR_FED, LinkedProvider, Unlink, UpstreamAnswer, UpstreamReturn};
+pub use upstream::{AMR_FED, UpstreamAnswer, UpstreamReturn};
+pub use upstream_account::{LinkedProvider, Unlink};
 
 use crate::mfa::MfaConfig;
 use crate::throttle::SignInThrottle;

@@ -157,16 +157,44 @@ impl Authn {
                     users::update_user_password(conn, user.id, &new_hash)?;
                     email_tokens::spend_user_email_tokens(conn, user.id, PURPOSE, at)?;
                     let ended = crate::sessions::end_all(conn, &user, None, at)?;
+                    // SECURITY: following the link proves the address. When that is the first
+                    // proof, whoever held the account before may not have owned the address
+                    // (pre-hijacking): the provider links and API keys made until now go, as
+                    // ways in that bypass the new password. Second factors stay: removing them
+                    // would let a mailbox thief strip them.
+                    let (mut unlinked, mut revoked) = (0, 0);
+                    if !user.email_verified {
+                        users::set_email_verified(conn, user.id, &user.email)?;
+                        for provider in authify_store::upstream::list_identities(conn, user.id)?
+                            .into_iter()
+                            .map(|i| i.provider)
+                        {
+                            unlinked += authify_store::upstream::delete_identities(
+                                conn, user.id, &provider,
+                            )?;
+                        }
+                        for key in authify_store::api_keys::list_api_keys(conn, user.id)?
+                            .into_iter()
+                            .filter(|k| k.revoked_at.is_none())
+                        {
+                            authify_store::api_keys::revoke_api_key(conn, key.id, at)?;
+                            revoked += 1;
+                        }
+                    }
                     Entry::new("user.password_reset", at)
                         .ip(client.ip.as_deref())
                         .by_user(&user)
-                        .details(serde_json::json!({ "sessions_ended": ended }))
+                        .details(serde_json::json!({
+                            "sessions_ended": ended,
+                            "providers_unlinked": unlinked,
+                            "api_keys_revoked": revoked,
+                        }))
                         .record(conn)?;
-                    Ok(Some(user.email))
+                    Ok(Some((user.email, unlinked, revoked)))
                 })
             })
             .await?;
-        let Some(to) = changed else {
+        let Some((to, unlinked, revoked)) = changed else {
             return Ok(ResetOutcome::Expired);
         };
         self.inner.mfa.notifier.send(Notice::Mail {
@@ -175,6 +203,9 @@ impl Authn {
             values: serde_json::json!({
                 "from": from,
                 "forgot": format!("{}/password/forgot", self.inner.settings.public_url),
+                "unlinked": unlinked,
+                "revoked": revoked,
+                "dropped": unlinked + revoked > 0,
             }),
         });
         Ok(ResetOutcome::Done)
