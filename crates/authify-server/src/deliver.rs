@@ -18,6 +18,7 @@ use lettre::{Message, SmtpTransport, Transport};
 use tokio::sync::mpsc;
 
 use crate::settings::{Settings, Webhook};
+use authify_web::templates::MailTemplates;
 
 /// Where mail goes.
 enum Mail {
@@ -33,6 +34,8 @@ pub struct Delivery {
     sms: Option<Webhook>,
     mail: Mail,
     from: Mailbox,
+    /// Each mail's text and the HTML layout (`web/templates/mail/`).
+    mails: MailTemplates,
 }
 
 impl std::fmt::Debug for Delivery {
@@ -81,6 +84,7 @@ impl Delivery {
             sms: settings.sms_webhook.clone(),
             mail,
             from,
+            mails: MailTemplates::new().map_err(|e| format!("mail templates: {e}"))?,
         })
     }
 
@@ -157,11 +161,7 @@ struct Piece<'a> {
 
 /// The HTML part of a mail: its text in the app's look (`web/templates/mail/layout.hbs`),
 /// paragraphs kept, `http(s)://` words made links. Every piece is escaped by the template.
-pub fn mail_html(
-    templates: &authify_web::templates::Templates,
-    subject: &str,
-    text: &str,
-) -> Result<String, String> {
+pub fn mail_html(templates: &MailTemplates, subject: &str, text: &str) -> Result<String, String> {
     let paragraphs: Vec<Vec<Piece<'_>>> = text
         .split("\n\n")
         .filter(|p| !p.trim().is_empty())
@@ -195,12 +195,7 @@ pub fn mail_html(
             pieces
         })
         .collect();
-    templates
-        .render(
-            "mail/layout",
-            &serde_json::json!({ "subject": subject, "paragraphs": paragraphs }),
-        )
-        .map_err(|e| e.to_string())
+    templates.render_html(&serde_json::json!({ "subject": subject, "paragraphs": paragraphs }))
 }
 
 /// Writes a mail as `<random>.eml`, readable by the owner only (it holds codes).
@@ -231,7 +226,6 @@ pub async fn run(
     state: Weak<AppState>,
     clock: std::sync::Arc<dyn authify_core::Clock>,
 ) {
-    let mut own_templates: Option<authify_web::templates::Templates> = None;
     while let Some(notice) = rx.recv().await {
         let now = clock.now().timestamp();
         let (name, result) = match &notice {
@@ -257,20 +251,9 @@ pub async fn run(
                 template,
                 values,
             } => {
-                // The server's templates; a command (no server state) compiles its own once.
-                let server = state.upgrade();
-                let templates = match (&server, &mut own_templates) {
-                    (Some(s), _) => Ok(s.templates()),
-                    (None, Some(t)) => Ok(&*t),
-                    (None, slot) => authify_web::templates::Templates::new()
-                        .map(|t| &*slot.insert(t))
-                        .map_err(|e| e.to_string()),
-                };
-                let written =
-                    templates.and_then(|t| t.render_mail(template, values).map(|mail| (t, mail)));
-                let result = match written {
-                    Ok((templates, mail)) => {
-                        let html = mail_html(templates, &mail.subject, &mail.text)
+                let result = match delivery.mails.render_mail(template, values) {
+                    Ok(mail) => {
+                        let html = mail_html(&delivery.mails, &mail.subject, &mail.text)
                             .map_err(
                                 |e| tracing::warn!(error = %e, "mail HTML part: sent as text only"),
                             )

@@ -84,6 +84,21 @@ pub fn revoke_api_key(
     Ok(())
 }
 
+/// Marks every live key of `user_id` revoked; returns how many.
+pub fn revoke_user_api_keys(
+    conn: &mut DbConnection,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        api_keys::table
+            .filter(api_keys::user_id.eq(user_id))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(Some(now)))
+    .execute(conn)?)
+}
+
 /// Records that the key was exchanged for a token.
 pub fn touch_api_key(
     conn: &mut DbConnection,

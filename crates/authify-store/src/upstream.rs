@@ -103,6 +103,14 @@ pub fn delete_identities(
     .execute(conn)?)
 }
 
+/// Unlinks every identity of `user_id`; returns how many.
+pub fn delete_user_identities(conn: &mut DbConnection, user_id: i64) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(upstream_identities::table.filter(upstream_identities::user_id.eq(user_id)))
+            .execute(conn)?,
+    )
+}
+
 /// Sets (or clears) the upstream state of an attempt.
 pub fn set_flow_upstream(
     conn: &mut DbConnection,

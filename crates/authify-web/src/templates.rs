@@ -20,7 +20,6 @@ macro_rules! template {
 
 const TEMPLATES: &[(&str, &str)] = &[
     template!("layouts/base"),
-    template!("mail/layout"),
     template!("pages/login"),
     template!("pages/signup"),
     template!("pages/account"),
@@ -98,7 +97,15 @@ pub const PASSKEY_SCRIPT: &str = include_str!(concat!(
 #[derive(Debug)]
 pub struct Templates {
     registry: Handlebars<'static>,
-    mails: Handlebars<'static>,
+}
+
+/// The mails: each one's text (`mail/<name>`, rendered without HTML escaping) and the HTML layout
+/// that shows a text in the app's look (`mail/layout`, everything escaped). Owned by the delivery
+/// task, which is the only one that writes mails.
+#[derive(Debug)]
+pub struct MailTemplates {
+    text: Handlebars<'static>,
+    html: Handlebars<'static>,
 }
 
 /// A mail's subject and text, rendered.
@@ -118,31 +125,7 @@ impl Templates {
         for (name, source) in TEMPLATES {
             registry.register_template_string(name, source)?;
         }
-        // Plain text: nothing is HTML-escaped here (the HTML layout escapes what it shows).
-        let mut mails = Handlebars::new();
-        mails.set_strict_mode(true);
-        mails.register_escape_fn(handlebars::no_escape);
-        for (name, source) in MAILS {
-            mails.register_template_string(name, source)?;
-        }
-        Ok(Templates { registry, mails })
-    }
-
-    /// Renders mail `name` (`verify` for `mail/verify`) with `values`: its subject and text.
-    pub fn render_mail(&self, name: &str, values: &serde_json::Value) -> Result<MailText, String> {
-        let rendered = self
-            .mails
-            .render(&format!("mail/{name}"), values)
-            .map_err(|e| e.to_string())?;
-        let rendered = rendered.trim_start();
-        let (first, body) = rendered.split_once('\n').unwrap_or((rendered, ""));
-        let subject = first
-            .strip_prefix("Subject: ")
-            .ok_or_else(|| format!("mail/{name} does not start with a Subject line"))?;
-        Ok(MailText {
-            subject: subject.trim().to_owned(),
-            text: format!("{}\n", body.trim()),
-        })
+        Ok(Templates { registry })
     }
 
     /// Renders page `name` with `view`.
@@ -155,6 +138,48 @@ impl Templates {
     }
 }
 
+impl MailTemplates {
+    /// Compiles the mail templates; fails on a syntax error.
+    pub fn new() -> Result<Self, handlebars::TemplateError> {
+        // Plain text: nothing is HTML-escaped here (the HTML layout escapes what it shows).
+        let mut text = Handlebars::new();
+        text.set_strict_mode(true);
+        text.register_escape_fn(handlebars::no_escape);
+        for (name, source) in MAILS {
+            text.register_template_string(name, source)?;
+        }
+        let mut html = Handlebars::new();
+        html.set_strict_mode(true);
+        let (name, source) = template!("mail/layout");
+        html.register_template_string(name, source)?;
+        Ok(MailTemplates { text, html })
+    }
+
+    /// The HTML part: `view` (subject and paragraphs) in the mail layout.
+    pub fn render_html<T: Serialize>(&self, view: &T) -> Result<String, String> {
+        self.html
+            .render("mail/layout", view)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Renders mail `name` (`verify` for `mail/verify`) with `values`: its subject and text.
+    pub fn render_mail(&self, name: &str, values: &serde_json::Value) -> Result<MailText, String> {
+        let rendered = self
+            .text
+            .render(&format!("mail/{name}"), values)
+            .map_err(|e| e.to_string())?;
+        let rendered = rendered.trim_start();
+        let (first, body) = rendered.split_once('\n').unwrap_or((rendered, ""));
+        let subject = first
+            .strip_prefix("Subject: ")
+            .ok_or_else(|| format!("mail/{name} does not start with a Subject line"))?;
+        Ok(MailText {
+            subject: subject.trim().to_owned(),
+            text: format!("{}\n", body.trim()),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -162,7 +187,7 @@ mod tests {
 
     #[test]
     fn every_mail_has_a_subject_and_keeps_its_text_unescaped() {
-        let t = Templates::new().unwrap();
+        let t = MailTemplates::new().unwrap();
         let values = serde_json::json!({
             "link": "https://id.example/x?token=a&b=c", "hours": 48, "minutes": 30, "days": 7,
             "code": "123456", "name": "O'Brien & Co", "added": true, "verb": "added",
@@ -197,7 +222,7 @@ mod tests {
 
     #[test]
     fn a_mail_missing_a_value_is_an_error_not_a_blank() {
-        let t = Templates::new().unwrap();
+        let t = MailTemplates::new().unwrap();
         assert!(t.render_mail("verify", &serde_json::json!({})).is_err());
         assert!(
             t.render_mail("no_such_mail", &serde_json::json!({}))

@@ -162,25 +162,15 @@ impl Authn {
                     // (pre-hijacking): the provider links and API keys made until now go, as
                     // ways in that bypass the new password. Second factors stay: removing them
                     // would let a mailbox thief strip them.
-                    let (mut unlinked, mut revoked) = (0, 0);
-                    if !user.email_verified {
+                    let (unlinked, revoked) = if user.email_verified {
+                        (0, 0)
+                    } else {
                         users::set_email_verified(conn, user.id, &user.email)?;
-                        for provider in authify_store::upstream::list_identities(conn, user.id)?
-                            .into_iter()
-                            .map(|i| i.provider)
-                        {
-                            unlinked += authify_store::upstream::delete_identities(
-                                conn, user.id, &provider,
-                            )?;
-                        }
-                        for key in authify_store::api_keys::list_api_keys(conn, user.id)?
-                            .into_iter()
-                            .filter(|k| k.revoked_at.is_none())
-                        {
-                            authify_store::api_keys::revoke_api_key(conn, key.id, at)?;
-                            revoked += 1;
-                        }
-                    }
+                        (
+                            authify_store::upstream::delete_user_identities(conn, user.id)?,
+                            authify_store::api_keys::revoke_user_api_keys(conn, user.id, at)?,
+                        )
+                    };
                     Entry::new("user.password_reset", at)
                         .ip(client.ip.as_deref())
                         .by_user(&user)

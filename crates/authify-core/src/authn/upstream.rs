@@ -99,9 +99,20 @@ impl Authn {
         )
     }
 
-    /// Starts a round trip to `provider` in this browser's flow (`link`: from the account page,
-    /// for the signed-in user); returns the provider's URL and the flow cookie.
+    /// Starts a sign-in round trip to `provider` in this browser's flow; returns the provider's
+    /// URL and the flow cookie.
     pub async fn upstream_begin(
+        &self,
+        cookies: Cookies,
+        provider: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, FlowCookie), AuthnError> {
+        self.round_trip(cookies, provider, false, now).await
+    }
+
+    /// Starts a round trip (`link`: from the account page, for the signed-in user, whose session
+    /// the return checks again).
+    pub(super) async fn round_trip(
         &self,
         cookies: Cookies,
         provider: &str,
@@ -109,14 +120,6 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<(String, FlowCookie), AuthnError> {
         let provider = self.provider(provider)?.name;
-        if link
-            && self
-                .session_user(cookies.session.as_deref(), now)
-                .await?
-                .is_none()
-        {
-            return Err(AuthnError::NoFlow);
-        }
         // SECURITY: state, PKCE verifier and nonce are fresh 256-bit secrets per round trip,
         // kept in the flow on the server; only the state and the verifier's hash leave.
         let trip = RoundTrip {
@@ -130,7 +133,11 @@ impl Authn {
             .upstream
             .authorize_url(&provider, &self.redirect_uri(&provider), &trip)
             .await
-            .map_err(upstream_error)?;
+            .map_err(|e| {
+                // The operator's side of the 502 page: which provider failed, and how.
+                tracing::warn!(provider = %provider, error = %e, "upstream sign-in could not start");
+                upstream_error(e)
+            })?;
         let authn = self.clone();
         let waiting = to_json(&Waiting::Trip(trip))?;
         let cookie = self
@@ -161,6 +168,11 @@ impl Authn {
     ) -> Result<UpstreamReturn, AuthnError> {
         let info = self.provider(provider)?;
         let token = cookies.flow.clone().ok_or(AuthnError::NoFlow)?;
+        let cookie = FlowCookie {
+            token: token.clone(),
+            new: false,
+            max_age: self.inner.settings.flow_ttl.num_seconds(),
+        };
         let (flow, taken) = self
             .db
             .run(move |conn| {
@@ -185,11 +197,6 @@ impl Authn {
                 info.display
             )));
         }
-        let cookie = FlowCookie {
-            token: cookies.flow.clone().unwrap_or_default(),
-            new: false,
-            max_age: self.inner.settings.flow_ttl.num_seconds(),
-        };
         let identity = match (&answer.error, answer.code.as_deref()) {
             (None, Some(code)) => {
                 self.upstream
@@ -331,11 +338,10 @@ fn found_user(
     let display = &info.display;
     if let Some(found) = store::find_identity(conn, &identity.provider, &identity.subject)? {
         store::touch_identity(conn, found.id, db_time(now))?;
-        let user = users::get_user(conn, found.user_id)?;
+        let mut user = users::get_user(conn, found.user_id)?;
         // The provider verified the account's own address: so is it here.
         if !user.email_verified && identity.verified_email() == Some(user.email.as_str()) {
-            users::set_email_verified(conn, user.id, &user.email)?;
-            return Ok(Found::User(users::get_user(conn, user.id)?, "signin"));
+            user.email_verified = users::set_email_verified(conn, user.id, &user.email)?;
         }
         return Ok(Found::User(user, "signin"));
     }
@@ -398,9 +404,8 @@ fn found_user(
         disabled: false,
         created_at: db_time(now),
     };
-    let user = users::insert_user(conn, &new)?;
-    users::set_email_verified(conn, user.id, email.as_str())?;
-    let user = users::get_user(conn, user.id)?;
+    let mut user = users::insert_user(conn, &new)?;
+    user.email_verified = users::set_email_verified(conn, user.id, email.as_str())?;
     link(conn, &user, identity, client, now)?;
     Ok(Found::User(user, "signup"))
 }

@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::flow::Flow;
-use super::passkeys::passkeys_of;
 use super::upstream::link;
 use super::{Authn, AuthnError, Client, Cookies, FlowCookie, UpstreamReturn};
 use crate::db_time;
@@ -62,7 +61,7 @@ impl Authn {
                 .await;
             return Ok(None);
         }
-        self.upstream_begin(cookies, provider, true, now)
+        self.round_trip(cookies, provider, true, now)
             .await
             .map(Some)
     }
@@ -173,7 +172,10 @@ impl Authn {
                     // SECURITY: never remove the last way in (a password, a passkey, another
                     // provider): the account would be lost to its owner.
                     let has_password = !user.password_hash.is_empty();
-                    if !has_password && others == 0 && passkeys_of(conn, user.id)?.is_empty() {
+                    let has_passkey = authify_store::factors::list_factors(conn, user.id)?
+                        .iter()
+                        .any(|f| f.confirmed && f.kind == crate::mfa::Method::Passkey.kind());
+                    if !has_password && others == 0 && !has_passkey {
                         return Ok(Unlink::LastWayIn);
                     }
                     store::delete_identities(conn, user.id, &provider)?;

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use authify_core::upstream::{Identity, RoundTrip, UpstreamError};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RequestTokenError, Scope, TokenResponse,
 };
 
 use super::{ProviderSettings, unavailable};
@@ -63,9 +64,30 @@ impl Discovered {
     }
 }
 
-fn redirect(redirect_uri: &str) -> Result<RedirectUrl, UpstreamError> {
-    RedirectUrl::new(redirect_uri.to_owned())
-        .map_err(|e| UpstreamError::Unavailable(format!("redirect URI: {e}")))
+/// The client for `p`, as discovered, coming back to `redirect_uri`.
+fn client(
+    p: &ProviderSettings,
+    meta: &CoreProviderMetadata,
+    redirect_uri: &str,
+) -> Result<
+    CoreClient<
+        EndpointSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointNotSet,
+        EndpointMaybeSet,
+        EndpointMaybeSet,
+    >,
+    UpstreamError,
+> {
+    let redirect = RedirectUrl::new(redirect_uri.to_owned())
+        .map_err(|e| UpstreamError::Unavailable(format!("redirect URI: {e}")))?;
+    Ok(CoreClient::from_provider_metadata(
+        meta.clone(),
+        ClientId::new(p.client_id.clone()),
+        Some(ClientSecret::new(p.client_secret.0.clone())),
+    )
+    .set_redirect_uri(redirect))
 }
 
 /// The authorization URL of `trip`.
@@ -75,12 +97,7 @@ pub(super) fn authorize_url(
     redirect_uri: &str,
     trip: &RoundTrip,
 ) -> Result<String, UpstreamError> {
-    let client = CoreClient::from_provider_metadata(
-        (*meta).clone(),
-        ClientId::new(p.client_id.clone()),
-        Some(ClientSecret::new(p.client_secret.0.clone())),
-    )
-    .set_redirect_uri(redirect(redirect_uri)?);
+    let client = client(p, &meta, redirect_uri)?;
     let challenge =
         PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(trip.verifier.clone()));
     let (state, nonce) = (trip.state.clone(), trip.nonce.clone());
@@ -107,12 +124,7 @@ pub(super) async fn identify(
     code: &str,
     trip: &RoundTrip,
 ) -> Result<Identity, UpstreamError> {
-    let client = CoreClient::from_provider_metadata(
-        (*meta).clone(),
-        ClientId::new(p.client_id.clone()),
-        Some(ClientSecret::new(p.client_secret.0.clone())),
-    )
-    .set_redirect_uri(redirect(redirect_uri)?);
+    let client = client(p, &meta, redirect_uri)?;
     let send_with = super::Http(http);
     let token = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))

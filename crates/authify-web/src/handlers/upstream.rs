@@ -12,14 +12,8 @@ use super::signin::{next_step, signed_in, upstream_refused, with_flow};
 use crate::console::page::ActionForm;
 use crate::error::WebError;
 use crate::extract::{Checked, SignedIn};
-use crate::pages::{require_csrf, see_other};
+use crate::pages::see_other;
 use crate::state::AppState;
-
-/// The provider button's form. Optional so a tampered form reaches the CSRF check.
-#[derive(Debug, Deserialize)]
-pub struct StartForm {
-    csrf_token: Option<String>,
-}
 
 /// What the provider sends the browser back with (other parameters, `iss` say, are ignored).
 #[derive(Debug, Deserialize)]
@@ -34,14 +28,13 @@ pub async fn post_start(
     state: web::Data<AppState>,
     req: HttpRequest,
     name: web::Path<String>,
-    form: web::Form<StartForm>,
+    // SECURITY: a form with the flow's token (`Checked`): no page elsewhere can start a round
+    // trip in this browser.
+    Checked(_form): Checked<ActionForm>,
 ) -> Result<HttpResponse, WebError> {
-    // SECURITY: a form with the flow's token: no page elsewhere can start a round trip in this
-    // browser.
-    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
     let (url, flow) = state
         .authn()
-        .upstream_begin(state.cookies().read(&req), &name, false, state.now())
+        .upstream_begin(state.cookies().read(&req), &name, state.now())
         .await?;
     with_flow(&state, see_other(&url), &flow)
 }
