@@ -93,8 +93,10 @@ class Server:
     and stderr go to `workdir/server-N.log` (N counts the starts, so a restart keeps the first
     log)."""
 
-    def __init__(self, binary: str, workdir: str, db_url: str | None = None, port: int | None = None, extra_env: dict | None = None) -> None:
+    def __init__(self, binary: str, workdir: str, db_url: str | None = None, port: int | None = None, extra_env: dict | None = None, prefix: list[str] | None = None) -> None:
         self.binary = os.path.abspath(binary)
+        # A command the server runs under (valgrind, for tests/memory/link_order.py).
+        self.prefix = list(prefix or [])
         self.workdir = workdir
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -132,7 +134,7 @@ class Server:
         out = open(self.log_path, "wb")
         try:
             self.proc = subprocess.Popen(
-                [self.binary, "serve"],
+                [*self.prefix, self.binary, "serve"],
                 env=self.env(),
                 cwd=self.workdir,
                 stdin=subprocess.DEVNULL,
