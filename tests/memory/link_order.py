@@ -2,6 +2,7 @@
 
 usage: tests/interop/.venv/bin/python tests/memory/link_order.py BINARY
            [--out crates/authify-server/link-order.txt] [--keep]
+       tests/interop/.venv/bin/python tests/memory/link_order.py BINARY --check
 
 Why (docs/performance.md, "Idle memory: link order"): Linux maps an executable's code in 64 KiB
 windows around each page a process touches (fault-around), so an idle server whose few thousand
@@ -21,6 +22,10 @@ never correctness. Re-run this after dependency or toolchain updates, when rss.p
 grows: symbol names carry a hash of the crate's version and the compiler's.
 
 Needs valgrind (Debian package `valgrind`). Takes about a minute.
+
+With --check (no valgrind; `.ci/run` runs it before the memory bounds) it only tells whether the
+file still names the functions of BINARY: it exits 1 when fewer than 97 % of its names are among
+BINARY's symbols, which is what a dependency or toolchain update does to it.
 """
 
 import argparse
@@ -123,14 +128,29 @@ def run_requests(binary: str, workdir: str, port: int) -> str:
     return out
 
 
+def check(binary: str, path: str, known: set[str]) -> int:
+    with open(path) as f:
+        names = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    found = sum(1 for n in names if n in known)
+    share = found / len(names) if names else 0.0
+    ok = share >= 0.97
+    log(f"{'ok  ' if ok else 'FAIL'} link order {os.path.relpath(path, ROOT)}: {found} of {len(names)} names ({share:.0%}) are functions of {binary}")
+    if not ok:
+        log("     the order no longer matches the code: rewrite it with tests/memory/link_order.py BINARY (valgrind), then build again")
+    return 0 if ok else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("binary")
     ap.add_argument("--out", default=os.path.join(ROOT, "crates", "authify-server", "link-order.txt"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (callgrind files, logs)")
+    ap.add_argument("--check", action="store_true", help="only tell whether the order file matches BINARY")
     args = ap.parse_args()
     binary = os.path.abspath(args.binary)
     known = symbols(binary)
+    if args.check:
+        return check(binary, args.out, known)
     workdir = harness.make_workdir("link-order")
     try:
         first = harness.Server(binary, workdir, extra_env=ENV)
