@@ -28,7 +28,15 @@ async fn waiting_page(b: &Browser) -> (String, String) {
     let number = page_values(&html, "approval-number")
         .pop()
         .expect("a number");
-    (number.clone(), html.replace(&number, "NN"))
+    // Only where the number is shown: a bare replace would also hit, say, the logo's
+    // `width="32"` when the number drawn is 32.
+    let page = html
+        .replace(
+            &format!("Number to pick: {number}\""),
+            "Number to pick: NN\"",
+        )
+        .replace(&format!(">{number}<"), ">NN<");
+    (number, page)
 }
 
 async fn with_device(app: &TestApp, email: &str) -> Browser {
