@@ -174,8 +174,15 @@ fn prepare_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
             name.push(suffix);
             names.push(name.into());
         }
-        for name in names.iter().filter(|n| n.exists()) {
-            std::fs::set_permissions(name, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        for (i, name) in names.iter().enumerate() {
+            match std::fs::set_permissions(name, std::fs::Permissions::from_mode(0o600)) {
+                Ok(()) => {}
+                // SQLite deletes `-wal` and `-shm` when the last connection to the database closes,
+                // which another process (or a pool being dropped) may do at any moment: one that is
+                // missing, or vanishes between a check and the change, has nothing to tighten.
+                Err(e) if i > 0 && e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(fail(e)),
+            }
         }
     }
     Ok(())
@@ -204,6 +211,36 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SQLite deletes `-wal` and `-shm` when a database's last connection closes, in whatever
+    /// process: the start of another one must not fail on a file that was there a moment ago (a
+    /// CI run saw "authify.db: No such file or directory" from a check-then-change).
+    #[cfg(unix)]
+    #[test]
+    fn wal_files_that_vanish_while_the_database_is_prepared_are_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("authify.db");
+        let wal = dir.path().join("authify.db-wal");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let churn = {
+            let (wal, stop) = (wal.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = std::fs::write(&wal, b"");
+                    let _ = std::fs::remove_file(&wal);
+                }
+            })
+        };
+        let failures = (0..20_000)
+            .filter(|_| prepare_sqlite_file(&db).is_err())
+            .count();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        churn.join().unwrap();
+        assert_eq!(failures, 0, "prepare_sqlite_file failed {failures} times");
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 
     #[test]
     fn urls_pick_the_backend_and_memory_databases_are_refused() {
