@@ -10,7 +10,7 @@
 //!
 //! Only for native release builds on x86_64 Linux, whose default linker since Rust 1.90 is lld; a
 //! build that asks for another linker (`-C linker=…`, `-C linker-features=-lld`) or sets
-//! `AUTHIFY_NO_LINK_ORDER` links without it.
+//! `AUTHIFY_NO_LINK_ORDER` links without these settings.
 
 use std::env;
 use std::path::Path;
@@ -26,22 +26,23 @@ fn main() {
     let other_linker = flags.split('\x1f').any(|f| {
         f.contains("linker=") || f.contains("linker-features") || f.contains("link-self-contained")
     });
-    let order =
-        Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("link-order.txt");
     if target != "x86_64-unknown-linux-gnu"
         || target != host
         || !release
         || other_linker
         || env::var_os("AUTHIFY_NO_LINK_ORDER").is_some()
-        || !order.is_file()
     {
         return;
     }
-    println!(
-        "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
-        order.display()
-    );
-    println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+    let order =
+        Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("link-order.txt");
+    if order.is_file() {
+        println!(
+            "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
+            order.display()
+        );
+        println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+    }
     // Relative relocations packed (DT_RELR): the dynamic loader reads a table of a few KB at start
     // instead of 0.6 MB, and the executable stays position-independent (ASLR). Only against a
     // glibc that reads DT_RELR (2.36+): an older loader would ignore the table and run with

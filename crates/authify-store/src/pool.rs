@@ -168,20 +168,19 @@ fn prepare_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mut names = vec![path.to_path_buf()];
+        let tighten = |name: &std::path::Path| {
+            std::fs::set_permissions(name, std::fs::Permissions::from_mode(0o600))
+        };
+        tighten(path).map_err(fail)?;
         for suffix in ["-wal", "-shm"] {
             let mut name = path.as_os_str().to_owned();
             name.push(suffix);
-            names.push(name.into());
-        }
-        for (i, name) in names.iter().enumerate() {
-            match std::fs::set_permissions(name, std::fs::Permissions::from_mode(0o600)) {
-                Ok(()) => {}
-                // SQLite deletes `-wal` and `-shm` when the last connection to the database closes,
-                // which another process (or a pool being dropped) may do at any moment: one that is
-                // missing, or vanishes between a check and the change, has nothing to tighten.
-                Err(e) if i > 0 && e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(fail(e)),
+            match tighten(name.as_ref()) {
+                // SQLite deletes `-wal` and `-shm` when the last connection to the database
+                // closes, which another process (or a pool being dropped) may do at any moment:
+                // one that is missing, or vanishes before the change, has nothing to tighten.
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(fail(e)),
+                _ => {}
             }
         }
     }
