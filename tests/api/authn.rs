@@ -2,7 +2,9 @@
 //! server's clock (moved by the test, never slept), an abandoned flow leaves nothing usable,
 //! form tokens are bound to a live session or flow, and what the audit log keeps of a typo.
 
-use authify_core::authn::{Authn, AuthnSettings, Client, Cookies, Opened, Progress, ReturnRequest};
+use authify_core::authn::{
+    Authn, AuthnSettings, Client, Cookies, FlowState, Opened, Progress, ReturnRequest,
+};
 use authify_domain::Password;
 use authify_testkit::{PASSWORD, TestApp, b64, hidden_value, location, spawn_app};
 use chrono::Duration;
@@ -171,6 +173,7 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
             signup_enabled: true,
             public_url: app.address.clone(),
             email_verification: authify_core::authn::verify::EmailVerification::Optional,
+            magic_links: false,
         },
         authify_core::mfa::MfaConfig {
             mode: authify_core::mfa::MfaMode::Required,
@@ -211,10 +214,10 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
         )
         .await
         .unwrap();
-    let Progress::Pending { required, .. } = progress else {
+    let Progress::Pending { state, .. } = progress else {
         panic!("the password alone must not finish: {progress:?}");
     };
-    assert_eq!(required, ["enrol"]);
+    assert_eq!(state, FlowState::Enrol);
     assert_eq!(
         sessions_of(&app, ann.id),
         0,

@@ -75,7 +75,7 @@ async fn a_person_signs_up_in_chromium_and_returns_to_the_app_with_a_valid_token
 }
 
 /// Runs `tests/browser/<script>` with node and `args`, off the async threads.
-async fn run_browser_script(script: &str, args: Vec<String>) -> std::process::Output {
+pub(crate) async fn run_browser_script(script: &str, args: Vec<String>) -> std::process::Output {
     assert!(
         repo_root()
             .join("tests/browser/node_modules/playwright-core")

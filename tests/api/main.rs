@@ -22,6 +22,7 @@ mod instances;
 mod interop;
 mod invitations;
 mod keys_cli;
+mod magic_links;
 mod management;
 mod mfa;
 mod mfa_admin;

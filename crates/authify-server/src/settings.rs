@@ -64,6 +64,8 @@ pub struct Settings {
     pub key_refresh_seconds: u32,
     /// `AUTHIFY_EMAIL_VERIFICATION`: whether addresses are verified by a mailed link.
     pub email_verification: EmailVerification,
+    /// `AUTHIFY_MAGIC_LINKS`: sign-in links by e-mail (first and second factor).
+    pub magic_links: bool,
     /// Signing algorithm.
     pub jwt_algorithm: Algorithm,
     /// `iss`.
@@ -208,6 +210,7 @@ struct RawSettings {
     sms_webhook_secret: Option<String>,
     smtp_url: Option<String>,
     email_verification: Option<String>,
+    magic_links: Option<String>,
     mail_from: Option<String>,
     mail_dir: Option<String>,
     webauthn_rp_id: Option<String>,
@@ -429,6 +432,7 @@ impl Settings {
             )?,
             trusted_proxies: fields::trusted_proxies(raw.trusted_proxies.as_deref())?,
             email_verification: fields::email_verification(raw.email_verification.as_deref())?,
+            magic_links: fields::on_off("magic_links", raw.magic_links.as_deref(), false)?,
             mfa: match raw.mfa.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
                 None => authify_core::mfa::MfaMode::Optional,
                 Some(v) if v == "optional" => authify_core::mfa::MfaMode::Optional,

@@ -188,6 +188,7 @@ fn web_config(settings: &Settings, mfa: MfaConfig) -> WebConfig {
         mfa,
         trusted_proxies: settings.trusted_proxies.clone(),
         email_verification: settings.email_verification,
+        magic_links: settings.magic_links,
     }
 }
 

@@ -336,6 +336,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    magic_links (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        flow_id -> BigInt,
+        user_id -> BigInt,
+        email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     signing_keys (kid) {
         kid -> Text,
         algorithm -> Text,
@@ -393,6 +406,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     signing_keys,
     email_tokens,
+    magic_links,
     invitations,
     leases,
     throttle_buckets,

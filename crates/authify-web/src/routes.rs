@@ -4,8 +4,8 @@ use actix_web::{Handler, Resource, Responder, guard, web};
 
 use crate::error::{method_not_allowed, not_found};
 use crate::handlers::{
-    account, account_factors, assets, factor, health, jwt, logout, mail_links, oidc, passwordless,
-    signin, upstream, webauthn,
+    account, account_factors, assets, factor, health, jwt, logout, magic_link, mail_links, oidc,
+    passwordless, signin, upstream, webauthn,
 };
 
 /// Registers every route. The caller adds [`crate::AppState`] as app data.
@@ -51,6 +51,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             account_factors::post_rename_passkey,
         ))
         .service(form_page("/login", signin::get_login, signin::post_login))
+        .service(form_page(
+            "/login/email-link",
+            magic_link::get_link,
+            magic_link::post_link,
+        ))
+        .service(form_page(
+            "/login/email-link/confirm",
+            magic_link::get_confirm,
+            magic_link::post_confirm,
+        ))
         .service(post_only("/login/upstream/{name}", upstream::post_start))
         .service(read_only(
             "/login/upstream/{name}/callback",

@@ -44,6 +44,8 @@ pub struct WebConfig {
     pub trusted_proxies: crate::client::TrustedProxies,
     /// `AUTHIFY_EMAIL_VERIFICATION`.
     pub email_verification: authify_core::authn::verify::EmailVerification,
+    /// `AUTHIFY_MAGIC_LINKS`.
+    pub magic_links: bool,
 }
 
 /// Generates a signing key of the configured algorithm, makes it the signer and publishes it;
@@ -186,6 +188,7 @@ impl AppState {
                 signup_enabled: config.signup_enabled,
                 public_url: config.public_url.clone(),
                 email_verification: config.email_verification,
+                magic_links: config.magic_links,
             },
             config.mfa.clone(),
         );

@@ -38,6 +38,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     template!("pages/codes"),
     template!("pages/phone"),
     template!("pages/phone_signin"),
+    template!("pages/magic_link"),
     template!("pages/password_forgot"),
     template!("pages/password_reset"),
     template!("pages/email_verify"),
@@ -68,6 +69,7 @@ const MAILS: &[(&str, &str)] = &[
     template!("mail/password_changed"),
     template!("mail/invitation"),
     template!("mail/provider_linked"),
+    template!("mail/magic_link"),
 ];
 
 /// The stylesheet, served at `/static/css/authify.css`.

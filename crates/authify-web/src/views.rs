@@ -32,6 +32,8 @@ pub struct LoginView {
     pub passkeys: bool,
     /// Link to "Sign in with my phone", keeping callback and state.
     pub phone_url: String,
+    /// Link to "E-mail me a sign-in link" when `AUTHIFY_MAGIC_LINKS` is on.
+    pub email_link_url: Option<String>,
     /// Upstream providers, a button each.
     pub providers: Vec<authify_core::upstream::ProviderInfo>,
 }

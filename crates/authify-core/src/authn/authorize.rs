@@ -13,10 +13,10 @@ use authify_jwt::Keyring;
 use authify_store::{DbConnection, flows, oauth, transaction};
 use chrono::{DateTime, Utc};
 
-use super::complete::{CONSENT, SessionRef, prepare, record};
+use super::complete::{SessionRef, prepare, record};
 use super::flow::Flow;
-use super::steps::{flow_for, form};
-use super::{Authn, AuthnError, Client, Cookies, Return};
+use super::steps::{flow_for, form, signed_in_flow};
+use super::{Authn, AuthnError, Client, Cookies, FlowState, Return};
 use crate::db_time;
 use crate::oidc::authorize::{Authorized, ConsentView, check, error_redirect};
 use crate::oidc::{AuthorizeRequest, AuthorizeReturn, OAuthError};
@@ -42,7 +42,7 @@ fn waiting_consent(
     let Return::Authorize(req) = flow.ret.clone() else {
         return Err(AuthnError::NoConsent);
     };
-    if !flow.pending.iter().any(|p| p == CONSENT) {
+    if flow.state != FlowState::Consent {
         return Err(AuthnError::NoConsent);
     }
     let session = cookies.session.as_deref().unwrap_or_default();
@@ -92,7 +92,7 @@ impl Authn {
                 if let Some((session, user)) = fresh {
                     let mode = authn.inner.mfa.mode;
                     let device = cookies.device.as_deref();
-                    if let Some(pending) =
+                    if let Some(state) =
                         super::second::step_up(conn, &user, &session.amr, &ret, mode, device)?
                     {
                         if checked.prompt_none {
@@ -101,20 +101,11 @@ impl Authn {
                                 "the application requires a second factor this session lacks",
                             ));
                         }
-                        let cookie = transaction(conn, |conn| {
-                            let (flow, cookie) = flow_for(conn, None, Some(&ret), &authn, now)?;
-                            flows::update_flow_progress(
-                                conn,
-                                flow.id,
-                                user.id,
-                                &session.amr,
-                                pending,
-                            )?;
-                            Ok::<_, AuthnError>(cookie)
-                        })?;
+                        let cookie =
+                            signed_in_flow(conn, &authn, user.id, &session.amr, &ret, state, now)?;
                         return Ok(Authorized::StepUp {
                             flow: cookie,
-                            pending,
+                            state,
                         });
                     }
                     let session = SessionRef::from(&session);
@@ -135,17 +126,15 @@ impl Authn {
                                 "the user has not granted these scopes to the application",
                             ));
                         }
-                        let cookie = transaction(conn, |conn| {
-                            let (flow, cookie) = flow_for(conn, None, Some(&ret), &authn, now)?;
-                            flows::update_flow_progress(
-                                conn,
-                                flow.id,
-                                user.id,
-                                &session.amr,
-                                CONSENT,
-                            )?;
-                            Ok::<_, AuthnError>(cookie)
-                        })?;
+                        let cookie = signed_in_flow(
+                            conn,
+                            &authn,
+                            user.id,
+                            &session.amr,
+                            &ret,
+                            FlowState::Consent,
+                            now,
+                        )?;
                         return Ok(Authorized::Consent { flow: cookie });
                     }
                     transaction(conn, |conn| {

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::oidc::authorize::code_redirect;
 
-use super::{AuthnError, Client, Completion, Return, new_token};
+use super::{AuthnError, Client, Completion, FlowState, Return, new_token};
 use crate::manage::audit::Entry;
 use crate::{db_time, random, tokens};
 
@@ -113,9 +113,8 @@ pub(crate) fn complete(
         f.now,
     )?;
     if let Some(flow) = f.flow_id {
-        super::upstream::link_waiting(conn, flow, f.user, f.client, f.now)?;
         if sent.consent {
-            flows::update_flow_progress(conn, flow, f.user.id, &amr, CONSENT)?;
+            super::state::set_state(conn, flow, f.user.id, f.amr, FlowState::Consent)?;
         } else if !flows::delete_flow(conn, flow)? {
             // SECURITY: a flow completes once: a concurrent request that finished it first
             // (the same code twice, a code and an approval) rolls this one back.
@@ -130,9 +129,6 @@ pub(crate) fn complete(
         location: sent.location,
     })
 }
-
-/// The `pending` value of a flow waiting for consent.
-pub(crate) const CONSENT: &str = "consent";
 
 /// A code to record with the response that carries it.
 #[derive(Debug, Clone)]

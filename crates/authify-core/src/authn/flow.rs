@@ -121,14 +121,14 @@ impl ReturnRequest {
     }
 }
 
-/// A flow row, parsed. (`pending` is read by the steps that satisfy it.)
+/// A flow row, parsed.
 #[derive(Debug, Clone)]
 pub(crate) struct Flow {
     pub id: i64,
     pub ret: Return,
     pub user_id: Option<i64>,
     pub amr: Vec<String>,
-    pub pending: Vec<String>,
+    pub state: super::FlowState,
 }
 
 impl TryFrom<AuthFlow> for Flow {
@@ -141,7 +141,7 @@ impl TryFrom<AuthFlow> for Flow {
             ret: Return::from_json(&row.return_to)?,
             user_id: row.user_id,
             amr: words(&row.amr),
-            pending: words(&row.pending),
+            state: super::FlowState::parse(&row.pending)?,
         })
     }
 }

@@ -24,6 +24,7 @@
 //! - `upstream`: sign-in through GitHub, Google or an OpenID provider; `upstream_account`:
 //!   linking and unlinking them on the account page.
 
+mod advance;
 mod approvals;
 mod authorize;
 mod complete;
@@ -31,6 +32,7 @@ pub mod csrf;
 mod factors;
 mod flow;
 pub mod invite;
+mod magic_link;
 mod passkey_account;
 mod passkeys;
 mod passwordless;
@@ -39,6 +41,7 @@ mod second;
 mod second_enrol;
 mod second_push;
 mod sent_factors;
+mod state;
 mod steps;
 mod upstream;
 mod upstream_account;
@@ -55,10 +58,12 @@ use chrono::{DateTime, Duration, Utc};
 pub use approvals::{ApprovalView, Decision};
 pub use factors::{FactorView, FactorsView};
 pub use flow::{Return, ReturnRequest};
+pub use magic_link::{AMR_EMAIL_LINK, LinkAnswer, LinkPage, MAGIC_LINK_TTL_MINUTES};
 pub use passkeys::PasskeyOutcome;
 pub use second::{FactorStep, StepResult};
 pub use second_enrol::EnrolStep;
 pub use second_push::ApprovalState;
+pub use state::FlowState;
 pub use steps::AMR_PASSWORD;
 pub use steps::SignUpForm;
 pub use upstream::{AMR_FED, UpstreamAnswer, UpstreamReturn};
@@ -81,6 +86,8 @@ pub struct AuthnSettings {
     pub public_url: String,
     /// `AUTHIFY_EMAIL_VERIFICATION`.
     pub email_verification: verify::EmailVerification,
+    /// `AUTHIFY_MAGIC_LINKS`: sign-in links by e-mail.
+    pub magic_links: bool,
 }
 
 /// The request's origin, for the audit log.
@@ -174,12 +181,12 @@ pub enum Opened {
     /// Show the form.
     Form(FormContext),
     /// Signed in, but without the second factor this return requires: the step to take first
-    /// (`mfa` or `enrol`), in a new flow that already names the user.
+    /// (a second factor, or enrolling one), in a new flow that already names the user.
     StepUp {
         /// The flow.
         flow: FlowCookie,
         /// What it waits for.
-        pending: &'static str,
+        state: FlowState,
     },
 }
 
@@ -220,12 +227,12 @@ pub enum Refusal {
 pub enum Progress {
     /// Signed in.
     Done(Completion),
-    /// The user is identified, more factors are required (by `amr` name).
+    /// The user is identified and the flow waits for more.
     Pending {
         /// The flow.
         flow: FlowCookie,
-        /// What is still required.
-        required: Vec<String>,
+        /// What it waits for.
+        state: FlowState,
     },
     /// The step failed by the user's mistake; show the form again.
     Refused {
@@ -446,7 +453,8 @@ impl Authn {
                 let flows = authify_store::flows::delete_expired_flows(conn, now)?
                     + authify_store::oauth::delete_expired(conn, now)?
                     + authify_store::factors::delete_expired(conn, now)?
-                    + authify_store::email_tokens::delete_expired_email_tokens(conn, now)?;
+                    + authify_store::email_tokens::delete_expired_email_tokens(conn, now)?
+                    + authify_store::magic_links::delete_expired_magic_links(conn, now)?;
                 Ok::<_, StoreError>((sessions, flows))
             })
             .await

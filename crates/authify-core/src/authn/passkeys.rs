@@ -13,13 +13,15 @@ use authify_store::{DbConnection, flows, transaction, users};
 use chrono::{DateTime, Utc};
 use webauthn_rs::prelude::{Passkey, PublicKeyCredential, Uuid, WebauthnError};
 
+use super::FlowState;
+use super::advance::{Action, Proof, StepContext};
 use super::flow::Flow;
 use super::second::waiting;
 use super::{Authn, AuthnError, Client, Completion, Cookies};
 use crate::db_time;
 use crate::manage::audit::Entry;
+use crate::mfa::AMR_MFA;
 use crate::mfa::passkey::{CEREMONY_TTL_SECS, Ceremony, PasskeyRp, amr_of, credential_id_text};
-use crate::mfa::{AMR_MFA, PENDING_FACTOR};
 
 /// The answer to a passkey assertion.
 #[derive(Debug)]
@@ -151,8 +153,12 @@ impl Authn {
                 let expires = (now + chrono::Duration::seconds(CEREMONY_TTL_SECS)).timestamp();
                 let (options, ceremony) = match flow.user_id {
                     Some(_) => {
-                        let (_, user, _) =
-                            waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                        let (_, user, _) = waiting(
+                            conn,
+                            cookies.flow.as_deref(),
+                            &[FlowState::SecondFactor],
+                            now,
+                        )?;
                         let keys: Vec<Passkey> = passkeys_of(conn, user.id)?
                             .into_iter()
                             .map(|(_, k)| k)
@@ -291,7 +297,7 @@ impl Step<'_> {
                 return Ok(PasskeyOutcome::Refused(FAILED));
             }
         };
-        self.done(conn, &user, &factor, key, &result, Vec::new())
+        self.done(conn, &user, &factor, key, &result)
     }
 
     /// A passkey as the second factor of the flow's user.
@@ -300,10 +306,10 @@ impl Step<'_> {
         conn: &mut DbConnection,
         state: &webauthn_rs::prelude::PasskeyAuthentication,
     ) -> Result<PasskeyOutcome, AuthnError> {
-        let (flow, user, _) = waiting(
+        let (_, user, _) = waiting(
             conn,
             self.cookies.flow.as_deref(),
-            &[PENDING_FACTOR],
+            &[FlowState::SecondFactor],
             self.now,
         )?;
         let result = match self
@@ -332,7 +338,7 @@ impl Step<'_> {
             )?;
             return Ok(PasskeyOutcome::Refused(NOT_RECOGNISED));
         };
-        self.done(conn, &user, &factor, key, &result, flow.amr.clone())
+        self.done(conn, &user, &factor, key, &result)
     }
 
     fn done(
@@ -342,7 +348,6 @@ impl Step<'_> {
         factor: &Factor,
         key: Passkey,
         result: &webauthn_rs::prelude::AuthenticationResult,
-        mut amr: Vec<String>,
     ) -> Result<PasskeyOutcome, AuthnError> {
         if user.disabled {
             refused(conn, Some(user), "account disabled", self.client, self.now)?;
@@ -358,7 +363,7 @@ impl Step<'_> {
             )?;
             return Ok(PasskeyOutcome::Refused(FAILED));
         }
-        amr.extend(amr_of(result));
+        let amr = amr_of(result);
         crate::metrics::signin("passkey", true);
         if !amr.iter().any(|a| a == AMR_MFA) {
             // webauthn-rs requires user verification for passkeys; never sign in without it.
@@ -371,17 +376,24 @@ impl Step<'_> {
             )?;
             return Ok(PasskeyOutcome::Refused(FAILED));
         }
+        // With user verification a passkey is two factors: the sign-in completes.
+        let cx = StepContext {
+            cookies: self.cookies,
+            flow_cookie: None,
+            keys: self.keys,
+            client: self.client,
+            now: self.now,
+        };
         self.authn
-            .finish(
+            .advance(
                 conn,
-                user,
-                &amr,
                 self.flow,
-                self.cookies,
-                self.keys,
-                self.client,
-                self.now,
-            )
+                user,
+                Proof::Complete(amr),
+                Action::SignIn,
+                cx,
+            )?
+            .completed()
             .map(PasskeyOutcome::Done)
     }
 }

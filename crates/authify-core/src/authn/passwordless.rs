@@ -14,12 +14,13 @@ use authify_store::passkeys as store;
 use authify_store::{transaction, users};
 use chrono::{DateTime, Utc};
 
+use super::FlowState;
 use super::steps::flow_for;
 use super::{Authn, AuthnError, Client, FlowCookie, ReturnRequest};
 use crate::manage::audit::Entry;
+use crate::mfa::Method;
 use crate::mfa::codes::{self, APPROVAL_TTL_SECS};
 use crate::mfa::passkey::Ceremony;
-use crate::mfa::{Method, PENDING_APPROVE};
 use crate::notify::Notice;
 use crate::{db_time, random};
 
@@ -66,7 +67,7 @@ impl Authn {
                         .ip(client.ip.as_deref())
                         .by_email(parsed.as_str());
                     let Some(user) = approver else {
-                        store::set_waiting(conn, flow.id, None, PENDING_APPROVE)?;
+                        store::set_waiting(conn, flow.id, None, FlowState::Approval.as_str())?;
                         let decoy = Ceremony::Decoy {
                             number,
                             expires: expires.timestamp(),
@@ -79,7 +80,7 @@ impl Authn {
                             .record(conn)?;
                         return Ok(cookie);
                     };
-                    store::set_waiting(conn, flow.id, Some(user.id), PENDING_APPROVE)?;
+                    store::set_waiting(conn, flow.id, Some(user.id), FlowState::Approval.as_str())?;
                     store::set_ceremony(conn, flow.id, None)?;
                     let app = flow.ret.app_name().map(str::to_owned);
                     factors_store::insert_approval(

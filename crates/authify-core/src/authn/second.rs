@@ -18,7 +18,8 @@ use authify_store::models::{Factor, User};
 use authify_store::{DbConnection, StoreError, flows, transaction, users};
 use chrono::{DateTime, Utc};
 
-use super::complete::{Finish, complete};
+use super::FlowState;
+use super::advance::{Action, Proof, StepContext};
 use super::flow::Flow;
 use super::{Authn, AuthnError, Client, Completion, Cookies, Return, csrf};
 use crate::db_time;
@@ -26,7 +27,7 @@ use crate::manage::audit::Entry;
 use crate::mfa::codes::{self, CODE_TRIES, CODE_TTL_SECS};
 use crate::mfa::phone::Phone;
 use crate::mfa::totp::TotpSecret;
-use crate::mfa::{AMR_MFA, MAX_FAILURES, Method, MfaMode, PENDING_ENROL, PENDING_FACTOR};
+use crate::mfa::{AMR_MFA, MAX_FAILURES, Method, MfaMode};
 use crate::notify::Notice;
 
 /// What a user identified by a first factor still needs.
@@ -116,7 +117,7 @@ pub(crate) fn step_up(
     ret: &Return,
     mode: MfaMode,
     device: Option<&str>,
-) -> Result<Option<&'static str>, StoreError> {
+) -> Result<Option<FlowState>, StoreError> {
     if session_amr.split_whitespace().any(|a| a == AMR_MFA)
         || !policy_requires(conn, user, ret, mode)?
     {
@@ -130,9 +131,9 @@ pub(crate) fn step_up(
     // token must not claim a factor the session never gave (the user approves, as at sign-in).
     let _ = device;
     Ok(if factors.is_empty() {
-        Some(PENDING_ENROL)
+        Some(FlowState::Enrol)
     } else {
-        Some(PENDING_FACTOR)
+        Some(FlowState::SecondFactor)
     })
 }
 
@@ -163,6 +164,9 @@ pub struct FactorStep {
     pub destination: Option<String>,
     /// A code was sent and is live.
     pub code_sent: bool,
+    /// The user's address is confirmed and no mailed link was used in this flow yet: a sign-in
+    /// link by e-mail may be the second factor (where `AUTHIFY_MAGIC_LINKS` is on).
+    pub address_confirmed: bool,
 }
 
 /// The answer to a code.
@@ -180,7 +184,7 @@ pub enum StepResult {
 pub(super) fn waiting(
     conn: &mut DbConnection,
     cookie: Option<&str>,
-    pending: &[&str],
+    states: &[FlowState],
     now: DateTime<Utc>,
 ) -> Result<(Flow, User, String), AuthnError> {
     let token = cookie.filter(|t| t.len() == 43).ok_or(AuthnError::NoFlow)?;
@@ -188,7 +192,7 @@ pub(super) fn waiting(
         .ok_or(AuthnError::NoFlow)?;
     let flow = Flow::try_from(row)?;
     let user_id = flow.user_id.ok_or(AuthnError::NoFlow)?;
-    if !flow.pending.iter().any(|p| pending.contains(&p.as_str())) {
+    if !states.contains(&flow.state) {
         return Err(AuthnError::NoFlow);
     }
     let user = match users::get_user(conn, user_id) {
@@ -239,6 +243,8 @@ fn step_view(
         methods,
         destination,
         code_sent,
+        address_confirmed: user.email_verified
+            && !flow.amr.iter().any(|a| a == super::AMR_EMAIL_LINK),
     })
 }
 
@@ -277,8 +283,12 @@ impl Authn {
     ) -> Result<FactorStep, AuthnError> {
         self.db
             .run_quick(move |conn| {
-                let (flow, user, csrf) =
-                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                let (flow, user, csrf) = waiting(
+                    conn,
+                    cookies.flow.as_deref(),
+                    &[FlowState::SecondFactor],
+                    now,
+                )?;
                 step_view(conn, &flow, &user, csrf, wanted, now)
             })
             .await
@@ -296,7 +306,14 @@ impl Authn {
         let flow_cookie = cookies.flow.clone();
         let (_, user, _) = self
             .db
-            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
+            .run_quick(move |conn| {
+                waiting(
+                    conn,
+                    flow_cookie.as_deref(),
+                    &[FlowState::SecondFactor],
+                    now,
+                )
+            })
             .await?;
         // SECURITY: sends count like sign-in attempts (cost and flooding).
         self.throttle().attempt(&user.email).await?;
@@ -305,8 +322,12 @@ impl Authn {
             .db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let (flow, user, csrf) =
-                        waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                    let (flow, user, csrf) = waiting(
+                        conn,
+                        cookies.flow.as_deref(),
+                        &[FlowState::SecondFactor],
+                        now,
+                    )?;
                     let factor = store::list_factors(conn, user.id)?
                         .into_iter()
                         .find(|f| f.confirmed && f.kind == method.kind() && method.sends_code())
@@ -360,7 +381,14 @@ impl Authn {
         let flow_cookie = cookies.flow.clone();
         let (flow, user, _) = self
             .db
-            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
+            .run_quick(move |conn| {
+                waiting(
+                    conn,
+                    flow_cookie.as_deref(),
+                    &[FlowState::SecondFactor],
+                    now,
+                )
+            })
             .await?;
         // SECURITY: every code counts toward the account's attempts, like a password (W-13).
         self.throttle().attempt(&user.email).await?;
@@ -383,11 +411,18 @@ impl Authn {
                     };
                     crate::metrics::signin(method.as_str(), used.is_some());
                     if let Some(used) = used {
-                        let mut amr = flow.amr.clone();
-                        amr.push(used.amr().to_owned());
-                        amr.push(AMR_MFA.to_owned());
+                        let proof =
+                            Proof::Complete(vec![used.amr().to_owned(), AMR_MFA.to_owned()]);
+                        let cx = StepContext {
+                            cookies: &cookies,
+                            flow_cookie: None,
+                            keys: &keys,
+                            client: &client,
+                            now,
+                        };
                         return authn
-                            .finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
+                            .advance(conn, &flow, &user, proof, Action::SignIn, cx)?
+                            .completed()
                             .map(StepResult::Done);
                     }
                     failed(conn, &user, method, &client, now)?;
@@ -402,39 +437,6 @@ impl Authn {
                 })
             })
             .await
-    }
-
-    /// The last step after a second factor: the session, the return, the audit entry.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn finish(
-        &self,
-        conn: &mut DbConnection,
-        user: &User,
-        amr: &[String],
-        flow: &Flow,
-        cookies: &Cookies,
-        keys: &Keyring,
-        client: &Client,
-        now: DateTime<Utc>,
-    ) -> Result<Completion, AuthnError> {
-        let finish = Finish {
-            user,
-            amr,
-            ret: &flow.ret,
-            action: "signin",
-            old_session: cookies.session.as_deref(),
-            flow_id: Some(flow.id),
-            client,
-            session_ttl: self.inner.settings.session_ttl,
-            now,
-        };
-        complete(
-            conn,
-            &self.inner.issuer,
-            keys,
-            &self.inner.settings.public_url,
-            finish,
-        )
     }
 }
 

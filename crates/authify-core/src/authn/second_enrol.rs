@@ -8,10 +8,12 @@ use authify_store::factors as store;
 use authify_store::{flows, transaction};
 use chrono::{DateTime, Utc};
 
+use super::FlowState;
+use super::advance::{Action, Proof, StepContext};
 use super::second::{WRONG, waiting};
 use super::{Authn, AuthnError, Client, Completion, Cookies};
 use crate::mfa::totp::Enrolment;
-use crate::mfa::{AMR_MFA, MAX_FAILURES, Method, PENDING_CONTINUE, PENDING_ENROL};
+use crate::mfa::{AMR_MFA, MAX_FAILURES, Method};
 
 /// The TOTP enrolment page inside a sign-in (policy requires a factor). `Debug` shows neither
 /// the secret nor the recovery codes.
@@ -71,16 +73,18 @@ impl Authn {
         &self,
         cookies: Cookies,
         code: String,
+        keys: Arc<Keyring>,
         client: Client,
         now: DateTime<Utc>,
     ) -> Result<Result<EnrolStep, Option<String>>, AuthnError> {
         let flow_cookie = cookies.flow.clone();
         let (_, user, _) = self
             .db
-            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_ENROL], now))
+            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[FlowState::Enrol], now))
             .await?;
         self.throttle().attempt(&user.email).await?;
         let mfa = self.inner.mfa.clone();
+        let authn = self.clone();
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
@@ -103,16 +107,16 @@ impl Authn {
                         }
                         return Ok(Err(Some(WRONG.to_owned())));
                     };
-                    let mut amr = flow.amr.clone();
-                    amr.push(Method::Totp.amr().to_owned());
-                    amr.push(AMR_MFA.to_owned());
-                    flows::update_flow_progress(
-                        conn,
-                        flow.id,
-                        user.id,
-                        &amr.join(" "),
-                        PENDING_CONTINUE,
-                    )?;
+                    let proof =
+                        Proof::Enrolled(vec![Method::Totp.amr().to_owned(), AMR_MFA.to_owned()]);
+                    let cx = StepContext {
+                        cookies: &cookies,
+                        flow_cookie: None,
+                        keys: &keys,
+                        client: &client,
+                        now,
+                    };
+                    authn.advance(conn, &flow, &user, proof, Action::SignIn, cx)?;
                     Ok(Ok(EnrolStep {
                         csrf,
                         app_name: flow.ret.app_name().map(str::to_owned),
@@ -137,10 +141,22 @@ impl Authn {
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let (flow, user, _) =
-                        waiting(conn, cookies.flow.as_deref(), &[PENDING_CONTINUE], now)?;
-                    let amr = flow.amr.clone();
-                    authn.finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
+                    let (flow, user, _) = waiting(
+                        conn,
+                        cookies.flow.as_deref(),
+                        &[FlowState::RecoveryCodes],
+                        now,
+                    )?;
+                    let cx = StepContext {
+                        cookies: &cookies,
+                        flow_cookie: None,
+                        keys: &keys,
+                        client: &client,
+                        now,
+                    };
+                    authn
+                        .advance(conn, &flow, &user, Proof::Continued, Action::SignIn, cx)?
+                        .completed()
                 })
             })
             .await
@@ -162,7 +178,7 @@ fn enrolling(
     ),
     AuthnError,
 > {
-    let (flow, user, csrf) = waiting(conn, cookie, &[PENDING_ENROL], now)?;
+    let (flow, user, csrf) = waiting(conn, cookie, &[FlowState::Enrol], now)?;
     // SECURITY: a factor added since this attempt began (from the account page) must be used,
     // not bypassed by enrolling another here.
     if has_factor(conn, user.id)? {

@@ -12,12 +12,13 @@ use chrono::{DateTime, Utc};
 use authify_store::models::User;
 use authify_store::{DbConnection, flows};
 
+use super::advance::{Action, Proof, StepContext};
 use super::flow::Flow;
-use super::second::{policy_requires, waiting};
-use super::{Authn, AuthnError, Client, Completion, Cookies};
+use super::second::waiting;
+use super::{Authn, AuthnError, Client, Completion, Cookies, FlowState, Progress};
 use crate::mfa::codes::{self, APPROVAL_TTL_SECS};
 use crate::mfa::passkey::Ceremony;
-use crate::mfa::{AMR_MFA, Method, PENDING_APPROVE, PENDING_FACTOR};
+use crate::mfa::{AMR_MFA, Method};
 use crate::notify::Notice;
 use crate::{db_time, random};
 
@@ -69,7 +70,14 @@ impl Authn {
         let flow_cookie = cookies.flow.clone();
         let (_, user, _) = self
             .db
-            .run_quick(move |conn| waiting(conn, flow_cookie.as_deref(), &[PENDING_FACTOR], now))
+            .run_quick(move |conn| {
+                waiting(
+                    conn,
+                    flow_cookie.as_deref(),
+                    &[FlowState::SecondFactor],
+                    now,
+                )
+            })
             .await?;
         // SECURITY: requests count toward the account's attempts: nobody can flood a phone.
         self.throttle().attempt(&user.email).await?;
@@ -78,8 +86,12 @@ impl Authn {
         let public_id = random::token::<16>()?;
         self.db
             .run(move |conn| {
-                let (flow, user, _) =
-                    waiting(conn, cookies.flow.as_deref(), &[PENDING_FACTOR], now)?;
+                let (flow, user, _) = waiting(
+                    conn,
+                    cookies.flow.as_deref(),
+                    &[FlowState::SecondFactor],
+                    now,
+                )?;
                 let has_device = store::list_factors(conn, user.id)?
                     .iter()
                     .any(|f| f.confirmed && f.kind == Method::Push.kind());
@@ -176,7 +188,6 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<Result<Completion, ApprovalState>, AuthnError> {
         let authn = self.clone();
-        let mode = self.inner.mfa.mode;
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
@@ -207,26 +218,24 @@ impl Authn {
                         if passwordless { "passwordless" } else { "push" },
                         true,
                     );
-                    let mut amr = flow.amr.clone();
-                    amr.push(Method::Push.amr().to_owned());
-                    if passwordless {
-                        // One factor (the device): more when policy asks for two.
-                        if policy_requires(conn, &user, &flow.ret, mode)? {
-                            flows::update_flow_progress(
-                                conn,
-                                flow.id,
-                                user.id,
-                                &amr.join(" "),
-                                PENDING_FACTOR,
-                            )?;
-                            return Ok(Err(ApprovalState::NextFactor));
-                        }
+                    let swk = Method::Push.amr().to_owned();
+                    // Passwordless, the device is one factor: more only when policy asks for two.
+                    let proof = if passwordless {
+                        Proof::Possession(vec![swk])
                     } else {
-                        amr.push(AMR_MFA.to_owned());
+                        Proof::Complete(vec![swk, AMR_MFA.to_owned()])
+                    };
+                    let cx = StepContext {
+                        cookies: &cookies,
+                        flow_cookie: None,
+                        keys: &keys,
+                        client: &client,
+                        now,
+                    };
+                    match authn.advance(conn, &flow, &user, proof, Action::SignIn, cx)? {
+                        Progress::Done(done) => Ok(Ok(done)),
+                        _ => Ok(Err(ApprovalState::NextFactor)),
                     }
-                    authn
-                        .finish(conn, &user, &amr, &flow, &cookies, &keys, &client, now)
-                        .map(Ok)
                 })
             })
             .await
@@ -242,7 +251,7 @@ enum Waiting {
 }
 
 fn is_passwordless(flow: &Flow) -> bool {
-    flow.pending.iter().any(|p| p == PENDING_APPROVE)
+    flow.state == FlowState::Approval
 }
 
 fn waiting_push(
@@ -270,7 +279,12 @@ fn waiting_push(
             _ => Err(AuthnError::NoFlow),
         };
     }
-    let (flow, user, csrf) = waiting(conn, cookie, &[PENDING_FACTOR, PENDING_APPROVE], now)?;
+    let (flow, user, csrf) = waiting(
+        conn,
+        cookie,
+        &[FlowState::SecondFactor, FlowState::Approval],
+        now,
+    )?;
     Ok(Waiting::Real(Box::new((flow, user, csrf))))
 }
 

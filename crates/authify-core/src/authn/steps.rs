@@ -9,8 +9,10 @@ use authify_store::models::{NewUser, User};
 use authify_store::{DbConnection, StoreError, flows, transaction, users};
 use chrono::{DateTime, Utc};
 
-use super::complete::{Finish, SessionRef, complete, prepare, record};
+use super::advance::{Action, Proof, StepContext};
+use super::complete::{SessionRef, prepare, record};
 use super::flow::Flow;
+use super::state::{FlowState, set_state};
 use super::verify::EmailVerification;
 use super::{
     Authn, AuthnError, Client, Cookies, FlowCookie, FormContext, Opened, Progress, Refusal, Return,
@@ -76,7 +78,7 @@ pub(super) fn flow_for(
         ret,
         user_id: None,
         amr: Vec::new(),
-        pending: Vec::new(),
+        state: FlowState::FirstFactor,
     };
     let cookie = FlowCookie {
         token,
@@ -84,6 +86,25 @@ pub(super) fn flow_for(
         max_age,
     };
     Ok((flow, cookie))
+}
+
+/// A new flow for a signed-in user who must do more before `ret` (a step-up to a second
+/// factor, or consent): it names the user and carries the session's factors.
+pub(super) fn signed_in_flow(
+    conn: &mut DbConnection,
+    authn: &Authn,
+    user_id: i64,
+    session_amr: &str,
+    ret: &Return,
+    state: FlowState,
+    now: DateTime<Utc>,
+) -> Result<FlowCookie, AuthnError> {
+    transaction(conn, |conn| {
+        let (flow, cookie) = flow_for(conn, None, Some(ret), authn, now)?;
+        let amr: Vec<String> = session_amr.split_whitespace().map(str::to_owned).collect();
+        set_state(conn, flow.id, user_id, &amr, state)?;
+        Ok(cookie)
+    })
 }
 
 pub(super) fn form(flow: &Flow, cookie: FlowCookie) -> FormContext {
@@ -116,23 +137,14 @@ impl Authn {
                     let ret = ret.unwrap_or(Return::Account);
                     let mode = authn.inner.mfa.mode;
                     let device = cookies.device.as_deref();
-                    if let Some(pending) =
+                    if let Some(state) =
                         super::second::step_up(conn, &user, &session.amr, &ret, mode, device)?
                     {
-                        let cookie = transaction(conn, |conn| {
-                            let (flow, cookie) = flow_for(conn, None, Some(&ret), &authn, now)?;
-                            flows::update_flow_progress(
-                                conn,
-                                flow.id,
-                                user.id,
-                                &session.amr,
-                                pending,
-                            )?;
-                            Ok::<_, AuthnError>(cookie)
-                        })?;
+                        let cookie =
+                            signed_in_flow(conn, &authn, user.id, &session.amr, &ret, state, now)?;
                         return Ok(Opened::StepUp {
                             flow: cookie,
-                            pending,
+                            state,
                         });
                     }
                     let session = SessionRef::from(&session);
@@ -258,9 +270,8 @@ impl Authn {
         }
     }
 
-    /// A user was identified by a first factor: finish, or record what is still required (a
-    /// second factor, or enrolling one when policy requires it and the user has none). A
-    /// browser that is the user's own approver device counts as that second factor.
+    /// A user was identified by a first factor (password, upstream provider): the flow moves
+    /// on as [`Authn::advance`] decides.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn identified(
         &self,
@@ -274,63 +285,19 @@ impl Authn {
         action: &'static str,
         now: DateTime<Utc>,
     ) -> Result<Progress, AuthnError> {
-        let mut amr: Vec<String> = flow.amr.iter().cloned().chain(amr).collect();
         let authn = self.clone();
-        let mode = self.inner.mfa.mode;
         self.db
             .run(move |conn| {
-                let need =
-                    super::second::need(conn, &user, &flow.ret, mode, cookies.device.as_deref())?;
-                let pending = match need {
-                    super::second::Need::Nothing => None,
-                    super::second::Need::DeviceSatisfied => {
-                        amr.push(crate::mfa::AMR_SWK.to_owned());
-                        amr.push(crate::mfa::AMR_MFA.to_owned());
-                        None
-                    }
-                    super::second::Need::Factor => Some(crate::mfa::PENDING_FACTOR),
-                    super::second::Need::Enrol => Some(crate::mfa::PENDING_ENROL),
-                };
-                transaction(conn, |conn| match pending {
-                    None => {
-                        let finish = Finish {
-                            user: &user,
-                            amr: &amr,
-                            ret: &flow.ret,
-                            action,
-                            old_session: cookies.session.as_deref(),
-                            flow_id: Some(flow.id),
-                            client: &client,
-                            session_ttl: authn.inner.settings.session_ttl,
-                            now,
-                        };
-                        complete(
-                            conn,
-                            &authn.inner.issuer,
-                            &keys,
-                            &authn.inner.settings.public_url,
-                            finish,
-                        )
-                        .map(Progress::Done)
-                    }
-                    Some(pending) => {
-                        flows::update_flow_progress(
-                            conn,
-                            flow.id,
-                            user.id,
-                            &amr.join(" "),
-                            pending,
-                        )?;
-                        Entry::new("signin.factor", db_time(now))
-                            .by_user(&user)
-                            .ip(client.ip.as_deref())
-                            .details(serde_json::json!({ "amr": amr, "pending": [pending] }))
-                            .record(conn)?;
-                        Ok(Progress::Pending {
-                            flow: cookie,
-                            required: vec![pending.to_owned()],
-                        })
-                    }
+                transaction(conn, |conn| {
+                    let cx = StepContext {
+                        cookies: &cookies,
+                        flow_cookie: Some(&cookie),
+                        keys: &keys,
+                        client: &client,
+                        now,
+                    };
+                    let action = Action::from_name(action);
+                    authn.advance(conn, &flow, &user, Proof::Identity(amr), action, cx)
                 })
             })
             .await
@@ -428,48 +395,16 @@ impl Authn {
                             form: form(&flow, cookie),
                         });
                     }
-                    let amr = vec![AMR_PASSWORD.to_owned()];
                     // A new account has no factor: where policy requires one, it enrols first.
-                    let need =
-                        super::second::need(conn, &user, &flow.ret, authn.inner.mfa.mode, None)?;
-                    if need == super::second::Need::Enrol {
-                        let pending = crate::mfa::PENDING_ENROL;
-                        flows::update_flow_progress(
-                            conn,
-                            flow.id,
-                            user.id,
-                            &amr.join(" "),
-                            pending,
-                        )?;
-                        Entry::new("signup", db_time(now))
-                            .by_user(&user)
-                            .ip(client.ip.as_deref())
-                            .details(serde_json::json!({ "amr": amr, "pending": [pending] }))
-                            .record(conn)?;
-                        return Ok(Progress::Pending {
-                            flow: cookie,
-                            required: vec![pending.to_owned()],
-                        });
-                    }
-                    let finish = Finish {
-                        user: &user,
-                        amr: &amr,
-                        ret: &flow.ret,
-                        action: "signup",
-                        old_session: cookies.session.as_deref(),
-                        flow_id: Some(flow.id),
+                    let cx = StepContext {
+                        cookies: &cookies,
+                        flow_cookie: Some(&cookie),
+                        keys: &keys,
                         client: &client,
-                        session_ttl: authn.inner.settings.session_ttl,
                         now,
                     };
-                    complete(
-                        conn,
-                        &authn.inner.issuer,
-                        &keys,
-                        &authn.inner.settings.public_url,
-                        finish,
-                    )
-                    .map(Progress::Done)
+                    let proof = Proof::Identity(vec![AMR_PASSWORD.to_owned()]);
+                    authn.advance(conn, &flow, &user, proof, Action::SignUp, cx)
                 })
             })
             .await?;

@@ -24,15 +24,6 @@ pub const AMR_SWK: &str = "swk";
 /// RFC 8176 `amr` when two factors were used.
 pub const AMR_MFA: &str = "mfa";
 
-/// The `pending` value of a flow waiting for a second factor.
-pub const PENDING_FACTOR: &str = "mfa";
-/// The `pending` value of a flow whose user must enrol a factor first.
-pub const PENDING_ENROL: &str = "enrol";
-/// The `pending` value of a flow that enrolled and shows the recovery codes.
-pub const PENDING_CONTINUE: &str = "continue";
-/// The `pending` value of a passwordless sign-in waiting for the approval from a device.
-pub const PENDING_APPROVE: &str = "approve";
-
 /// How a second factor is given at sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

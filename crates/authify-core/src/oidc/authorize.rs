@@ -99,8 +99,8 @@ pub enum Authorized {
     StepUp {
         /// The flow holding the request and naming the user.
         flow: FlowCookie,
-        /// `mfa` or `enrol`.
-        pending: &'static str,
+        /// A second factor, or enrolling one.
+        state: crate::authn::FlowState,
     },
 }
 

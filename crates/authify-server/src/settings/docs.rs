@@ -167,6 +167,12 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "off: no verification mails; optional: a link is mailed at sign-up and on a change of address, and tokens say whether it was followed (email_verified); required: an unverified account cannot sign in (a new link is mailed instead).",
     },
     SettingDoc {
+        key: "magic_links",
+        env: "AUTHIFY_MAGIC_LINKS",
+        default: "off",
+        description: "on: \"E-mail me a sign-in link\" on the login page (a single-use link, 10 minutes, that works only in the browser that asked), and the link as a second factor where the address is confirmed; off: neither.",
+    },
+    SettingDoc {
         key: "signin_attempts_per_minute",
         env: "AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE",
         default: "10",

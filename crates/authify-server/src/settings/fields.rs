@@ -147,6 +147,20 @@ pub(super) fn rp_id(raw: Option<String>) -> Result<Option<String>, SettingsError
 }
 
 /// `AUTHIFY_EMAIL_VERIFICATION`: off, optional (the default) or required.
+/// An `on`/`off` switch (`true`/`false` also read), `default` when unset.
+pub(super) fn on_off(
+    key: &'static str,
+    raw: Option<&str>,
+    default: bool,
+) -> Result<bool, SettingsError> {
+    match raw.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("on" | "true") => Ok(true),
+        Some("off" | "false") => Ok(false),
+        Some(v) => Err(invalid(key, v, "on or off")),
+    }
+}
+
 pub(super) fn email_verification(
     raw: Option<&str>,
 ) -> Result<authify_core::authn::verify::EmailVerification, SettingsError> {

@@ -66,6 +66,7 @@ struct FactorView {
     code_hint: String,
     destination: Option<String>,
     others: Vec<Other>,
+    email_link: bool,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -122,6 +123,7 @@ fn show_step(
                 label: o.label(),
             })
             .collect(),
+        email_link: state.authn().magic_links() && step.address_confirmed,
         error,
     };
     render(state, "pages/factor", &view, status)
@@ -375,6 +377,7 @@ pub async fn post_enrol(
         .enrol_confirm(
             cookies.clone(),
             form.code.unwrap_or_default(),
+            state.keys().keyring.clone(),
             state.client(&req),
             state.now(),
         )

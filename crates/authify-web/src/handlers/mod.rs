@@ -8,6 +8,7 @@ pub mod factor;
 pub mod health;
 pub mod jwt;
 pub mod logout;
+pub mod magic_link;
 pub mod mail_links;
 pub mod oidc;
 pub mod passwordless;

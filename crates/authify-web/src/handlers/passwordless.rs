@@ -72,7 +72,7 @@ pub async fn get_phone_signin(
     let request = request_of(q.callback, q.state, q.response_type);
     match open(&state, &req, &request).await? {
         Opened::Returned { location } => Ok(see_other(&location)),
-        Opened::StepUp { flow, pending } => next_step(&state, &flow, &[pending.to_owned()]),
+        Opened::StepUp { flow, state: at } => next_step(&state, &flow, at),
         Opened::Form(form) => show(&state, &form, &request, None, None, StatusCode::OK),
     }
 }
@@ -109,7 +109,7 @@ pub async fn post_phone_signin(
                 StatusCode::BAD_REQUEST,
             ),
             Opened::Returned { location } => Ok(see_other(&location)),
-            Opened::StepUp { flow, pending } => next_step(&state, &flow, &[pending.to_owned()]),
+            Opened::StepUp { flow, state: at } => next_step(&state, &flow, at),
         },
         Err(e) => Err(e.into()),
     }

@@ -8,8 +8,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use authify_core::authn::{
-    AuthnError, Completion, FlowCookie, FormContext, Opened, Progress, Refusal, ReturnRequest,
-    SignUpForm,
+    AuthnError, Completion, FlowCookie, FlowState, FormContext, Opened, Progress, Refusal,
+    ReturnRequest, SignUpForm,
 };
 use authify_domain::Password;
 use serde::Deserialize;
@@ -170,6 +170,8 @@ fn show_login(
         app_name: form.ret.app_name().map(str::to_owned),
         passkeys: state.authn().mfa().passkeys.is_some(),
         phone_url: flow_link("/login/phone", request),
+        email_link_url: (state.authn().magic_links())
+            .then(|| flow_link("/login/email-link", request)),
         providers: state.authn().upstream_providers(),
     };
     with_flow(
@@ -282,21 +284,34 @@ pub(crate) fn signed_in(state: &AppState, done: Completion) -> Result<HttpRespon
     Ok(res)
 }
 
-/// More is required after the first factor: on to the second-factor step, or to enrolment.
+/// The page of each state a flow waits in: the one place a [`FlowState`] becomes a URL.
+pub(crate) fn page_of(at: FlowState) -> &'static str {
+    match at {
+        FlowState::FirstFactor => "/login",
+        FlowState::SecondFactor => "/login/factor",
+        FlowState::Enrol | FlowState::RecoveryCodes => "/login/enrol",
+        FlowState::Approval => "/login/approval",
+        FlowState::Consent => "/oauth/consent",
+    }
+}
+
+/// The flow waits for more: on to the page of its state.
 pub(crate) fn next_step(
     state: &AppState,
     flow: &FlowCookie,
-    required: &[String],
+    at: FlowState,
 ) -> Result<HttpResponse, WebError> {
-    let next = if required
-        .iter()
-        .any(|r| r == authify_core::mfa::PENDING_ENROL)
-    {
-        "/login/enrol"
-    } else {
-        "/login/factor"
-    };
-    with_flow(state, see_other(next), flow)
+    with_flow(state, see_other(page_of(at)), flow)
+}
+
+/// Where a step left the flow, as a response: signed in, on to the page of the state the flow
+/// waits in, or the sign-in form saying why not.
+pub(crate) fn moved_on(state: &AppState, progress: Progress) -> Result<HttpResponse, WebError> {
+    match progress {
+        Progress::Done(done) => signed_in(state, done),
+        Progress::Pending { flow, state: at } => next_step(state, &flow, at),
+        Progress::Refused { reason, form } => upstream_refused(state, &form, reason),
+    }
 }
 
 /// The engine's answer to opening a form page for `request`.
@@ -339,7 +354,7 @@ async fn login_page(
     let opened = open(state, req, &request).await?;
     match opened {
         Opened::Returned { location } => Ok(see_other(&location)),
-        Opened::StepUp { flow, pending } => next_step(state, &flow, &[pending.to_owned()]),
+        Opened::StepUp { flow, state: at } => next_step(state, &flow, at),
         Opened::Form(form) => {
             let shown = Shown {
                 notice: match (q.signed_out, q.ended.as_deref()) {
@@ -391,7 +406,7 @@ async fn login_submit(
         .await?;
     match progress {
         Progress::Done(done) => signed_in(state, done),
-        Progress::Pending { flow, required } => next_step(state, &flow, &required),
+        Progress::Pending { flow, state: at } => next_step(state, &flow, at),
         Progress::Refused { reason, form } => {
             let (message, status) = match reason {
                 Refusal::Disabled => (
@@ -435,7 +450,7 @@ async fn signup_page(
     let opened = open(state, req, &request).await?;
     match opened {
         Opened::Returned { location } => Ok(see_other(&location)),
-        Opened::StepUp { flow, pending } => next_step(state, &flow, &[pending.to_owned()]),
+        Opened::StepUp { flow, state: at } => next_step(state, &flow, at),
         Opened::Form(form) => show_signup(state, &form, &request, Shown::default(), StatusCode::OK),
     }
 }
@@ -475,7 +490,7 @@ async fn signup_submit(
         .await?;
     match progress {
         Progress::Done(done) => signed_in(state, done),
-        Progress::Pending { flow, required } => next_step(state, &flow, &required),
+        Progress::Pending { flow, state: at } => next_step(state, &flow, at),
         Progress::Refused { reason, form } => {
             let (message, status) = match reason {
                 Refusal::EmailTaken => (

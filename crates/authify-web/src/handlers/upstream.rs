@@ -65,8 +65,8 @@ pub async fn get_callback(
         .await?;
     match outcome {
         UpstreamReturn::SignIn(Progress::Done(done)) => signed_in(&state, done),
-        UpstreamReturn::SignIn(Progress::Pending { flow, required }) => {
-            next_step(&state, &flow, &required)
+        UpstreamReturn::SignIn(Progress::Pending { flow, state: at }) => {
+            next_step(&state, &flow, at)
         }
         UpstreamReturn::SignIn(Progress::Refused { reason, form }) => {
             upstream_refused(&state, &form, reason)

@@ -49,8 +49,8 @@ async fn authorize(
         Authorized::Redirect(location) => Ok(see_other(&location)),
         Authorized::SignIn { form, login_hint } => login_form(state, &form, login_hint),
         Authorized::Consent { flow } => with_flow(state, see_other("/oauth/consent"), &flow),
-        Authorized::StepUp { flow, pending } => {
-            crate::handlers::signin::next_step(state, &flow, &[pending.to_owned()])
+        Authorized::StepUp { flow, state: at } => {
+            crate::handlers::signin::next_step(state, &flow, at)
         }
     }
 }
