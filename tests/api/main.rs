@@ -17,6 +17,7 @@ mod callback;
 mod client_address;
 mod console;
 mod credential_changes;
+mod docs_check;
 mod email_verification;
 mod instances;
 mod interop;

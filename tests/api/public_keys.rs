@@ -206,6 +206,41 @@ async fn a_rotated_out_key_is_still_published_so_its_tokens_keep_verifying() {
 }
 
 #[tokio::test]
+async fn an_unknown_path_opened_in_a_browser_gets_the_html_404_page_with_its_request_id() {
+    let app = spawn_app().await;
+    let browser_get = |path: &str| {
+        app.http
+            .get(format!("{}{path}", app.address))
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .send()
+    };
+    let res = browser_get("/no/such/page").await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<h1") && html.contains("Not found"), "{html}");
+    assert!(html.contains(&id), "the page names its request id {id}: {html}");
+    // Under /api/ and for clients that ask for JSON, the JSON body stays.
+    let res = browser_get("/api/v1/no-such-thing").await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "not_found");
+    let res = app
+        .http
+        .get(format!("{}/no/such/page", app.address))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "not_found");
+}
+
+#[tokio::test]
 async fn unknown_paths_and_methods_get_json_errors() {
     let app = spawn_app().await;
     let res = app.get("/no/such/page").await;

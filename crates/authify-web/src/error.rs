@@ -316,8 +316,19 @@ impl From<authify_core::StoreError> for WebError {
     }
 }
 
-/// Whether an error on this request is shown as an HTML page: a browser on a page path.
-fn wants_page(req: &ServiceRequest) -> bool {
+/// How an error on this request is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rendering {
+    /// JSON (the API, protocol endpoints, clients that ask for it).
+    Json,
+    /// An HTML page for every error: a browser on a page path.
+    Page,
+    /// An HTML page for an unknown path or method only: a browser elsewhere (not under `/api/`).
+    PageIfUnknown,
+}
+
+/// How an error on this request is shown.
+fn rendering(req: &ServiceRequest) -> Rendering {
     let path = req.path();
     let page = [
         "/login",
@@ -341,7 +352,15 @@ fn wants_page(req: &ServiceRequest) -> bool {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let asks_json = accept.contains("application/json") && !accept.contains("text/html");
-    page && !asks_json
+    if asks_json || path.starts_with("/api/") || path == "/api" {
+        Rendering::Json
+    } else if page {
+        Rendering::Page
+    } else if accept.contains("text/html") {
+        Rendering::PageIfUnknown
+    } else {
+        Rendering::Json
+    }
 }
 
 /// Middleware: a [`WebError`] on a page request becomes its HTML page; everything else keeps
@@ -350,9 +369,9 @@ pub async fn error_pages(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let page = wants_page(&req);
+    let rendering = rendering(&req);
     let res = next.call(req).await?.map_into_boxed_body();
-    if !page {
+    if rendering == Rendering::Json {
         return Ok(res);
     }
     let Some(err) = res
@@ -362,6 +381,10 @@ pub async fn error_pages(
     else {
         return Ok(res);
     };
+    let unknown = matches!(err, WebError::NotFound(_) | WebError::MethodNotAllowed);
+    if rendering == Rendering::PageIfUnknown && !unknown {
+        return Ok(res);
+    }
     let Some(state) = res.request().app_data::<web::Data<AppState>>() else {
         return Ok(res);
     };
@@ -374,9 +397,10 @@ pub async fn error_pages(
     Ok(res.into_response(html))
 }
 
-/// The default service: JSON 404 for any unknown path.
+/// The default service: 404 for any unknown path (an HTML page for a browser, JSON otherwise:
+/// [`error_pages`]).
 pub async fn not_found() -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound("not found".into()))
+    Err(WebError::NotFound("there is no page at this address".into()))
 }
 
 /// The default of each resource: JSON 405 for a method the path does not answer.
