@@ -225,7 +225,10 @@ async fn an_unknown_path_opened_in_a_browser_gets_the_html_404_page_with_its_req
     let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
     let html = res.text().await.unwrap();
     assert!(html.contains("<h1") && html.contains("Not found"), "{html}");
-    assert!(html.contains(&id), "the page names its request id {id}: {html}");
+    assert!(
+        html.contains(&id),
+        "the page names its request id {id}: {html}"
+    );
     // Under /api/ and for clients that ask for JSON, the JSON body stays.
     let res = browser_get("/api/v1/no-such-thing").await.unwrap();
     assert_eq!(res.status(), 404);

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::complete::{Finish, complete};
 use super::flow::Flow;
-use super::second::{Need, need, policy_requires};
+use super::policy::{Need, need, policy_requires};
 use super::state::{FlowState, set_state};
 use super::{Authn, AuthnError, Client, Completion, Cookies, FlowCookie, Progress};
 use crate::db_time;

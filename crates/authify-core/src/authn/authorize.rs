@@ -93,7 +93,7 @@ impl Authn {
                     let mode = authn.inner.mfa.mode;
                     let device = cookies.device.as_deref();
                     if let Some(state) =
-                        super::second::step_up(conn, &user, &session.amr, &ret, mode, device)?
+                        super::policy::step_up(conn, &user, &session.amr, &ret, mode, device)?
                     {
                         if checked.prompt_none {
                             return back(OAuthError::new(

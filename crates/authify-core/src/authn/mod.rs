@@ -12,7 +12,9 @@
 //! Each public method is one call per HTTP request, with `now` passed in; the web layer never
 //! sees a database connection.
 //!
-//! - [`flow`]: the flow record and its returns.
+//! - [`flow`]: the flow record and its returns; `state`: where a flow stands ([`FlowState`]).
+//! - `advance`: the one decision of what comes after a step; `policy`: what a user still needs.
+//! - `magic_link`: e-mail sign-in links, a factor on top of `advance`.
 //! - [`csrf`]: form tokens bound to the session or flow.
 //! - [`complete`]: the final transaction, and what each return sends (a legacy token, a code).
 //! - `authorize`: the OpenID authorization request as a return of the flow, and consent.
@@ -36,6 +38,7 @@ mod magic_link;
 mod passkey_account;
 mod passkeys;
 mod passwordless;
+mod policy;
 pub mod reset;
 mod second;
 mod second_enrol;

@@ -197,7 +197,7 @@ fn required_by(
     user: &authify_store::models::User,
     flow: &super::flow::Flow,
 ) -> Result<String, authify_store::StoreError> {
-    if let Some(app) = super::second::app_of(&flow.ret)
+    if let Some(app) = super::policy::app_of(&flow.ret)
         && store::app_requires_mfa(conn, app)?
     {
         return Ok(flow.ret.app_name().unwrap_or("This application").to_owned());

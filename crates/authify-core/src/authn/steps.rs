@@ -138,7 +138,7 @@ impl Authn {
                     let mode = authn.inner.mfa.mode;
                     let device = cookies.device.as_deref();
                     if let Some(state) =
-                        super::second::step_up(conn, &user, &session.amr, &ret, mode, device)?
+                        super::policy::step_up(conn, &user, &session.amr, &ret, mode, device)?
                     {
                         let cookie =
                             signed_in_flow(conn, &authn, user.id, &session.amr, &ret, state, now)?;

@@ -10,8 +10,9 @@ use authify_core::mfa::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::error::WebError;
+use crate::extract::{Checked, CsrfForm};
 use crate::handlers::signin::signed_in;
-use crate::pages::{render, require_csrf, see_other};
+use crate::pages::{render, see_other};
 use crate::state::AppState;
 
 /// Query of `/login/factor`.
@@ -159,10 +160,9 @@ pub async fn get_factor(
 pub async fn post_factor(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<FactorForm>,
+    Checked(form): Checked<FactorForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (state, form) = (state.get_ref(), form.into_inner());
-    require_csrf(state, &req, form.csrf_token.as_deref()).await?;
+    let (state, form) = (state.get_ref(), form);
     let method = form.method.as_deref().and_then(Method::parse);
     let authn = state.authn();
     let cookies = state.cookies().read(&req);
@@ -367,10 +367,8 @@ pub(crate) struct CodesView {
 pub async fn post_enrol(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<CodeForm>,
+    Checked(form): Checked<CodeForm>,
 ) -> Result<HttpResponse, WebError> {
-    let form = form.into_inner();
-    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
     let cookies = state.cookies().read(&req);
     let outcome = state
         .authn()
@@ -407,9 +405,8 @@ pub async fn post_enrol(
 pub async fn post_continue(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<CodeForm>,
+    Checked(_): Checked<CodeForm>,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
     match state
         .authn()
         .enrol_continue(
@@ -423,5 +420,11 @@ pub async fn post_continue(
         Ok(done) => signed_in(&state, done),
         Err(AuthnError::NoFlow) => start_again(&state, "expired"),
         Err(e) => Err(e.into()),
+    }
+}
+
+impl CsrfForm for FactorForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
     }
 }

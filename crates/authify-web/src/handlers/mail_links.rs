@@ -11,8 +11,9 @@ use authify_domain::Password;
 use serde::{Deserialize, Serialize};
 
 use crate::error::WebError;
+use crate::extract::{Checked, CsrfForm};
 use crate::handlers::signin::{open, with_flow};
-use crate::pages::{current_user, render, require_csrf};
+use crate::pages::{current_user, render};
 use crate::state::AppState;
 
 /// The form of `/password/forgot`.
@@ -102,10 +103,8 @@ pub async fn get_forgot(
 pub async fn post_forgot(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ForgotForm>,
+    Checked(form): Checked<ForgotForm>,
 ) -> Result<HttpResponse, WebError> {
-    let form = form.into_inner();
-    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
     let email = form.email.unwrap_or_default().trim().to_owned();
     let asked = state
         .authn()
@@ -170,10 +169,8 @@ pub async fn get_reset(
 pub async fn post_reset(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ResetForm>,
+    Checked(form): Checked<ResetForm>,
 ) -> Result<HttpResponse, WebError> {
-    let form = form.into_inner();
-    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
     let token = form.token.unwrap_or_default();
     let finished = state
         .authn()
@@ -262,10 +259,8 @@ pub async fn get_verify(
 pub async fn post_verify(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ResetForm>,
+    Checked(form): Checked<ResetForm>,
 ) -> Result<HttpResponse, WebError> {
-    let form = form.into_inner();
-    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
     let token = form.token.unwrap_or_default();
     let email = state.authn().verify_check(&token, state.now()).await?;
     let done = state
@@ -345,10 +340,8 @@ pub async fn get_invite(
 pub async fn post_invite(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<ResetForm>,
+    Checked(form): Checked<ResetForm>,
 ) -> Result<HttpResponse, WebError> {
-    let form = form.into_inner();
-    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
     let Some(user) = current_user(&state, &req).await? else {
         return Ok(crate::pages::see_other("/login"));
     };
@@ -367,5 +360,17 @@ pub async fn post_invite(
             };
             page(&state, "pages/invite", &view, StatusCode::GONE, None)
         }
+    }
+}
+
+impl CsrfForm for ForgotForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+impl CsrfForm for ResetForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
     }
 }

@@ -9,8 +9,9 @@ use authify_core::authn::{AuthnError, FormContext, Opened, ReturnRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::error::WebError;
+use crate::extract::{Checked, CsrfForm};
 use crate::handlers::signin::{FlowQuery, flow_link, next_step, open, request_of, with_flow};
-use crate::pages::{render, require_csrf, see_other};
+use crate::pages::{render, see_other};
 use crate::state::AppState;
 
 /// The form of `/login/phone`.
@@ -81,10 +82,8 @@ pub async fn get_phone_signin(
 pub async fn post_phone_signin(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<PhoneSignInForm>,
+    Checked(form): Checked<PhoneSignInForm>,
 ) -> Result<HttpResponse, WebError> {
-    let form = form.into_inner();
-    require_csrf(&state, &req, form.csrf_token.as_deref()).await?;
     let request = request_of(form.callback, form.state, form.response_type);
     let email = form.email.unwrap_or_default();
     let started = state
@@ -112,5 +111,11 @@ pub async fn post_phone_signin(
             Opened::StepUp { flow, state: at } => next_step(&state, &flow, at),
         },
         Err(e) => Err(e.into()),
+    }
+}
+
+impl CsrfForm for PhoneSignInForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
     }
 }

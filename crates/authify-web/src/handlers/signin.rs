@@ -15,7 +15,8 @@ use authify_domain::Password;
 use serde::Deserialize;
 
 use crate::error::WebError;
-use crate::pages::{render, require_csrf, see_other, sentence};
+use crate::extract::{Checked, CsrfForm};
+use crate::pages::{render, see_other, sentence};
 use crate::state::AppState;
 use crate::views::{LoginView, SignupView};
 
@@ -54,47 +55,6 @@ pub struct SignupForm {
     callback: Option<String>,
     state: Option<String>,
     response_type: Option<String>,
-}
-
-impl From<AuthnError> for WebError {
-    fn from(e: AuthnError) -> Self {
-        match e {
-            AuthnError::Callback(e) => WebError::BadRequest {
-                heading: "This sign-in link is not valid",
-                message: format!(
-                    "{} The application that sent you here must use a callback URL registered with Authify; nothing was signed in or sent.",
-                    sentence(&e.to_string())
-                ),
-            },
-            AuthnError::Throttled(wait) => WebError::TooMany(wait),
-            AuthnError::SignupDisabled => WebError::Forbidden {
-                heading: "Sign-up is disabled",
-                message: "This Authify does not accept new accounts. Ask your administrator to create one for you.".into(),
-            },
-            AuthnError::Busy => WebError::Busy,
-            AuthnError::Upstream(message) => WebError::BadGateway {
-                heading: "The sign-in provider is unavailable",
-                message: format!(
-                    "{} Try again later, or sign in another way.",
-                    sentence(&message)
-                ),
-            },
-            AuthnError::Store(e) if e.is_unavailable() => WebError::unavailable(e.to_string()),
-            AuthnError::BadRequest(message) => WebError::BadRequest {
-                heading: "This sign-in request is not valid",
-                message: format!("{message} Nothing was signed in or sent to the application."),
-            },
-            AuthnError::NoFlow => WebError::BadRequest {
-                heading: "This sign-in has expired",
-                message: "No sign-in is waiting in this browser. Sign in again.".into(),
-            },
-            AuthnError::NoConsent => WebError::BadRequest {
-                heading: "This request has expired",
-                message: "No application is waiting for your answer in this browser. Go back to the application and sign in again.".into(),
-            },
-            other => WebError::internal(other),
-        }
-    }
 }
 
 /// The legacy request: `callback`, `state`, and `response_type=code` for the code exchange.
@@ -379,9 +339,9 @@ async fn login_page(
 pub async fn post_login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<LoginForm>,
+    Checked(form): Checked<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
-    login_submit(&state, &req, form.into_inner()).await
+    login_submit(&state, &req, form).await
 }
 
 async fn login_submit(
@@ -389,7 +349,6 @@ async fn login_submit(
     req: &HttpRequest,
     form: LoginForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let request = request_of(form.callback, form.state, form.response_type);
     let email = form.email.unwrap_or_default();
     let progress = state
@@ -459,9 +418,9 @@ async fn signup_page(
 pub async fn post_signup(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<SignupForm>,
+    Checked(form): Checked<SignupForm>,
 ) -> Result<HttpResponse, WebError> {
-    signup_submit(&state, &req, form.into_inner()).await
+    signup_submit(&state, &req, form).await
 }
 
 async fn signup_submit(
@@ -469,7 +428,6 @@ async fn signup_submit(
     req: &HttpRequest,
     form: SignupForm,
 ) -> Result<HttpResponse, WebError> {
-    require_csrf(state, req, form.csrf_token.as_deref()).await?;
     let request = request_of(form.callback, form.state, form.response_type);
     let input = SignUpForm {
         name: form.name.unwrap_or_default(),
@@ -510,5 +468,17 @@ async fn signup_submit(
             };
             show_signup(state, &form, &request, shown, status)
         }
+    }
+}
+
+impl CsrfForm for LoginForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+impl CsrfForm for SignupForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
     }
 }

@@ -17,8 +17,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
-use authify_core::AdminError;
 use serde_json::json;
+
+mod convert;
 
 use crate::state::AppState;
 use crate::views::ErrorView;
@@ -291,31 +292,6 @@ impl ResponseError for WebError {
     }
 }
 
-impl From<AdminError> for WebError {
-    fn from(e: AdminError) -> Self {
-        match e {
-            AdminError::Invalid(m) => WebError::Invalid(m),
-            AdminError::NotFound(m) => WebError::NotFound(m),
-            AdminError::Conflict(m) => WebError::Conflict(m),
-            AdminError::Forbidden(m) => WebError::forbidden(crate::pages::sentence(&m)),
-            AdminError::WrongPassword => WebError::WrongPassword,
-            AdminError::Throttled(wait) => WebError::TooMany(wait),
-            AdminError::Busy => WebError::Busy,
-            AdminError::Unavailable(m) => WebError::unavailable(m),
-            AdminError::Internal(m) => WebError::internal(m),
-        }
-    }
-}
-
-impl From<authify_core::StoreError> for WebError {
-    fn from(e: authify_core::StoreError) -> Self {
-        if e.is_unavailable() {
-            return WebError::unavailable(e.to_string());
-        }
-        WebError::internal(e)
-    }
-}
-
 /// How an error on this request is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rendering {
@@ -400,7 +376,9 @@ pub async fn error_pages(
 /// The default service: 404 for any unknown path (an HTML page for a browser, JSON otherwise:
 /// [`error_pages`]).
 pub async fn not_found() -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound("there is no page at this address".into()))
+    Err(WebError::NotFound(
+        "there is no page at this address".into(),
+    ))
 }
 
 /// The default of each resource: JSON 405 for a method the path does not answer.
@@ -437,21 +415,23 @@ mod tests {
     }
 
     #[test]
-    fn only_browsers_on_page_paths_get_html_errors() {
+    fn browsers_get_html_errors_on_page_paths_and_for_unknown_paths_outside_the_api() {
         use actix_web::test::TestRequest;
-        let page = |path: &str, accept: &str| {
-            wants_page(
+        let shown = |path: &str, accept: &str| {
+            rendering(
                 &TestRequest::get()
                     .uri(path)
                     .insert_header((header::ACCEPT, accept))
                     .to_srv_request(),
             )
         };
-        assert!(page("/login", "text/html"));
-        assert!(page("/admin/users/x", "*/*"));
-        assert!(!page("/login", "application/json"));
-        assert!(!page("/api/v1/me", "text/html"));
-        assert!(!page("/loginx", "text/html"));
-        assert!(!page("/jwt/token", "text/html"));
+        assert_eq!(shown("/login", "text/html"), Rendering::Page);
+        assert_eq!(shown("/admin/users/x", "*/*"), Rendering::Page);
+        assert_eq!(shown("/login", "application/json"), Rendering::Json);
+        assert_eq!(shown("/api/v1/me", "text/html"), Rendering::Json);
+        assert_eq!(shown("/loginx", "text/html"), Rendering::PageIfUnknown);
+        assert_eq!(shown("/jwt/token", "text/html"), Rendering::PageIfUnknown);
+        assert_eq!(shown("/jwt/token", "*/*"), Rendering::Json);
+        assert_eq!(shown("/no/such/page", "*/*"), Rendering::Json);
     }
 }
