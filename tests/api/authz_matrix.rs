@@ -55,10 +55,10 @@ async fn world() -> World {
         app.create_user(email, admin).await;
     }
     let db = app.state.db();
-    let a = authify_core::orgs::create_org(db, "Acme", now())
+    let a = authify_testkit::setup::create_org(db, "Acme", now())
         .await
         .unwrap();
-    authify_core::orgs::create_org(db, "Globex", now())
+    authify_testkit::setup::create_org(db, "Globex", now())
         .await
         .unwrap();
     for (org, email, admin) in [
@@ -67,14 +67,14 @@ async fn world() -> World {
         ("Acme", "member2@example.com", false),
         ("Globex", "otheradmin@example.com", true),
     ] {
-        authify_core::orgs::add_org_member(db, org, email, admin, now())
+        authify_testkit::setup::add_org_member(db, org, email, admin, now())
             .await
             .unwrap();
     }
-    let g = authify_core::orgs::create_group(db, "Acme", "ops", now())
+    let g = authify_testkit::setup::create_group(db, "Acme", "ops", now())
         .await
         .unwrap();
-    authify_core::orgs::add_group_member(db, "Acme", "ops", "member@example.com", now())
+    authify_testkit::setup::add_group_member(db, "Acme", "ops", "member@example.com", now())
         .await
         .unwrap();
     let app_id = app

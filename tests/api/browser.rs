@@ -106,7 +106,7 @@ async fn an_admin_builds_an_organization_in_chromium_and_its_admin_sees_only_it(
     app.create_user("root@example.com", true).await;
     app.create_user("olivia@example.com", false).await;
     app.create_user("max@example.com", false).await;
-    authify_core::orgs::create_org(app.state.db(), "Globex", chrono::Utc::now())
+    authify_testkit::setup::create_org(app.state.db(), "Globex", chrono::Utc::now())
         .await
         .unwrap();
     // So the applications page shows a registered app rather than its empty state.

@@ -17,10 +17,10 @@ async fn signed_in(app: &TestApp, email: &str, admin: bool) -> Browser {
 /// An organization with `admin_email` as its admin; returns its id.
 async fn org_with_admin(app: &TestApp, name: &str, admin_email: &str) -> String {
     let db = app.state.db();
-    let org = authify_core::orgs::create_org(db, name, Utc::now())
+    let org = authify_testkit::setup::create_org(db, name, Utc::now())
         .await
         .unwrap();
-    authify_core::orgs::add_org_member(db, name, admin_email, true, Utc::now())
+    authify_testkit::setup::add_org_member(db, name, admin_email, true, Utc::now())
         .await
         .unwrap();
     org.public_id
@@ -125,7 +125,7 @@ async fn a_console_post_without_the_csrf_token_changes_nothing() {
 async fn deleting_an_organization_asks_for_confirmation_and_acts_only_when_confirmed() {
     let app = spawn_app().await;
     let admin = signed_in(&app, "root@example.com", true).await;
-    let acme = authify_core::orgs::create_org(app.state.db(), "Acme", Utc::now())
+    let acme = authify_testkit::setup::create_org(app.state.db(), "Acme", Utc::now())
         .await
         .unwrap()
         .public_id;
@@ -221,7 +221,7 @@ async fn the_last_admin_cannot_leave_their_organization_but_a_member_can() {
     let bob = signed_in(&app, "bob@example.com", false).await;
     let carol = signed_in(&app, "carol@example.com", false).await;
     let acme = org_with_admin(&app, "Acme", "bob@example.com").await;
-    authify_core::orgs::add_org_member(
+    authify_testkit::setup::add_org_member(
         app.state.db(),
         "Acme",
         "carol@example.com",

@@ -16,10 +16,10 @@ async fn setup() -> (TestApp, SmtpReceiver, String, String) {
     )
     .await;
     app.create_user("boss@example.com", false).await;
-    let org = authify_core::orgs::create_org(app.state.db(), "Acme", app.clock_now())
+    let org = authify_testkit::setup::create_org(app.state.db(), "Acme", app.clock_now())
         .await
         .unwrap();
-    authify_core::orgs::add_org_member(
+    authify_testkit::setup::add_org_member(
         app.state.db(),
         "Acme",
         "boss@example.com",
@@ -180,7 +180,7 @@ async fn a_revoked_or_expired_invitation_no_longer_works_and_members_only_see_re
     // An existing member cannot be invited; a plain member cannot invite.
     let (status, _) = invite(&app, &token, &oid, "boss@example.com").await;
     assert_eq!(status, 409);
-    authify_core::orgs::add_org_member(
+    authify_testkit::setup::add_org_member(
         app.state.db(),
         "Acme",
         "ann@example.com",

@@ -195,7 +195,7 @@ async fn a_disabled_user_cannot_sign_in_and_loses_their_sessions() {
     let browser = app.browser();
     browser.sign_in("", "ann@example.com", PASSWORD).await;
     assert_eq!(browser.get("/account").await.status(), 200);
-    authify_core::accounts::set_disabled(app.state.db(), "ann@example.com", true, app.clock_now())
+    authify_testkit::setup::set_disabled(app.state.db(), "ann@example.com", true, app.clock_now())
         .await
         .unwrap();
     assert_eq!(browser.get("/account").await.status(), 303, "session ended");
@@ -457,25 +457,25 @@ async fn the_token_carries_organizations_groups_and_admin_scope_on_every_algorit
         let admin = app.create_user("root@example.com", true).await;
         let db = app.state.db();
         let now = chrono::Utc::now();
-        let acme = authify_core::orgs::create_org(db, "Acme", now)
+        let acme = authify_testkit::setup::create_org(db, "Acme", now)
             .await
             .unwrap();
-        authify_core::orgs::create_org(db, "Zeta", now)
+        authify_testkit::setup::create_org(db, "Zeta", now)
             .await
             .unwrap();
-        authify_core::orgs::add_org_member(db, "Acme", "root@example.com", true, now)
+        authify_testkit::setup::add_org_member(db, "Acme", "root@example.com", true, now)
             .await
             .unwrap();
-        authify_core::orgs::add_org_member(db, "Zeta", "root@example.com", false, now)
+        authify_testkit::setup::add_org_member(db, "Zeta", "root@example.com", false, now)
             .await
             .unwrap();
-        let ops = authify_core::orgs::create_group(db, "Acme", "ops", now)
+        let ops = authify_testkit::setup::create_group(db, "Acme", "ops", now)
             .await
             .unwrap();
-        authify_core::orgs::create_group(db, "Acme", "sales", now)
+        authify_testkit::setup::create_group(db, "Acme", "sales", now)
             .await
             .unwrap();
-        authify_core::orgs::add_group_member(db, "Acme", "ops", "root@example.com", now)
+        authify_testkit::setup::add_group_member(db, "Acme", "ops", "root@example.com", now)
             .await
             .unwrap();
 

@@ -1,24 +1,14 @@
-//! Registered applications: creation with a secret shown once (tests and set-up; administrators
-//! use [`crate::manage::apps`]). Callbacks are resolved by the sign-in engine ([`crate::authn`]).
+//! An application's options and the checks of its callbacks and secret, shared by
+//! [`crate::manage::apps`] (the one way applications are registered). Callbacks are resolved by
+//! the sign-in engine ([`crate::authn`]).
 
-use authify_domain::{Algorithm, CallbackUrl, Name};
-use authify_store::StoreError;
+use authify_domain::{Algorithm, CallbackUrl};
 use authify_store::apps::{self, NewCallback};
 use authify_store::models::Application;
-use chrono::{DateTime, Utc};
 
 use crate::error::AdminError;
 use crate::oidc::ClientType;
-use crate::{Db, db_time, random};
-
-/// A new application and its secret, which is stored only as a hash and shown this once.
-#[derive(Debug)]
-pub struct CreatedApp {
-    /// The application.
-    pub app: Application,
-    /// The secret (256 random bits, base64url); empty for a public application.
-    pub secret: String,
-}
+use crate::random;
 
 /// How an application signs in and out, as administrators give it (`apps create --public
 /// --service --first-party --alg --backchannel-logout-uri --post-logout-redirect-uri`).
@@ -108,55 +98,6 @@ pub(crate) fn secret_for(options: &AppOptions) -> Result<(Option<String>, String
     }
     let (secret, hash) = new_secret()?;
     Ok((Some(secret), hash))
-}
-
-/// Registers an application with its callbacks. Each callback must pass the same checks as a
-/// login callback, and may belong to one application only.
-pub async fn create(
-    db: &Db,
-    name: &str,
-    callbacks: &[String],
-    now: DateTime<Utc>,
-) -> Result<CreatedApp, AdminError> {
-    create_with(db, name, callbacks, &AppOptions::default(), now).await
-}
-
-/// [`create`] with options (tests and set-up).
-pub async fn create_with(
-    db: &Db,
-    name: &str,
-    callbacks: &[String],
-    options: &AppOptions,
-    now: DateTime<Utc>,
-) -> Result<CreatedApp, AdminError> {
-    let name = Name::parse(name, "the application name")
-        .map_err(|e| AdminError::Invalid(e.to_string()))?;
-    let parsed = check_callbacks(options, callbacks)?;
-    let stored = options.to_store()?;
-    let app_id = format!("app_{}", random::token::<12>()?);
-    let (secret, secret_hash) = secret_for(options)?;
-    let secret = secret.unwrap_or_default();
-    let created = db_time(now);
-    let app = db
-        .run(move |conn| {
-            apps::insert_application(
-                conn,
-                &app_id,
-                name.as_str(),
-                &secret_hash,
-                &stored,
-                &parsed,
-                created,
-            )
-            .map_err(|e| match e {
-                StoreError::Conflict(what) => AdminError::Conflict(format!(
-                    "a callback is already registered to another application ({what})"
-                )),
-                other => other.into(),
-            })
-        })
-        .await?;
-    Ok(CreatedApp { app, secret })
 }
 
 /// Parses callback URLs with the same checks as a login callback.

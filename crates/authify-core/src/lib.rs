@@ -6,11 +6,10 @@
 //! - [`authn`]: the sign-in engine: one persisted flow per attempt, steps, the final transaction.
 //! - [`db`]: the async boundary: repository calls on the blocking pool.
 //! - [`passwords`]: argon2id on a bounded pool, with a dummy hash for unknown users.
-//! - [`accounts`]: sign-up, sign-in, user creation.
 //! - [`sessions`]: server-side sessions behind an opaque cookie token.
 //! - [`tokens`]: the claims of a user for an application, and signing them.
-//! - [`apps`]: registered applications and callback resolution.
-//! - [`orgs`]: organizations, groups and their members.
+//! - [`apps`]: an application's options (`AppOptions`) and the checks of its callbacks and secret,
+//!   shared by `manage::apps`.
 //! - [`throttle`]: sign-in attempts per account and per client address, counted in the database.
 //! - [`signing_keys`]: signing keys in the database, sealed; their rotation schedule and lease.
 //! - [`metrics`]: process metrics in the Prometheus text format.
@@ -23,7 +22,6 @@
 //! - [`manage`]: the console's and the API's use cases, with their permission checks and audit.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod accounts;
 pub mod apps;
 pub mod authn;
 pub mod clock;
@@ -34,7 +32,6 @@ pub mod metrics;
 pub mod mfa;
 pub mod notify;
 pub mod oidc;
-pub mod orgs;
 pub mod passwords;
 pub mod random;
 pub mod secrets;

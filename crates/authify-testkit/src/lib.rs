@@ -7,6 +7,7 @@
 
 mod api;
 mod browser;
+pub mod setup;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -438,8 +439,9 @@ impl TestApp {
         options: authify_core::apps::AppOptions,
     ) -> (String, String) {
         let callbacks: Vec<String> = callbacks.iter().map(|c| c.to_string()).collect();
-        let made = authify_core::apps::create_with(
+        let (app, secret) = authify_core::manage::apps::create(
             self.state.db(),
+            &authify_core::manage::Actor::system(),
             name,
             &callbacks,
             &options,
@@ -447,22 +449,19 @@ impl TestApp {
         )
         .await
         .unwrap();
-        (made.app.app_id, made.secret)
+        (app.app_id, secret.unwrap_or_default())
     }
 
     /// Registers an application with `callbacks`; returns its app id.
     pub async fn create_app(&self, name: &str, callbacks: &[&str]) -> String {
-        let callbacks: Vec<String> = callbacks.iter().map(|c| c.to_string()).collect();
-        authify_core::apps::create(self.state.db(), name, &callbacks, self.state.now())
+        self.create_app_with(name, callbacks, authify_core::apps::AppOptions::default())
             .await
-            .unwrap()
-            .app
-            .app_id
+            .0
     }
 
     /// Creates a user with [`PASSWORD`].
     pub async fn create_user(&self, email: &str, admin: bool) -> authify_core::User {
-        authify_core::accounts::create_user(
+        setup::create_user(
             self.state.db(),
             self.state.hasher(),
             email,
