@@ -3,6 +3,8 @@
 
 use authify_core::AdminError;
 use authify_core::authn::AuthnError;
+use authify_core::oidc::resource::BearerError;
+use authify_core::oidc::{OAuthError, OidcError};
 
 use super::WebError;
 
@@ -72,5 +74,30 @@ impl From<authify_core::StoreError> for WebError {
             return WebError::unavailable(e.to_string());
         }
         WebError::internal(e)
+    }
+}
+
+/// OAuth errors of the protocol endpoints keep their RFC 6749 §5.2 code and description.
+impl From<OAuthError> for WebError {
+    fn from(e: OAuthError) -> Self {
+        WebError::OAuth(e)
+    }
+}
+
+impl From<OidcError> for WebError {
+    fn from(e: OidcError) -> Self {
+        match e {
+            OidcError::OAuth(e) => WebError::OAuth(e),
+            OidcError::Internal(m) => WebError::internal(m),
+        }
+    }
+}
+
+impl From<BearerError> for WebError {
+    fn from(e: BearerError) -> Self {
+        match e {
+            BearerError::InvalidToken => WebError::InvalidBearer,
+            BearerError::Internal(m) => WebError::internal(m),
+        }
     }
 }

@@ -104,6 +104,14 @@ pub enum WebError {
     /// Our failure: 500, cause logged with the reference.
     #[error("{0}")]
     Internal(#[source] Internal),
+    /// An OAuth 2.0 error of the token, revocation or introspection endpoint (RFC 6749 §5.2):
+    /// 401 with a `Basic` challenge for `invalid_client`, else 400; the RFC's body.
+    #[error("{0}")]
+    OAuth(authify_core::oidc::OAuthError),
+    /// A bearer token the resource (userinfo) does not accept: 401 with the RFC 6750 §3
+    /// challenge.
+    #[error("the access token is missing, expired, revoked or not ours")]
+    InvalidBearer,
 }
 
 impl WebError {
@@ -152,6 +160,8 @@ impl WebError {
             WebError::Busy => "busy",
             WebError::Unavailable(_) => "database_unavailable",
             WebError::Internal(_) => "internal_error",
+            WebError::OAuth(e) => e.error,
+            WebError::InvalidBearer => "invalid_token",
         }
     }
 
@@ -183,6 +193,14 @@ impl WebError {
                 "This page does not answer that kind of request.".into(),
             ),
             WebError::Conflict(m) => ("That cannot be done".into(), crate::pages::sentence(m)),
+            WebError::OAuth(e) => (
+                "This request is not valid".into(),
+                crate::pages::sentence(&e.description),
+            ),
+            WebError::InvalidBearer => (
+                "Sign in first".into(),
+                "The access token is missing, expired, revoked or not ours.".into(),
+            ),
             WebError::TooMany(wait) => (
                 "Too many sign-in attempts".into(),
                 format!(
@@ -242,11 +260,40 @@ impl WebError {
         if let Some(secs) = self.retry_after() {
             headers.insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
-        if matches!(self, WebError::Unauthorized(_)) {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
-            );
+        match self {
+            WebError::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            // The protocol endpoints are called from other origins (browser-based clients).
+            WebError::OAuth(e) => {
+                headers.insert(
+                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    header::HeaderValue::from_static("*"),
+                );
+                headers.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+                if e.error == "invalid_client" {
+                    headers.insert(
+                        header::WWW_AUTHENTICATE,
+                        header::HeaderValue::from_static("Basic realm=\"authify\""),
+                    );
+                }
+            }
+            WebError::InvalidBearer => {
+                headers.insert(
+                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    header::HeaderValue::from_static("*"),
+                );
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static(
+                        "Bearer error=\"invalid_token\", error_description=\"the access token is missing, expired, revoked or not ours\"",
+                    ),
+                );
+            }
+            _ => {}
         }
     }
 }
@@ -264,6 +311,9 @@ impl ResponseError for WebError {
             WebError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             WebError::Busy | WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::OAuth(e) if e.error == "invalid_client" => StatusCode::UNAUTHORIZED,
+            WebError::OAuth(_) => StatusCode::BAD_REQUEST,
+            WebError::InvalidBearer => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -284,6 +334,8 @@ impl ResponseError for WebError {
                     "reference": i.reference,
                 })
             }
+            WebError::OAuth(e) => json!({ "error": e.error, "error_description": e.description }),
+            WebError::InvalidBearer => json!({ "error": "invalid_token" }),
             other => json!({ "error": other.code(), "message": other.to_string() }),
         };
         let mut res = HttpResponse::build(self.status_code()).json(body);

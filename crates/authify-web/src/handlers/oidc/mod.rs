@@ -15,7 +15,7 @@ pub use token::{post_introspect, post_revoke, post_token, userinfo};
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web;
-use authify_core::oidc::{OAuthError, SCOPES};
+use authify_core::oidc::SCOPES;
 use serde_json::json;
 
 use crate::state::AppState;
@@ -62,18 +62,4 @@ pub async fn get_discovery(state: web::Data<AppState>) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .json(doc)
-}
-
-/// An RFC 6749 §5.2 error: 401 with a `WWW-Authenticate` challenge for `invalid_client`, else 400.
-pub(crate) fn oauth_error(e: &OAuthError) -> HttpResponse {
-    let mut res = if e.error == "invalid_client" {
-        let mut r = HttpResponse::Unauthorized();
-        r.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"authify\""));
-        r
-    } else {
-        HttpResponse::BadRequest()
-    };
-    res.insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .json(json!({ "error": e.error, "error_description": e.description }))
 }

@@ -2,13 +2,10 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use authify_core::oidc::resource::BearerError;
-use authify_core::oidc::{ClientCredentials, OAuthError, OidcError, TokenRequest};
+use authify_core::oidc::{ClientCredentials, OAuthError, TokenRequest};
 use base64::Engine as _;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::oauth_error;
 use crate::error::WebError;
 use crate::state::AppState;
 
@@ -70,13 +67,6 @@ fn no_store(mut res: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseB
     res
 }
 
-fn oidc_failure(e: OidcError) -> Result<HttpResponse, WebError> {
-    match e {
-        OidcError::OAuth(e) => Ok(oauth_error(&e)),
-        OidcError::Internal(m) => Err(WebError::internal(m)),
-    }
-}
-
 /// `POST /oauth/token`.
 pub async fn post_token(
     state: web::Data<AppState>,
@@ -84,10 +74,7 @@ pub async fn post_token(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
-    let client = match credentials(&req, &form) {
-        Ok(c) => c,
-        Err(e) => return Ok(oauth_error(&e)),
-    };
+    let client = credentials(&req, &form)?;
     let request = TokenRequest {
         grant_type: form.grant_type,
         code: form.code,
@@ -104,7 +91,7 @@ pub async fn post_token(
         .await
     {
         Ok(tokens) => Ok(no_store(HttpResponse::Ok()).json(tokens)),
-        Err(e) => oidc_failure(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -128,13 +115,7 @@ pub async fn userinfo(
         .await
     {
         Ok(claims) => Ok(no_store(HttpResponse::Ok()).json(claims)),
-        Err(BearerError::InvalidToken) => Ok(no_store(HttpResponse::Unauthorized())
-            .insert_header((
-                header::WWW_AUTHENTICATE,
-                "Bearer error=\"invalid_token\", error_description=\"the access token is missing, expired, revoked or not ours\"",
-            ))
-            .json(json!({ "error": "invalid_token" }))),
-        Err(BearerError::Internal(m)) => Err(WebError::internal(m)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -145,10 +126,7 @@ pub async fn post_revoke(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
-    let client = match credentials(&req, &form) {
-        Ok(c) => c,
-        Err(e) => return Ok(oauth_error(&e)),
-    };
+    let client = credentials(&req, &form)?;
     match state
         .provider()
         .revoke(
@@ -160,7 +138,7 @@ pub async fn post_revoke(
         .await
     {
         Ok(()) => Ok(no_store(HttpResponse::Ok()).finish()),
-        Err(e) => oidc_failure(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -171,10 +149,7 @@ pub async fn post_introspect(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
-    let client = match credentials(&req, &form) {
-        Ok(c) => c,
-        Err(e) => return Ok(oauth_error(&e)),
-    };
+    let client = credentials(&req, &form)?;
     match state
         .provider()
         .introspect(
@@ -186,6 +161,6 @@ pub async fn post_introspect(
         .await
     {
         Ok(answer) => Ok(no_store(HttpResponse::Ok()).json(answer)),
-        Err(e) => oidc_failure(e),
+        Err(e) => Err(e.into()),
     }
 }
