@@ -1,7 +1,10 @@
-//! The route table: every path Authify answers, in one place.
+//! The route table: every path Authify answers, in one place: the pages and protocol endpoints,
+//! the management API (its table also lists [`API_ROUTES`] for the OpenAPI check) and the
+//! console.
 
 use actix_web::{Handler, Resource, Responder, guard, web};
 
+use crate::api;
 use crate::error::{method_not_allowed, not_found};
 use crate::handlers::{
     account, account_factors, assets, factor, health, jwt, logout, magic_link, mail_links, oidc,
@@ -174,9 +177,137 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(form_page("/oauth/userinfo", oidc::userinfo, oidc::userinfo))
         .service(post_only("/oauth/revoke", oidc::post_revoke))
         .service(post_only("/oauth/introspect", oidc::post_introspect))
-        .configure(crate::api::configure)
-        .configure(crate::console::configure)
+        .configure(configure_api)
+        .configure(configure_console)
         .default_service(web::to(not_found));
+}
+
+/// `POST /jwt/token` and the management API under `/api/v1` (a JSON 404 for its unknown paths).
+fn configure_api(cfg: &mut web::ServiceConfig) {
+    cfg.service(post_only("/jwt/token", api::keys::post_token))
+        .service(
+            web::scope("/api/v1")
+                .app_data(web::PayloadConfig::new(64 * 1024))
+                .configure(configure_api_v1)
+                .default_service(web::to(not_found)),
+        );
+}
+
+crate::api::api_routes! {
+    "/openapi.json" => { GET => api::get_openapi },
+    "/me" => { GET => api::users::get_me, PATCH => api::users::patch_me },
+    "/me/approvers" => { POST => api::factors::register },
+    "/me/approvals" => { GET => api::factors::list },
+    "/me/approvals/{id}" => { POST => api::factors::decide },
+    "/users/{uid}/factors" => { DELETE => api::factors::reset },
+    "/organizations/{oid}/mfa" => { GET => api::factors::get_org, PUT => api::factors::put_org },
+    "/users" => { GET => api::users::list, POST => api::users::create },
+    "/users/{uid}" => { GET => api::users::get, PATCH => api::users::patch },
+    "/organizations" => { GET => api::orgs::list, POST => api::orgs::create },
+    "/organizations/{oid}" => { GET => api::orgs::get, PATCH => api::orgs::patch, DELETE => api::orgs::delete },
+    "/organizations/{oid}/members" => { GET => api::orgs::members, POST => api::orgs::add_member },
+    "/organizations/{oid}/members/{uid}" => {
+        PATCH => api::orgs::patch_member,
+        DELETE => api::orgs::remove_member,
+    },
+    "/organizations/{oid}/invitations" => { GET => api::orgs::invitations, POST => api::orgs::invite },
+    "/organizations/{oid}/invitations/{id}" => { DELETE => api::orgs::revoke_invitation },
+    "/organizations/{oid}/groups" => { GET => api::groups::list, POST => api::groups::create },
+    "/organizations/{oid}/groups/{gid}" => {
+        GET => api::groups::get,
+        PATCH => api::groups::patch,
+        DELETE => api::groups::delete,
+    },
+    "/organizations/{oid}/groups/{gid}/members" => {
+        GET => api::groups::members,
+        POST => api::groups::add_member,
+    },
+    "/organizations/{oid}/groups/{gid}/members/{uid}" => { DELETE => api::groups::remove_member },
+    "/applications" => { GET => api::apps::list, POST => api::apps::create },
+    "/applications/{app_id}" => {
+        GET => api::apps::get,
+        PATCH => api::apps::patch,
+        DELETE => api::apps::delete,
+    },
+    "/applications/{app_id}/secret" => { POST => api::apps::rotate_secret },
+    "/api-keys" => { GET => api::keys::list, POST => api::keys::create },
+    "/api-keys/{access_key}" => { DELETE => api::keys::revoke },
+    "/audit-events" => { GET => api::audit::list },
+}
+
+/// The console under `/admin`, and the account page's forms (which share its frame).
+fn configure_console(cfg: &mut web::ServiceConfig) {
+    use crate::console::{apps, audit, groups, invitations, keys, orgs, users};
+    const ORG: &str = "/admin/orgs/{oid}";
+    const GROUP: &str = "/admin/orgs/{oid}/groups/{gid}";
+    const APP: &str = "/admin/apps/{app_id}";
+    cfg.service(read_only("/admin", users::get_admin))
+        .service(read_only("/admin/users", users::get_users))
+        .service(post_only(
+            "/admin/users/{uid}/disabled",
+            users::post_disabled,
+        ))
+        .service(post_only("/admin/users/{uid}/admin", users::post_admin))
+        .service(form_page("/admin/orgs", orgs::get_orgs, orgs::post_orgs))
+        .service(read_only(ORG, orgs::get_org))
+        .service(post_only(&format!("{ORG}/rename"), orgs::post_rename))
+        .service(post_only(&format!("{ORG}/mfa"), orgs::post_mfa))
+        .service(post_only(
+            "/admin/users/{uid}/factors/reset",
+            users::post_reset_factors,
+        ))
+        .service(post_only(&format!("{ORG}/delete"), orgs::post_delete))
+        .service(post_only(&format!("{ORG}/members"), orgs::post_member))
+        .service(post_only(
+            &format!("{ORG}/members/{{uid}}/admin"),
+            orgs::post_member_admin,
+        ))
+        .service(post_only(
+            &format!("{ORG}/members/{{uid}}/remove"),
+            orgs::post_member_remove,
+        ))
+        .service(post_only(&format!("{ORG}/groups"), orgs::post_group))
+        .service(post_only(
+            &format!("{ORG}/invitations"),
+            invitations::post_invite,
+        ))
+        .service(post_only(
+            &format!("{ORG}/invitations/{{id}}/revoke"),
+            invitations::post_revoke,
+        ))
+        .service(read_only(GROUP, groups::get_group))
+        .service(post_only(&format!("{GROUP}/rename"), groups::post_rename))
+        .service(post_only(&format!("{GROUP}/delete"), groups::post_delete))
+        .service(post_only(&format!("{GROUP}/members"), groups::post_member))
+        .service(post_only(
+            &format!("{GROUP}/members/{{uid}}/remove"),
+            groups::post_member_remove,
+        ))
+        .service(form_page("/admin/apps", apps::get_apps, apps::post_apps))
+        .service(read_only(APP, apps::get_app))
+        .service(post_only(&format!("{APP}/update"), apps::post_update))
+        .service(post_only(&format!("{APP}/rotate"), apps::post_rotate))
+        .service(post_only(&format!("{APP}/delete"), apps::post_delete))
+        .service(form_page("/admin/keys", keys::get_keys, keys::post_keys))
+        .service(read_only("/admin/audit", audit::get_audit))
+        // `GET /account` is above; its forms share the console's frame.
+        .service(post_only("/account/email", account::post_email))
+        .service(post_only("/account/password", account::post_password))
+        .service(post_only("/account/api-keys", account::post_api_key))
+        .service(post_only(
+            "/account/api-keys/revoke",
+            account::post_api_key_revoke,
+        ))
+        .service(post_only("/account/orgs", account::post_org))
+        .service(post_only("/account/orgs/leave", account::post_org_leave))
+        .service(post_only(
+            "/account/sessions/revoke",
+            crate::handlers::account_sessions::post_session_revoke,
+        ))
+        .service(post_only(
+            "/account/grants/revoke",
+            crate::handlers::account_sessions::post_grant_revoke,
+        ));
 }
 
 /// A resource answering GET and HEAD, and a JSON 405 to anything else.

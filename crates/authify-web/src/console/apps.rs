@@ -102,14 +102,8 @@ pub async fn get_apps(
     req: HttpRequest,
     query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, WebError> {
-    apps_page(&state, &req, query.into_inner()).await
-}
-
-async fn apps_page(
-    state: &AppState,
-    req: &HttpRequest,
-    q: DoneQuery,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
+    let q = query.into_inner();
     let c = enter!(state, req, "apps");
     let view = AppsPage {
         form: OptionsForm::default(),
@@ -177,15 +171,9 @@ pub async fn get_app(
     app_id: web::Path<String>,
     query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, WebError> {
-    app_page(&state, &req, &app_id, query.into_inner()).await
-}
-
-async fn app_page(
-    state: &AppState,
-    req: &HttpRequest,
-    app_id: &str,
-    q: DoneQuery,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
+    let app_id = &app_id;
+    let q = query.into_inner();
     let c = enter!(state, req, "apps");
     let app = apps::get(state.db(), &c.actor, app_id).await?;
     let require_mfa = apps::requires_mfa(state.db(), &c.actor, app_id).await?;

@@ -80,14 +80,8 @@ pub async fn get_audit(
     req: HttpRequest,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, WebError> {
-    audit_page(&state, &req, query.into_inner()).await
-}
-
-async fn audit_page(
-    state: &AppState,
-    req: &HttpRequest,
-    q: AuditQuery,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
+    let q = query.into_inner();
     let c = enter!(state, req, "audit");
     let (action, actor, outcome) = (given(q.action), given(q.actor), given(q.outcome));
     let mut org = given(q.org);

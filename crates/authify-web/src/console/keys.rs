@@ -34,14 +34,8 @@ pub async fn get_keys(
     req: HttpRequest,
     query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, WebError> {
-    keys_page(&state, &req, query.into_inner()).await
-}
-
-async fn keys_page(
-    state: &AppState,
-    req: &HttpRequest,
-    q: DoneQuery,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
+    let q = query.into_inner();
     let c = enter!(state, req, "keys");
     console::require_global(&c.actor)?;
     let published = state.keys();

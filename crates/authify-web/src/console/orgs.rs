@@ -54,14 +54,8 @@ pub async fn get_orgs(
     req: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, WebError> {
-    orgs_page(&state, &req, query.into_inner()).await
-}
-
-async fn orgs_page(
-    state: &AppState,
-    req: &HttpRequest,
-    q: ListQuery,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
+    let q = query.into_inner();
     let c = enter!(state, req, "orgs");
     let text = q.q.unwrap_or_default();
     let page = PageRequest {
@@ -121,15 +115,9 @@ pub async fn get_org(
     oid: web::Path<String>,
     query: web::Query<OrgQuery>,
 ) -> Result<HttpResponse, WebError> {
-    org_page(&state, &req, &oid, query.into_inner()).await
-}
-
-async fn org_page(
-    state: &AppState,
-    req: &HttpRequest,
-    oid: &str,
-    q: OrgQuery,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
+    let oid = &oid;
+    let q = query.into_inner();
     let c = enter!(state, req, "orgs");
     let org = orgs::get(state.db(), &c.actor, oid).await?;
     let page = PageRequest {

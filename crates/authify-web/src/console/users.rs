@@ -48,10 +48,7 @@ pub async fn get_admin(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
-    admin_home(&state, &req).await
-}
-
-async fn admin_home(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
     let c = enter!(state, req, "users");
     Ok(see_other(if c.global() {
         "/admin/users"
@@ -66,14 +63,8 @@ pub async fn get_users(
     req: HttpRequest,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, WebError> {
-    users_page(&state, &req, query.into_inner()).await
-}
-
-async fn users_page(
-    state: &AppState,
-    req: &HttpRequest,
-    q: ListQuery,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
+    let q = query.into_inner();
     let c = enter!(state, req, "users");
     let text = q.q.unwrap_or_default();
     let page = PageRequest {

@@ -101,15 +101,7 @@ pub async fn post_email(
     Checked(form): Checked<ActionForm>,
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    change_email(&state, &req, form, actor).await
-}
-
-async fn change_email(
-    state: &AppState,
-    req: &HttpRequest,
-    form: ActionForm,
-    actor: Actor,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
     let keep = state.cookies().read(req).session;
     let change = CredentialChange {
         current_password: form.current_password.unwrap_or_default(),
@@ -136,15 +128,7 @@ pub async fn post_password(
     Checked(form): Checked<ActionForm>,
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    change_password(&state, &req, form, actor).await
-}
-
-async fn change_password(
-    state: &AppState,
-    req: &HttpRequest,
-    form: ActionForm,
-    actor: Actor,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
     let change = CredentialChange {
         current_password: form.current_password.unwrap_or_default(),
         email: None,
@@ -184,15 +168,7 @@ pub async fn post_api_key(
     Checked(form): Checked<ActionForm>,
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    create_api_key(&state, &req, form, actor).await
-}
-
-async fn create_api_key(
-    state: &AppState,
-    req: &HttpRequest,
-    form: ActionForm,
-    actor: Actor,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
     let days = expiry_days(ActionForm::text(&form.expires_in_days))?;
     let read_only = ActionForm::yes(&form.read_only);
     let name = ActionForm::text(&form.name);
@@ -218,15 +194,7 @@ pub async fn post_api_key_revoke(
     Checked(form): Checked<ActionForm>,
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    revoke_api_key(&state, &req, form, actor).await
-}
-
-async fn revoke_api_key(
-    state: &AppState,
-    req: &HttpRequest,
-    form: ActionForm,
-    actor: Actor,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
     let access_key = ActionForm::text(&form.access_key);
     if !form.confirmed() {
         return Frame::new(state, req, None)?.confirm(
@@ -254,15 +222,7 @@ pub async fn post_org_leave(
     Checked(form): Checked<ActionForm>,
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
-    leave_org(&state, &req, form, actor).await
-}
-
-async fn leave_org(
-    state: &AppState,
-    req: &HttpRequest,
-    form: ActionForm,
-    actor: Actor,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
     let oid = ActionForm::text(&form.oid);
     if !form.confirmed() {
         let org = orgs::get(state.db(), &actor, oid).await?;

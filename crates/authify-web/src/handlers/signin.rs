@@ -302,14 +302,8 @@ pub async fn get_login(
     req: HttpRequest,
     query: web::Query<FlowQuery>,
 ) -> Result<HttpResponse, WebError> {
-    login_page(&state, &req, query.into_inner()).await
-}
-
-async fn login_page(
-    state: &AppState,
-    req: &HttpRequest,
-    q: FlowQuery,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
+    let q = query.into_inner();
     let request = request_of(q.callback, q.state, q.response_type);
     let opened = open(state, req, &request).await?;
     match opened {
@@ -341,14 +335,7 @@ pub async fn post_login(
     req: HttpRequest,
     Checked(form): Checked<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
-    login_submit(&state, &req, form).await
-}
-
-async fn login_submit(
-    state: &AppState,
-    req: &HttpRequest,
-    form: LoginForm,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
     let request = request_of(form.callback, form.state, form.response_type);
     let email = form.email.unwrap_or_default();
     let progress = state
@@ -394,14 +381,8 @@ pub async fn get_signup(
     req: HttpRequest,
     query: web::Query<FlowQuery>,
 ) -> Result<HttpResponse, WebError> {
-    signup_page(&state, &req, query.into_inner()).await
-}
-
-async fn signup_page(
-    state: &AppState,
-    req: &HttpRequest,
-    q: FlowQuery,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
+    let q = query.into_inner();
     if !state.config().signup_enabled {
         return Err(AuthnError::SignupDisabled.into());
     }
@@ -420,14 +401,7 @@ pub async fn post_signup(
     req: HttpRequest,
     Checked(form): Checked<SignupForm>,
 ) -> Result<HttpResponse, WebError> {
-    signup_submit(&state, &req, form).await
-}
-
-async fn signup_submit(
-    state: &AppState,
-    req: &HttpRequest,
-    form: SignupForm,
-) -> Result<HttpResponse, WebError> {
+    let (state, req) = (state.get_ref(), &req);
     let request = request_of(form.callback, form.state, form.response_type);
     let input = SignUpForm {
         name: form.name.unwrap_or_default(),
