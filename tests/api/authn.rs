@@ -172,7 +172,7 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
             session_ttl: Duration::hours(12),
             signup_enabled: true,
             public_url: app.address.clone(),
-            email_verification: authify_core::authn::verify::EmailVerification::Optional,
+            email_verification: authify_core::account::verify::EmailVerification::Optional,
             magic_links: false,
         },
         authify_core::mfa::MfaConfig {

@@ -4,6 +4,7 @@
 //!
 //! - [`clock`]: the one reading of the system clock; a fixed clock for tests.
 //! - [`authn`]: the sign-in engine: one persisted flow per attempt, steps, the final transaction.
+//! - [`account`]: the account side: one's own factors, passkeys, providers; mailed links.
 //! - [`db`]: the async boundary: repository calls on the blocking pool.
 //! - [`passwords`]: argon2id on a bounded pool, with a dummy hash for unknown users.
 //! - [`sessions`]: server-side sessions behind an opaque cookie token.
@@ -22,6 +23,7 @@
 //! - [`manage`]: the console's and the API's use cases, with their permission checks and audit.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod account;
 pub mod apps;
 pub mod authn;
 pub mod clock;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 mod docs;
 mod fields;
 mod upstream;
-use authify_core::authn::verify::EmailVerification;
+use authify_core::account::verify::EmailVerification;
 pub use docs::{SETTINGS, SettingDoc};
 use fields::{available_cores, invalid, number, parse_public_url, webhook};
 pub use upstream::{ProviderKind, ProviderSettings};

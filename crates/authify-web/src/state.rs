@@ -43,7 +43,7 @@ pub struct WebConfig {
     /// Proxies whose `X-Forwarded-For` is believed (`AUTHIFY_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::client::TrustedProxies,
     /// `AUTHIFY_EMAIL_VERIFICATION`.
-    pub email_verification: authify_core::authn::verify::EmailVerification,
+    pub email_verification: authify_core::account::verify::EmailVerification,
     /// `AUTHIFY_MAGIC_LINKS`.
     pub magic_links: bool,
 }
@@ -222,6 +222,11 @@ impl AppState {
     /// The sign-in engine.
     pub fn authn(&self) -> &Authn {
         &self.authn
+    }
+
+    /// The account side: one's own factors, passkeys and providers; mailed links.
+    pub fn account(&self) -> authify_core::account::Account {
+        self.authn.account()
     }
 
     /// The OpenID provider's token, userinfo and logout endpoints.

@@ -83,9 +83,9 @@ pub struct AccountView {
     /// The apps they allowed (consent).
     pub grants: Vec<authify_core::oidc::grants::GrantInfo>,
     /// Their second factors.
-    pub mfa: authify_core::authn::FactorsView,
+    pub mfa: authify_core::account::FactorsView,
     /// Upstream sign-in providers, linked or not.
-    pub providers: Vec<authify_core::authn::LinkedProvider>,
+    pub providers: Vec<authify_core::account::LinkedProvider>,
 }
 
 /// The user on the account page.

@@ -27,28 +27,21 @@
 //!   linking and unlinking them on the account page.
 
 mod advance;
-mod approvals;
 mod authorize;
 mod complete;
 pub mod csrf;
-mod factors;
-mod flow;
-pub mod invite;
+mod factor;
+pub(crate) mod flow;
 mod magic_link;
-mod passkey_account;
-mod passkeys;
+pub(crate) mod passkeys;
 mod passwordless;
 mod policy;
-pub mod reset;
 mod second;
 mod second_enrol;
 mod second_push;
-mod sent_factors;
 mod state;
 mod steps;
-mod upstream;
-mod upstream_account;
-pub mod verify;
+pub(crate) mod upstream;
 
 use std::sync::Arc;
 
@@ -58,19 +51,18 @@ use authify_store::StoreError;
 use authify_store::models::User;
 use chrono::{DateTime, Duration, Utc};
 
-pub use approvals::{ApprovalView, Decision};
-pub use factors::{FactorView, FactorsView};
+pub use factor::{FactorAnswer, FactorOutcome, Prompt};
 pub use flow::{Return, ReturnRequest};
 pub use magic_link::{AMR_EMAIL_LINK, LinkAnswer, LinkPage, MAGIC_LINK_TTL_MINUTES};
 pub use passkeys::PasskeyOutcome;
-pub use second::{FactorStep, StepResult};
+pub use second::FactorStep;
+pub(crate) use second::StepResult;
 pub use second_enrol::EnrolStep;
 pub use second_push::ApprovalState;
 pub use state::FlowState;
 pub use steps::AMR_PASSWORD;
 pub use steps::SignUpForm;
 pub use upstream::{AMR_FED, UpstreamAnswer, UpstreamReturn};
-pub use upstream_account::{LinkedProvider, Unlink};
 
 use crate::mfa::MfaConfig;
 use crate::throttle::SignInThrottle;
@@ -88,7 +80,7 @@ pub struct AuthnSettings {
     /// `AUTHIFY_PUBLIC_URL` without a trailing slash: the OpenID issuer (`iss` of responses).
     pub public_url: String,
     /// `AUTHIFY_EMAIL_VERIFICATION`.
-    pub email_verification: verify::EmailVerification,
+    pub email_verification: crate::account::verify::EmailVerification,
     /// `AUTHIFY_MAGIC_LINKS`: sign-in links by e-mail.
     pub magic_links: bool,
 }
@@ -305,20 +297,20 @@ impl From<crate::tokens::TokenError> for AuthnError {
     }
 }
 
-struct Inner {
-    issuer: TokenIssuer,
-    settings: AuthnSettings,
-    mfa: MfaConfig,
-    throttle: Arc<SignInThrottle>,
+pub(crate) struct Inner {
+    pub(crate) issuer: TokenIssuer,
+    pub(crate) settings: AuthnSettings,
+    pub(crate) mfa: MfaConfig,
+    pub(crate) throttle: Arc<SignInThrottle>,
 }
 
 /// The sign-in engine. Cheap to clone.
 #[derive(Clone)]
 pub struct Authn {
-    db: Db,
-    hasher: PasswordHasher,
-    inner: Arc<Inner>,
-    upstream: Arc<dyn crate::upstream::Connector>,
+    pub(crate) db: Db,
+    pub(crate) hasher: PasswordHasher,
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) upstream: Arc<dyn crate::upstream::Connector>,
 }
 
 impl std::fmt::Debug for Authn {

@@ -38,7 +38,7 @@ const START_AGAIN: &str = "This passkey request has expired. Try again.";
 const FAILED: &str = "The passkey could not be verified. Try again, or sign in with your password.";
 
 /// The user's registered passkeys, with their rows.
-pub(super) fn passkeys_of(
+pub(crate) fn passkeys_of(
     conn: &mut DbConnection,
     user_id: i64,
 ) -> Result<Vec<(Factor, Passkey)>, AuthnError> {
@@ -54,7 +54,7 @@ pub(super) fn passkeys_of(
 }
 
 /// A user's WebAuthn user handle: their public id, a version-4 UUID.
-pub(super) fn user_handle(user: &User) -> Result<Uuid, AuthnError> {
+pub(crate) fn user_handle(user: &User) -> Result<Uuid, AuthnError> {
     Uuid::parse_str(&user.public_id).map_err(|e| AuthnError::Internal(format!("user handle: {e}")))
 }
 
@@ -129,7 +129,7 @@ fn why(e: &WebauthnError) -> &'static str {
 
 impl Authn {
     /// The relying party, or why passkeys are off.
-    pub(super) fn rp(&self) -> Result<PasskeyRp, AuthnError> {
+    pub(crate) fn rp(&self) -> Result<PasskeyRp, AuthnError> {
         self.inner.mfa.passkeys.clone().ok_or_else(|| {
             AuthnError::BadRequest(
                 "passkeys are not available on this server (its public URL is not a domain name)"

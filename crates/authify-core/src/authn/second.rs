@@ -57,6 +57,8 @@ pub struct FactorStep {
     pub destination: Option<String>,
     /// A code was sent and is live.
     pub code_sent: bool,
+    /// What the page asks.
+    pub prompt: super::Prompt,
     /// The user's address is confirmed and no mailed link was used in this flow yet: a sign-in
     /// link by e-mail may be the second factor (where `AUTHIFY_MAGIC_LINKS` is on).
     pub address_confirmed: bool,
@@ -64,7 +66,7 @@ pub struct FactorStep {
 
 /// The answer to a code.
 #[derive(Debug)]
-pub enum StepResult {
+pub(crate) enum StepResult {
     /// Signed in.
     Done(Completion),
     /// The code was wrong (or expired); the page again with this error.
@@ -134,6 +136,7 @@ fn step_view(
         app_name: flow.ret.app_name().map(str::to_owned),
         method,
         methods,
+        prompt: super::Prompt::of(method, destination.as_deref(), code_sent),
         destination,
         code_sent,
         address_confirmed: user.email_verified
@@ -190,7 +193,7 @@ impl Authn {
     /// Sends a code by SMS or e-mail for the waiting sign-in (replacing an earlier one). A code
     /// sent less than 30 seconds ago is not sent again; every send counts toward the account's
     /// attempts, so nobody can flood a phone or an inbox (or run up a gateway's bill).
-    pub async fn send_code(
+    pub(crate) async fn send_code(
         &self,
         cookies: Cookies,
         method: Method,
@@ -262,7 +265,7 @@ impl Authn {
 
     /// Checks a code (TOTP, SMS, e-mail or recovery) for the waiting sign-in; signs in when
     /// it is right. Throttled per account like a password.
-    pub async fn verify_code(
+    pub(crate) async fn verify_code(
         &self,
         cookies: Cookies,
         method: Method,

@@ -90,7 +90,7 @@ impl Authn {
                 transaction(conn, |conn| {
                     let (flow, user, csrf, enrolment) =
                         enrolling(conn, &mfa, cookies.flow.as_deref(), now)?;
-                    let confirmed = super::factors::confirm_totp(
+                    let confirmed = crate::account::factors::confirm_totp(
                         conn,
                         &mfa,
                         &user,
@@ -185,7 +185,7 @@ fn enrolling(
         return Err(AuthnError::NoFlow);
     }
     let enrolment =
-        super::factors::pending_totp(conn, mfa, &user, &format!("flow:{}", flow.id), now)
+        crate::account::factors::pending_totp(conn, mfa, &user, &format!("flow:{}", flow.id), now)
             .map_err(|e| AuthnError::Internal(e.to_string()))?;
     Ok((flow, user, csrf, enrolment))
 }

@@ -61,7 +61,7 @@ const APPROVAL_GRACE_SECS: i64 = 30;
 
 impl Authn {
     /// Creates a push approval request for the waiting sign-in and queues its wake-up.
-    pub async fn start_push(
+    pub(crate) async fn start_push(
         &self,
         cookies: Cookies,
         client: Client,

@@ -13,11 +13,11 @@ use super::advance::{Action, Proof, StepContext};
 use super::complete::{SessionRef, prepare, record};
 use super::flow::Flow;
 use super::state::{FlowState, set_state};
-use super::verify::EmailVerification;
 use super::{
     Authn, AuthnError, Client, Cookies, FlowCookie, FormContext, Opened, Progress, Refusal, Return,
     ReturnRequest, csrf, new_token,
 };
+use crate::account::verify::EmailVerification;
 use crate::manage::audit::Entry;
 use crate::{db_time, random};
 
@@ -249,7 +249,7 @@ impl Authn {
             (reason, user) => {
                 let reason = reason.unwrap_or(Refusal::InvalidCredentials);
                 if let (Refusal::Unverified, Some(u)) = (&reason, &user) {
-                    self.verification_send(u.id, now).await?;
+                    self.account().verification_send(u.id, now).await?;
                 }
                 // SECURITY: what was typed into the e-mail field is kept only when it is an
                 // e-mail address: a password typed there must not end up in the audit log.
@@ -416,7 +416,7 @@ impl Authn {
                 ..
             }
         ) {
-            self.verification_send_to(&address, now).await?;
+            self.account().verification_send_to(&address, now).await?;
         }
         Ok(progress)
     }

@@ -29,8 +29,8 @@ use subtle::ConstantTimeEq;
 
 use super::flow::Flow;
 use super::steps::{flow_for, form};
-use super::verify::EmailVerification;
 use super::{Authn, AuthnError, Client, Cookies, FlowCookie, Progress, Refusal, Return};
+use crate::account::verify::EmailVerification;
 use crate::manage::audit::Entry;
 use crate::upstream::{Identity, ProviderInfo, RoundTrip, UpstreamError};
 use crate::{db_time, random};
@@ -112,7 +112,7 @@ impl Authn {
 
     /// Starts a round trip (`link`: from the account page, for the signed-in user, whose session
     /// the return checks again).
-    pub(super) async fn round_trip(
+    pub(crate) async fn round_trip(
         &self,
         cookies: Cookies,
         provider: &str,
@@ -240,6 +240,7 @@ impl Authn {
         };
         if trip.link {
             return self
+                .account()
                 .link_now(cookies, &info, identity, flow, client, now)
                 .await;
         }
@@ -296,7 +297,7 @@ impl Authn {
         crate::metrics::signin("upstream", refusal.is_none());
         if let Some(reason) = refusal {
             if reason == Refusal::Unverified {
-                self.verification_send(user.id, now).await?;
+                self.account().verification_send(user.id, now).await?;
             }
             return Ok(Progress::Refused {
                 reason,
@@ -411,7 +412,7 @@ fn found_user(
 }
 
 /// Links `identity` to `user` and audits it.
-pub(super) fn link(
+pub(crate) fn link(
     conn: &mut DbConnection,
     user: &User,
     identity: &Identity,

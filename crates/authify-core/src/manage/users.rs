@@ -280,7 +280,7 @@ pub async fn change_credentials(
         .await?;
     // A new address is unverified until a link mailed to it is followed.
     if new_address {
-        authn.verification_send(user_id, now).await?;
+        authn.account().verification_send(user_id, now).await?;
     }
     Ok(info)
 }

@@ -163,8 +163,8 @@ pub(super) fn on_off(
 
 pub(super) fn email_verification(
     raw: Option<&str>,
-) -> Result<authify_core::authn::verify::EmailVerification, SettingsError> {
-    use authify_core::authn::verify::EmailVerification as V;
+) -> Result<authify_core::account::verify::EmailVerification, SettingsError> {
+    use authify_core::account::verify::EmailVerification as V;
     match raw.map(|v| v.trim().to_ascii_lowercase()) {
         None => Ok(V::Optional),
         Some(v) if v == "off" => Ok(V::Off),

@@ -282,7 +282,7 @@ fn an_smtp_login_needs_tls_and_a_webhook_needs_a_long_enough_secret() {
 
 #[test]
 fn email_verification_is_optional_by_default_and_refuses_other_words() {
-    use authify_core::authn::verify::EmailVerification;
+    use authify_core::account::verify::EmailVerification;
     let mode = |v: &str| load(&[("AUTHIFY_EMAIL_VERIFICATION", v)]);
     assert_eq!(
         load(&[]).unwrap().email_verification,

@@ -48,7 +48,7 @@ pub async fn register(
 ) -> Result<HttpResponse, WebError> {
     let b: NewDevice = json(&body)?;
     let (token, codes) = state
-        .authn()
+        .account()
         .register_device(
             &actor,
             &b.name,
@@ -67,7 +67,7 @@ pub async fn list(
     state: web::Data<AppState>,
     ApiActor(actor): ApiActor,
 ) -> Result<HttpResponse, WebError> {
-    let requests = state.authn().approvals(&actor.user, state.now()).await?;
+    let requests = state.account().approvals(&actor.user, state.now()).await?;
     Ok(ok(&json!({ "approvals": requests })))
 }
 
@@ -92,7 +92,7 @@ pub async fn decide(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let decision = state
-        .authn()
+        .account()
         .decide(
             &actor,
             device,

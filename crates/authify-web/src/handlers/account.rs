@@ -3,7 +3,7 @@
 //! keys, leaving an organization, creating one (when allowed), and the way into the console.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use authify_core::authn::verify::EmailVerification;
+use authify_core::account::verify::EmailVerification;
 use authify_core::manage::users::{self, CredentialChange};
 use authify_core::manage::{self, Actor, OrgCreation, api_keys, orgs};
 use authify_core::tokens;
@@ -43,10 +43,10 @@ pub async fn get_account(
     .await?;
     let grants = authify_core::oidc::grants::list(state.db(), &actor.user).await?;
     let mfa = state
-        .authn()
+        .account()
         .factors(&actor.user, cookies.device.clone())
         .await?;
-    let providers = state.authn().upstream_accounts(&actor.user).await?;
+    let providers = state.account().upstream_accounts(&actor.user).await?;
     let user = &actor.user;
     let view = AccountView {
         providers,
@@ -275,7 +275,7 @@ pub async fn post_send_verification(
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
     state
-        .authn()
+        .account()
         .verification_send(actor.user.id, state.now())
         .await?;
     Ok(see_other("/account?done=verification_sent"))

@@ -6,7 +6,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use authify_core::authn::{ApprovalView, Decision};
+use authify_core::account::{ApprovalView, Decision};
 use serde::{Deserialize, Serialize};
 
 use crate::console::page::{ActionForm, notice};
@@ -80,7 +80,7 @@ pub async fn get_totp(
 ) -> Result<HttpResponse, WebError> {
     let session = state.cookies().read(&req).session;
     let enrolment = state
-        .authn()
+        .account()
         .totp_enrolment(&actor, session.as_deref(), state.now())
         .await?;
     let view = EnrolView {
@@ -106,7 +106,7 @@ pub async fn get_totp_qr(
 ) -> Result<HttpResponse, WebError> {
     let session = state.cookies().read(&req).session;
     let enrolment = state
-        .authn()
+        .account()
         .totp_enrolment(&actor, session.as_deref(), state.now())
         .await?;
     Ok(crate::qr::svg_response(&enrolment.uri))
@@ -122,7 +122,7 @@ pub async fn post_totp(
     let session = state.cookies().read(&req).session;
     let password = form.current_password.unwrap_or_default();
     let codes = state
-        .authn()
+        .account()
         .totp_confirm(
             &actor,
             session.as_deref(),
@@ -150,7 +150,7 @@ pub async fn post_phone(
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
     let destination = state
-        .authn()
+        .account()
         .phone_start(
             &actor,
             form.phone.as_deref().unwrap_or_default(),
@@ -174,7 +174,7 @@ pub async fn post_phone_confirm(
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
     let codes = state
-        .authn()
+        .account()
         .phone_confirm(
             &actor,
             form.code.unwrap_or_default(),
@@ -194,7 +194,7 @@ pub async fn post_email_factor(
 ) -> Result<HttpResponse, WebError> {
     let password = form.current_password.unwrap_or_default();
     let codes = state
-        .authn()
+        .account()
         .email_factor(&actor, &password, state.client(&req), state.now())
         .await?;
     codes_or_account(&state, &req, codes, "Codes by e-mail are on")
@@ -213,7 +213,7 @@ pub async fn post_remove(
         .map_err(|_| WebError::NotFound("no such factor".into()))?;
     let password = form.current_password.unwrap_or_default();
     state
-        .authn()
+        .account()
         .remove_factor(&actor, id, &password, state.client(&req), state.now())
         .await?;
     Ok(see_other("/account?done=factor_removed"))
@@ -230,7 +230,7 @@ pub async fn post_rename_passkey(
         .parse::<i64>()
         .map_err(|_| WebError::NotFound("no such passkey".into()))?;
     state
-        .authn()
+        .account()
         .rename_passkey(
             &actor,
             id,
@@ -250,7 +250,7 @@ pub async fn post_recovery_codes(
 ) -> Result<HttpResponse, WebError> {
     let password = form.current_password.unwrap_or_default();
     let codes = state
-        .authn()
+        .account()
         .renew_recovery_codes(&actor, &password, state.client(&req), state.now())
         .await?;
     codes_or_account(&state, &req, codes, "New recovery codes")
@@ -274,10 +274,10 @@ pub async fn get_approvals(
 ) -> Result<HttpResponse, WebError> {
     let cookies = state.cookies().read(&req);
     let factors = state
-        .authn()
+        .account()
         .factors(&actor.user, cookies.device.clone())
         .await?;
-    let requests = state.authn().approvals(&actor.user, state.now()).await?;
+    let requests = state.account().approvals(&actor.user, state.now()).await?;
     let view = ApprovalsView {
         title: "Sign-in approvals",
         csrf_token: session_csrf(&cookies),
@@ -302,7 +302,7 @@ pub async fn post_approvals(
         .clone()
         .unwrap_or_else(|| "Browser".to_owned());
     let (token, codes) = state
-        .authn()
+        .account()
         .register_device(&actor, &label, &password, client, state.now())
         .await?;
     let mut res = if codes.is_empty() {
@@ -332,7 +332,7 @@ pub async fn post_decision(
     let number = form.number.as_deref().and_then(|n| n.trim().parse().ok());
     let device = state.cookies().read(&req).device;
     let decision = state
-        .authn()
+        .account()
         .decide(
             &actor,
             device,

@@ -5,7 +5,9 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use authify_core::authn::{ApprovalState, AuthnError, EnrolStep, FactorStep, StepResult};
+use authify_core::authn::{
+    ApprovalState, AuthnError, EnrolStep, FactorAnswer, FactorOutcome, FactorStep, Prompt,
+};
 use authify_core::mfa::Method;
 use serde::{Deserialize, Serialize};
 
@@ -78,55 +80,53 @@ fn show_step(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
-    let m = step.method;
-    let (code_label, code_hint) = match m {
-        Method::Totp => (
-            "Code from your authenticator app",
-            "6 digits. A code works once.".to_owned(),
-        ),
-        Method::Recovery => (
-            "Recovery code",
-            "One of the codes you saved when you set up two-step verification. Each works once."
-                .to_owned(),
-        ),
-        _ => (
-            "Code we sent you",
-            format!("Sent to {}.", step.destination.clone().unwrap_or_default()),
-        ),
-    };
-    let view = FactorView {
+    let mut view = FactorView {
         title: "Two-step verification",
         csrf_token: step.csrf,
         app_name: step.app_name,
-        method: m.as_str(),
-        push: m == Method::Push,
-        passkey: m == Method::Passkey,
-        send: m.sends_code() && !step.code_sent,
-        ask_code: matches!(m, Method::Totp | Method::Recovery)
-            || (m.sends_code() && step.code_sent),
-        resend: m.sends_code() && step.code_sent,
-        recovery: m == Method::Recovery,
-        code_label,
-        code_hint,
-        notice: (m.sends_code() && step.code_sent && error.is_none()).then(|| {
-            format!(
-                "We sent a code to {}.",
-                step.destination.clone().unwrap_or_default()
-            )
-        }),
-        destination: step.destination,
+        method: step.method.as_str(),
+        push: false,
+        passkey: false,
+        send: false,
+        ask_code: false,
+        resend: false,
+        recovery: false,
+        code_label: "Code we sent you",
+        code_hint: String::new(),
+        destination: None,
         others: step
             .methods
             .iter()
-            .filter(|o| **o != m)
+            .filter(|o| **o != step.method)
             .map(|o| Other {
                 value: o.as_str(),
                 label: o.label(),
             })
             .collect(),
         email_link: state.authn().magic_links() && step.address_confirmed,
+        notice: None,
         error,
     };
+    match step.prompt {
+        Prompt::Approve => view.push = true,
+        Prompt::Passkey => view.passkey = true,
+        Prompt::Code {
+            label,
+            hint,
+            recovery,
+        } => {
+            (view.ask_code, view.code_label, view.code_hint) = (true, label, hint);
+            view.recovery = recovery;
+        }
+        Prompt::Sent { to, sent } => {
+            (view.send, view.ask_code, view.resend) = (!sent, sent, sent);
+            view.code_hint = format!("Sent to {to}.");
+            if sent && view.error.is_none() {
+                view.notice = Some(format!("We sent a code to {to}."));
+            }
+            view.destination = Some(to);
+        }
+    }
     render(state, "pages/factor", &view, status)
 }
 
@@ -162,41 +162,37 @@ pub async fn post_factor(
     req: HttpRequest,
     Checked(form): Checked<FactorForm>,
 ) -> Result<HttpResponse, WebError> {
-    let (state, form) = (state.get_ref(), form);
-    let method = form.method.as_deref().and_then(Method::parse);
-    let authn = state.authn();
-    let cookies = state.cookies().read(&req);
-    let now = state.now();
-    match (form.action.as_deref(), method) {
-        (Some("push"), _) => match authn.start_push(cookies, state.client(&req), now).await {
-            Ok(()) => Ok(see_other("/login/approval")),
-            Err(e) => over(state, e),
-        },
-        (Some("send"), Some(m)) if m.sends_code() => match authn.send_code(cookies, m, now).await {
-            Ok(step) => show_step(state, step, None, StatusCode::OK),
-            Err(e) => over(state, e),
-        },
-        (Some("send"), _) => Err(WebError::Invalid(
-            "only codes by text message or e-mail are sent".into(),
-        )),
-        (_, Some(m)) => {
-            let code = form.code.unwrap_or_default();
-            let keys = state.keys().keyring.clone();
-            match authn
-                .verify_code(cookies, m, code, keys, state.client(&req), now)
-                .await
-            {
-                Ok(StepResult::Done(done)) => signed_in(state, done),
-                Ok(StepResult::Wrong(step, why)) => {
-                    show_step(state, step, Some(why), StatusCode::UNAUTHORIZED)
-                }
-                Ok(StepResult::Ended) => start_again(state, "failures"),
-                Err(e) => over(state, e),
-            }
+    let state = state.get_ref();
+    let method = form
+        .method
+        .as_deref()
+        .and_then(Method::parse)
+        .ok_or_else(|| WebError::Invalid("the form names no verification method".into()))?;
+    let answer = match form.action.as_deref() {
+        Some("push") => FactorAnswer::Approve,
+        Some("send") => FactorAnswer::Send,
+        _ => FactorAnswer::Code(form.code.unwrap_or_default()),
+    };
+    let outcome = state
+        .authn()
+        .factor_answer(
+            state.cookies().read(&req),
+            method,
+            answer,
+            state.keys().keyring.clone(),
+            state.client(&req),
+            state.now(),
+        )
+        .await;
+    match outcome {
+        Ok(FactorOutcome::Done(done)) => signed_in(state, done),
+        Ok(FactorOutcome::Page(step)) => show_step(state, step, None, StatusCode::OK),
+        Ok(FactorOutcome::Wrong(step, why)) => {
+            show_step(state, step, Some(why), StatusCode::UNAUTHORIZED)
         }
-        _ => Err(WebError::Invalid(
-            "the form names no verification method".into(),
-        )),
+        Ok(FactorOutcome::Approval) => Ok(see_other("/login/approval")),
+        Ok(FactorOutcome::Ended) => start_again(state, "failures"),
+        Err(e) => over(state, e),
     }
 }
 

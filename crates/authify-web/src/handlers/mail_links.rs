@@ -5,7 +5,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use authify_core::authn::reset::ResetOutcome;
+use authify_core::account::reset::ResetOutcome;
 use authify_core::authn::{AuthnError, FlowCookie, Opened, ReturnRequest, csrf};
 use authify_domain::Password;
 use serde::{Deserialize, Serialize};
@@ -107,7 +107,7 @@ pub async fn post_forgot(
 ) -> Result<HttpResponse, WebError> {
     let email = form.email.unwrap_or_default().trim().to_owned();
     let asked = state
-        .authn()
+        .account()
         .reset_request(&email, state.client(&req), state.now())
         .await;
     let (csrf_token, flow) = form_token(&state, &req).await?;
@@ -147,7 +147,7 @@ pub async fn get_reset(
     query: web::Query<ResetForm>,
 ) -> Result<HttpResponse, WebError> {
     let token = query.into_inner().token.unwrap_or_default();
-    let email = state.authn().reset_check(&token, state.now()).await?;
+    let email = state.account().reset_check(&token, state.now()).await?;
     let (csrf_token, flow) = form_token(&state, &req).await?;
     let mut view = reset_view(csrf_token);
     let status = match email {
@@ -173,7 +173,7 @@ pub async fn post_reset(
 ) -> Result<HttpResponse, WebError> {
     let token = form.token.unwrap_or_default();
     let finished = state
-        .authn()
+        .account()
         .reset_finish(
             &token,
             form.password.as_deref().unwrap_or_default(),
@@ -201,7 +201,7 @@ pub async fn post_reset(
         Err(AuthnError::BadRequest(why)) => {
             view.error = Some(crate::pages::sentence(&why));
             view.email = state
-                .authn()
+                .account()
                 .reset_check(&token, state.now())
                 .await?
                 .unwrap_or_default();
@@ -230,7 +230,7 @@ pub async fn get_verify(
     query: web::Query<ResetForm>,
 ) -> Result<HttpResponse, WebError> {
     let token = query.into_inner().token.unwrap_or_default();
-    let email = state.authn().verify_check(&token, state.now()).await?;
+    let email = state.account().verify_check(&token, state.now()).await?;
     let (csrf_token, flow) = form_token(&state, &req).await?;
     let (view, status) = match email {
         Some(email) => (
@@ -262,9 +262,9 @@ pub async fn post_verify(
     Checked(form): Checked<ResetForm>,
 ) -> Result<HttpResponse, WebError> {
     let token = form.token.unwrap_or_default();
-    let email = state.authn().verify_check(&token, state.now()).await?;
+    let email = state.account().verify_check(&token, state.now()).await?;
     let done = state
-        .authn()
+        .account()
         .verify_finish(&token, state.client(&req), state.now())
         .await?;
     let (view, status) = match (done, email) {
@@ -308,7 +308,10 @@ pub async fn get_invite(
     query: web::Query<ResetForm>,
 ) -> Result<HttpResponse, WebError> {
     let token = query.into_inner().token.unwrap_or_default();
-    let offer = state.authn().invitation_check(&token, state.now()).await?;
+    let offer = state
+        .account()
+        .invitation_check(&token, state.now())
+        .await?;
     let user = current_user(&state, &req).await?;
     let (csrf_token, flow) = form_token(&state, &req).await?;
     let (view, status) = match offer {
@@ -347,7 +350,7 @@ pub async fn post_invite(
     };
     let token = form.token.unwrap_or_default();
     let joined = state
-        .authn()
+        .account()
         .invitation_accept(&token, &user, state.client(&req), state.now())
         .await?;
     match joined {

@@ -3,7 +3,8 @@
 //! and linking or unlinking providers on the account page. Thin: one engine call each.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use authify_core::authn::{Progress, Unlink, UpstreamAnswer, UpstreamReturn};
+use authify_core::account::Unlink;
+use authify_core::authn::{Progress, UpstreamAnswer, UpstreamReturn};
 use authify_core::manage::Actor;
 use authify_domain::Password;
 use serde::Deserialize;
@@ -87,7 +88,7 @@ pub async fn post_link(
 ) -> Result<HttpResponse, WebError> {
     let password = Password::attempt(&form.current_password.unwrap_or_default());
     let (url, flow) = state
-        .authn()
+        .account()
         .upstream_link_begin(
             &actor.user,
             password,
@@ -118,7 +119,7 @@ async fn unlink(
     actor: Actor,
 ) -> Result<HttpResponse, WebError> {
     match state
-        .authn()
+        .account()
         .upstream_unlink(&actor.user, name, state.client(req), state.now())
         .await?
     {

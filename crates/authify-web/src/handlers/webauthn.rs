@@ -112,7 +112,7 @@ pub async fn register_options(
     checked(&state, &req).await?;
     let body = body.into_inner();
     let options = state
-        .authn()
+        .account()
         .passkey_register_options(
             &actor,
             state.cookies().read(&req).session.as_deref(),
@@ -134,7 +134,7 @@ pub async fn register_finish(
 ) -> Result<HttpResponse, WebError> {
     checked(&state, &req).await?;
     let codes = state
-        .authn()
+        .account()
         .passkey_register_finish(
             &actor,
             state.cookies().read(&req).session.as_deref(),

@@ -8,7 +8,8 @@ use authify_store::models::User;
 use authify_store::{StoreError, orgs, transaction, users};
 use chrono::{DateTime, Utc};
 
-use super::{Authn, AuthnError, Client};
+use super::Account;
+use crate::authn::{AuthnError, Client};
 use crate::db_time;
 use crate::manage::audit::Entry;
 use crate::sessions::token_hash;
@@ -22,7 +23,7 @@ pub struct InvitationOffer {
     pub email: String,
 }
 
-impl Authn {
+impl Account {
     /// The offer of a live invitation link, or `None` (expired, used, revoked, unknown).
     pub async fn invitation_check(
         &self,

@@ -5,8 +5,9 @@ use authify_store::factors::{self as store, NewFactor};
 use authify_store::transaction;
 use chrono::{DateTime, Utc};
 
+use super::Account;
 use super::factors::activate;
-use super::{Authn, Client};
+use crate::authn::Client;
 use crate::db_time;
 use crate::error::AdminError;
 use crate::manage::Actor;
@@ -14,7 +15,7 @@ use crate::mfa::codes::{self, CODE_TRIES, CODE_TTL_SECS};
 use crate::mfa::phone::Phone;
 use crate::notify::Notice;
 
-impl Authn {
+impl Account {
     /// Adds a phone for SMS codes (unconfirmed), after the password, and sends it a code.
     pub async fn phone_start(
         &self,

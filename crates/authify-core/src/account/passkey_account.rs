@@ -9,9 +9,10 @@ use authify_store::transaction;
 use chrono::{DateTime, Utc};
 use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 
+use super::Account;
 use super::factors::{activate, session_context};
-use super::passkeys::{passkeys_of, user_handle};
-use super::{Authn, Client};
+use crate::authn::Client;
+use crate::authn::passkeys::{passkeys_of, user_handle};
 use crate::db_time;
 use crate::error::AdminError;
 use crate::manage::Actor;
@@ -41,7 +42,7 @@ fn internal(e: impl std::fmt::Display) -> AdminError {
     AdminError::Internal(e.to_string())
 }
 
-impl Authn {
+impl Account {
     /// Starts registering a passkey named `name` for the browser's session, after the password;
     /// returns the options for `navigator.credentials.create()`.
     pub async fn passkey_register_options(
@@ -53,7 +54,7 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<serde_json::Value, AdminError> {
         Self::own(actor)?;
-        let rp = self.rp()?;
+        let rp = self.authn().rp()?;
         let name = passkey_name(name)?;
         let context = session_context(session)?;
         // SECURITY: a passkey signs in on its own: a stolen session alone must not add one.
@@ -110,7 +111,7 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, AdminError> {
         Self::own(actor)?;
-        let rp = self.rp()?;
+        let rp = self.authn().rp()?;
         let context = session_context(session)?;
         let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
         let outcome = self

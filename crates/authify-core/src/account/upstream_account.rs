@@ -7,9 +7,10 @@ use authify_store::{transaction, upstream as store};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::flow::Flow;
-use super::upstream::link;
-use super::{Authn, AuthnError, Client, Cookies, FlowCookie, UpstreamReturn};
+use super::Account;
+use crate::authn::flow::Flow;
+use crate::authn::upstream::link;
+use crate::authn::{AuthnError, Client, Cookies, FlowCookie, UpstreamReturn};
 use crate::db_time;
 use crate::manage::audit::Entry;
 use crate::notify::Notice;
@@ -38,7 +39,7 @@ pub enum Unlink {
     LastWayIn,
 }
 
-impl Authn {
+impl Account {
     /// From the account page: links `provider` to `user` after checking their current password
     /// (accounts without one are made through a provider and have none to give). `Ok(None)`:
     /// the password was wrong.
@@ -61,13 +62,14 @@ impl Authn {
                 .await;
             return Ok(None);
         }
-        self.round_trip(cookies, provider, true, now)
+        self.authn()
+            .round_trip(cookies, provider, true, now)
             .await
             .map(Some)
     }
 
     /// A round trip started from the account page: links the identity to the signed-in user.
-    pub(super) async fn link_now(
+    pub(crate) async fn link_now(
         &self,
         cookies: Cookies,
         info: &ProviderInfo,
@@ -76,7 +78,11 @@ impl Authn {
         client: Client,
         now: DateTime<Utc>,
     ) -> Result<UpstreamReturn, AuthnError> {
-        let Some(user) = self.session_user(cookies.session.as_deref(), now).await? else {
+        let Some(user) = self
+            .authn()
+            .session_user(cookies.session.as_deref(), now)
+            .await?
+        else {
             return Err(AuthnError::NoFlow);
         };
         let display = info.display.clone();
@@ -121,7 +127,7 @@ impl Authn {
 
     /// The providers for `user`'s account page: linked or not.
     pub async fn upstream_accounts(&self, user: &User) -> Result<Vec<LinkedProvider>, AuthnError> {
-        let providers = self.upstream_providers();
+        let providers = self.authn().upstream_providers();
         if providers.is_empty() {
             return Ok(Vec::new());
         }
@@ -153,6 +159,7 @@ impl Authn {
     ) -> Result<Unlink, AuthnError> {
         let (user, provider) = (user.clone(), provider.to_owned());
         let configured: Vec<String> = self
+            .authn()
             .upstream_providers()
             .into_iter()
             .map(|p| p.name)

@@ -11,7 +11,8 @@ use authify_store::{DbConnection, transaction};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Authn, Client};
+use super::Account;
+use crate::authn::Client;
 use crate::db_time;
 use crate::error::AdminError;
 use crate::manage::Actor;
@@ -145,7 +146,7 @@ pub(crate) fn pending_totp(
 }
 
 /// The set-up context of a browser session (a TOTP set-up is confirmed only where it was shown).
-pub(super) fn session_context(session: Option<&str>) -> Result<String, AdminError> {
+pub(crate) fn session_context(session: Option<&str>) -> Result<String, AdminError> {
     session
         .map(|t| format!("session:{}", crate::sessions::token_hash(t)))
         .ok_or_else(|| {
@@ -177,7 +178,7 @@ fn renew_recovery(
 }
 
 /// Confirms a factor; returns the recovery codes when it is the first.
-pub(super) fn activate(
+pub(crate) fn activate(
     conn: &mut DbConnection,
     user: &User,
     factor: &Factor,
@@ -237,7 +238,7 @@ pub(crate) fn confirm_totp(
     activate(conn, user, &factor, client, mfa, now).map(Some)
 }
 
-impl Authn {
+impl Account {
     pub(super) fn own(actor: &Actor) -> Result<(), AdminError> {
         actor.can_write()?;
         actor.own_account()

@@ -9,8 +9,9 @@ use authify_store::transaction;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::Account;
 use super::factors::activate;
-use super::{Authn, Client};
+use crate::authn::Client;
 use crate::error::AdminError;
 use crate::manage::Actor;
 use crate::{db_time, random};
@@ -44,7 +45,7 @@ pub enum Decision {
     Denied,
 }
 
-impl Authn {
+impl Account {
     /// Makes this browser (or a phone app) an approver device; returns its token (kept in a
     /// cookie or by the app) and the recovery codes when it is the first factor.
     pub async fn register_device(

@@ -13,7 +13,8 @@ use authify_store::email_tokens;
 use authify_store::{transaction, users};
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Authn, AuthnError, Client};
+use super::Account;
+use crate::authn::{AuthnError, Client};
 use crate::manage::audit::Entry;
 use crate::notify::Notice;
 use crate::sessions::token_hash;
@@ -32,7 +33,7 @@ pub enum ResetOutcome {
     Expired,
 }
 
-impl Authn {
+impl Account {
     /// Mails a reset link to `email` if an enabled account uses it. The caller shows the same
     /// page whatever happened; only an address that does not parse is refused.
     pub async fn reset_request(

@@ -9,7 +9,8 @@ use authify_store::email_tokens;
 use authify_store::{transaction, users};
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Authn, AuthnError, Client};
+use super::Account;
+use crate::authn::{AuthnError, Client};
 use crate::manage::audit::Entry;
 use crate::notify::Notice;
 use crate::sessions::token_hash;
@@ -31,7 +32,7 @@ pub enum EmailVerification {
     Required,
 }
 
-impl Authn {
+impl Account {
     /// Mails a link to verify the current address of the user `user_id`, unless verification
     /// is off, the address is verified already, the account is disabled, or the account's
     /// budget (two a minute) is spent. Nothing of this is an error: the caller's page is the
