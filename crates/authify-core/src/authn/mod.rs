@@ -199,6 +199,9 @@ pub enum Refusal {
     /// `AUTHIFY_EMAIL_VERIFICATION=required` and the address is not verified yet: a link to
     /// verify it is on its way (at most twice a minute).
     Unverified,
+    /// Sign-up under `AUTHIFY_EMAIL_VERIFICATION=required`: the account was made and signs in
+    /// once its address is confirmed; the link is on its way. Not a mistake: accepted.
+    SignedUpUnverified,
     /// An upstream provider did not sign the user in (cancelled, no verified address, sign-up
     /// closed, an answer that does not hold); `unavailable`: it could not be reached.
     Upstream {

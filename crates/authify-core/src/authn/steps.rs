@@ -391,7 +391,7 @@ impl Authn {
                             .details(serde_json::json!({ "pending": ["email_verification"] }))
                             .record(conn)?;
                         return Ok(Progress::Refused {
-                            reason: Refusal::Unverified,
+                            reason: Refusal::SignedUpUnverified,
                             form: form(&flow, cookie),
                         });
                     }

@@ -20,6 +20,9 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use serde_json::json;
 
 mod convert;
+mod refusal;
+
+pub(crate) use refusal::{Said, refusal};
 
 use crate::state::AppState;
 use crate::views::ErrorView;

@@ -14,15 +14,13 @@ use authify_core::authn::{
 use authify_domain::Password;
 use serde::Deserialize;
 
-use crate::error::WebError;
+use crate::error::{Said, WebError, refusal};
 use crate::extract::{Checked, CsrfForm};
-use crate::pages::{render, see_other, sentence};
+use crate::pages::{render, see_other};
 use crate::state::AppState;
 use crate::views::{LoginView, SignupView};
 
 /// Query of `/login` and `/signup`.
-/// `AUTHIFY_EMAIL_VERIFICATION=required`: what an unverified account is told.
-const UNVERIFIED: &str = "Confirm your e-mail address first: a link to confirm it is on its way to your inbox. Open it, then sign in.";
 
 #[derive(Debug, Default, Deserialize)]
 pub struct FlowQuery {
@@ -148,39 +146,15 @@ pub(crate) fn upstream_refused(
     form: &FormContext,
     reason: Refusal,
 ) -> Result<HttpResponse, WebError> {
-    let error = |message: String| Shown {
-        error: Some(message),
-        ..Shown::default()
-    };
-    let (shown, status) = match reason {
-        Refusal::LinkFirst { provider, email } => (
-            Shown {
-                notice: Some(format!(
-                    "An account here already uses {email}. Sign in to it once below (with its password and second step) and your {provider} account is linked to it; after that, {provider} signs you in directly."
-                )),
-                email: Some(email),
-                ..Shown::default()
-            },
-            StatusCode::OK,
-        ),
-        Refusal::Upstream {
-            message,
-            unavailable,
-        } => (
-            error(message),
-            if unavailable {
-                StatusCode::BAD_GATEWAY
-            } else {
-                StatusCode::BAD_REQUEST
-            },
-        ),
-        Refusal::Disabled => (
-            error("This account is disabled. Contact your administrator.".into()),
-            StatusCode::FORBIDDEN,
-        ),
-        Refusal::Unverified => (error(UNVERIFIED.into()), StatusCode::FORBIDDEN),
-        _ => (error("That did not work.".into()), StatusCode::BAD_REQUEST),
-    };
+    let (said, status) = refusal(&reason);
+    let mut shown = Shown::default();
+    match said {
+        Said::Error(m) => shown.error = Some(m),
+        Said::Notice(m) => shown.notice = Some(m),
+    }
+    if let Refusal::LinkFirst { email, .. } = reason {
+        shown.email = Some(email);
+    }
     show_login(state, form, &ReturnRequest::default(), shown, status)
 }
 
@@ -354,20 +328,10 @@ pub async fn post_login(
         Progress::Done(done) => signed_in(state, done),
         Progress::Pending { flow, state: at } => next_step(state, &flow, at),
         Progress::Refused { reason, form } => {
-            let (message, status) = match reason {
-                Refusal::Disabled => (
-                    "This account is disabled. Contact your administrator.",
-                    StatusCode::FORBIDDEN,
-                ),
-                Refusal::Unverified => (UNVERIFIED, StatusCode::FORBIDDEN),
-                _ => (
-                    "Incorrect e-mail address or password.",
-                    StatusCode::UNAUTHORIZED,
-                ),
-            };
+            let (said, status) = refusal(&reason);
             let shown = Shown {
                 email: trimmed(&email),
-                error: Some(message.to_owned()),
+                error: Some(said.text()),
                 ..Shown::default()
             };
             show_login(state, &form, &request, shown, status)
@@ -424,20 +388,11 @@ pub async fn post_signup(
         Progress::Done(done) => signed_in(state, done),
         Progress::Pending { flow, state: at } => next_step(state, &flow, at),
         Progress::Refused { reason, form } => {
-            let (message, status) = match reason {
-                Refusal::EmailTaken => (
-                    "An account with this e-mail address already exists. Sign in instead."
-                        .to_owned(),
-                    StatusCode::CONFLICT,
-                ),
-                Refusal::Invalid(m) => (sentence(&m), StatusCode::BAD_REQUEST),
-                Refusal::Unverified => (UNVERIFIED.to_owned(), StatusCode::ACCEPTED),
-                _ => ("That did not work.".to_owned(), StatusCode::BAD_REQUEST),
-            };
+            let (said, status) = refusal(&reason);
             let shown = Shown {
                 name,
                 email,
-                error: Some(message),
+                error: Some(said.text()),
                 notice: None,
             };
             show_signup(state, &form, &request, shown, status)
