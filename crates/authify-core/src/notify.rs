@@ -85,7 +85,7 @@ pub async fn note_delivery(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), authify_store::StoreError> {
     let when = crate::db_time(now);
-    db.run(move |conn| authify_store::factors::note_webhook(conn, name, error.as_deref(), when))
+    db.run(move |conn| authify_store::webhooks::note_webhook(conn, name, error.as_deref(), when))
         .await
 }
 
@@ -97,7 +97,7 @@ pub async fn failing_webhooks(
     db: &crate::Db,
 ) -> Result<Vec<authify_store::models::WebhookHealth>, authify_store::StoreError> {
     db.run(|conn| {
-        Ok(authify_store::factors::list_webhooks(conn)?
+        Ok(authify_store::webhooks::list_webhooks(conn)?
             .into_iter()
             .filter(|w| w.failures >= FAILING_AFTER)
             .collect())

@@ -1,14 +1,14 @@
 //! Second-factor rows: factors, recovery codes, one-time code challenges, push approval
-//! requests, webhook health, and the policy columns. What they mean belongs to
+//! requests, and the policy columns. What they mean belongs to
 //! `authify_core::mfa`; this module only reads and writes rows.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::models::{ApprovalRequest, Challenge, Factor, WebhookHealth};
+use crate::models::{ApprovalRequest, Challenge, Factor};
 use crate::schema::{
     applications, approval_requests, auth_flows, factor_challenges, organization_members,
-    organizations, recovery_codes, user_factors, webhook_health,
+    organizations, recovery_codes, user_factors,
 };
 use crate::{DbConnection, StoreError};
 
@@ -444,54 +444,6 @@ pub fn set_app_require_mfa(
             .execute(conn)?
             == 1,
     )
-}
-
-/// Records a webhook delivery: success resets the count, failure adds one.
-pub fn note_webhook(
-    conn: &mut DbConnection,
-    name: &str,
-    error: Option<&str>,
-    now: NaiveDateTime,
-) -> Result<(), StoreError> {
-    let current: Option<i32> = webhook_health::table
-        .find(name)
-        .select(webhook_health::failures)
-        .first(conn)
-        .optional()?;
-    let failures = match error {
-        Some(_) => current.unwrap_or(0).saturating_add(1),
-        None => 0,
-    };
-    match current {
-        Some(_) => {
-            diesel::update(webhook_health::table.find(name))
-                .set((
-                    webhook_health::failures.eq(failures),
-                    webhook_health::last_error.eq(error),
-                    webhook_health::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
-        None => {
-            diesel::insert_into(webhook_health::table)
-                .values((
-                    webhook_health::name.eq(name),
-                    webhook_health::failures.eq(failures),
-                    webhook_health::last_error.eq(error),
-                    webhook_health::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
-    }
-    Ok(())
-}
-
-/// Every webhook's health.
-pub fn list_webhooks(conn: &mut DbConnection) -> Result<Vec<WebhookHealth>, StoreError> {
-    Ok(webhook_health::table
-        .order(webhook_health::name)
-        .select(WebhookHealth::as_select())
-        .load(conn)?)
 }
 
 /// How many factors hold a sealed secret.

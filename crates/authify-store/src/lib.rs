@@ -4,7 +4,7 @@
 //! - [`pool`]: the connection type over both backends, the pool, pragmas, migrations.
 //! - [`schema`]: table definitions shared by both backends.
 //! - [`models`]: row types.
-//! - [`users`], [`orgs`], [`apps`], [`sessions`], [`flows`], [`oauth`], [`factors`], [`passkeys`], [`api_keys`], [`audit`], [`instances`] (signing keys, leases, attempt budgets), [`email_tokens`] (mailed single-use links), [`magic_links`] (e-mail sign-in links), [`invitations`], [`upstream`] (identities at upstream providers): plain, synchronous repository functions
+//! - [`users`], [`orgs`], [`apps`], [`sessions`], [`flows`], [`oauth`], [`factors`], [`passkeys`], [`api_keys`], [`audit`], [`instances`] (signing keys, leases, attempt budgets), [`email_tokens`] (mailed single-use links), [`magic_links`] (e-mail sign-in links), [`invitations`], [`upstream`] (identities at upstream providers), [`webhooks`] (outbound webhook health): plain, synchronous repository functions
 //!   (`find_*` → `Option`, `get_*` → error when missing, `list_*`, `insert_*`, `update_*`, `delete_*`),
 //!   each taking `&mut DbConnection`. Callers run them off the async workers.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -42,6 +42,7 @@ pub mod schema;
 pub mod sessions;
 pub mod upstream;
 pub mod users;
+pub mod webhooks;
 
 pub use error::StoreError;
 pub use pool::{DbConnection, DbPool, connect, pending_migrations, run_migrations};

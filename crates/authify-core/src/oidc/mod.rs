@@ -20,6 +20,7 @@ pub mod grants;
 pub mod outbox;
 pub mod resource;
 pub mod token;
+mod token_wire;
 
 use authify_domain::Algorithm;
 use authify_store::models::Application;
