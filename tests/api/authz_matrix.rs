@@ -106,7 +106,7 @@ async fn token(w: &World, role: Role) -> Option<String> {
                     w.app.state.db(),
                     w.app.state.token_issuer(),
                     keys.keyring.signer(),
-                    root,
+                    &root,
                     &w.app_id,
                     chrono::Utc::now(),
                 )

@@ -35,6 +35,7 @@ pub mod mfa;
 pub mod notify;
 pub mod oidc;
 pub mod passwords;
+mod person;
 pub mod random;
 pub mod secrets;
 pub mod seed;
@@ -50,6 +51,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::Db;
 pub use error::AdminError;
 pub use passwords::{HashParams, PasswordHasher};
+pub use person::Person;
 
 /// Times are stored at microsecond precision: PostgreSQL's, so both backends read back the same.
 pub fn db_time(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {

@@ -43,7 +43,7 @@ pub fn session_of(
 /// loses neither), then the rows go. Returns how many ended.
 pub fn end(
     conn: &mut DbConnection,
-    user: &User,
+    user: &impl crate::person::Who,
     ended: &[Session],
     now: chrono::NaiveDateTime,
 ) -> Result<usize, StoreError> {
@@ -57,7 +57,7 @@ pub fn end(
         }
         if let Some(session) = ended.iter().find(|s| s.id == session_id) {
             let sid = sid_of(&session.token_hash);
-            oauth::enqueue_logout(conn, app.id, &user.public_id, &sid, now)?;
+            oauth::enqueue_logout(conn, app.id, user.public_id(), &sid, now)?;
         }
     }
     sessions::delete_sessions(conn, &ids)
@@ -79,11 +79,11 @@ pub fn end_by_token(
 /// Ends every session of `user` but the one whose hash is `keep`.
 pub fn end_all(
     conn: &mut DbConnection,
-    user: &User,
+    user: &impl crate::person::Who,
     keep: Option<&str>,
     now: chrono::NaiveDateTime,
 ) -> Result<usize, StoreError> {
-    let ended: Vec<Session> = sessions::list_user_sessions(conn, user.id)?
+    let ended: Vec<Session> = sessions::list_user_sessions(conn, user.id())?
         .into_iter()
         .filter(|s| Some(s.token_hash.as_str()) != keep)
         .collect();
@@ -166,7 +166,7 @@ pub fn device(user_agent: &str) -> String {
 /// The live sessions of `user`, newest first, with the apps each signed in to.
 pub async fn list_for(
     db: &Db,
-    user: &User,
+    user: &crate::Person,
     current: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<SessionInfo>, StoreError> {
@@ -204,7 +204,7 @@ pub async fn list_for(
 /// everywhere"); each app it signed in to is told by back-channel. Returns how many ended.
 pub async fn revoke_for(
     db: &Db,
-    user: &User,
+    user: &crate::Person,
     sid: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {

@@ -64,11 +64,17 @@ pub async fn issue(
     db: &Db,
     issuer: &TokenIssuer,
     signer: &Signer,
-    user: User,
+    user: &crate::Person,
     app_id: &str,
     now: DateTime<Utc>,
 ) -> Result<String, TokenError> {
-    let subject = db.run(move |conn| subject(conn, &user)).await?;
+    let id = user.id;
+    let subject = db
+        .run(move |conn| {
+            let user = authify_store::users::get_user(conn, id)?;
+            subject(conn, &user)
+        })
+        .await?;
     let jti = random::bytes::<16>().map_err(|e| TokenError::Random(e.to_string()))?;
     Ok(issuer
         .issue(signer, subject, app_id, now.timestamp(), jti)?
@@ -76,6 +82,11 @@ pub async fn issue(
 }
 
 /// The claims `user` would get: what the account page shows.
-pub async fn subject_for(db: &Db, user: User) -> Result<TokenSubject, StoreError> {
-    db.run(move |conn| subject(conn, &user)).await
+pub async fn subject_for(db: &Db, user: &crate::Person) -> Result<TokenSubject, StoreError> {
+    let id = user.id;
+    db.run(move |conn| {
+        let user = authify_store::users::get_user(conn, id)?;
+        subject(conn, &user)
+    })
+    .await
 }

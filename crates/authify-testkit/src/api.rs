@@ -32,7 +32,7 @@ impl TestApp {
             .unwrap()
             .expect("user exists");
         Actor {
-            user,
+            user: user.into(),
             read_only: false,
             ip: None,
         }

@@ -6,7 +6,7 @@ use actix_web::http::{StatusCode, header};
 use serde::Serialize;
 
 use actix_web::HttpRequest;
-use authify_core::User;
+use authify_core::Person;
 
 use crate::cookies;
 use crate::error::WebError;
@@ -77,7 +77,7 @@ pub async fn require_csrf(
 }
 
 /// The signed-in user of this request, if any.
-pub async fn current_user(state: &AppState, req: &HttpRequest) -> Result<Option<User>, WebError> {
+pub async fn current_user(state: &AppState, req: &HttpRequest) -> Result<Option<Person>, WebError> {
     let cookies = state.cookies().read(req);
     state
         .authn()

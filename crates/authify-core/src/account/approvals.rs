@@ -4,7 +4,6 @@
 
 use authify_store::factors::{self as store, NewFactor};
 use authify_store::models::ApprovalRequest;
-use authify_store::models::User;
 use authify_store::transaction;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -102,7 +101,7 @@ impl Account {
     /// The user's pending approval requests.
     pub async fn approvals(
         &self,
-        user: &User,
+        user: &crate::Person,
         now: DateTime<Utc>,
     ) -> Result<Vec<ApprovalView>, AdminError> {
         let id = user.id;

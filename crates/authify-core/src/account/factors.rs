@@ -6,7 +6,7 @@
 
 use authify_domain::Password;
 use authify_store::factors::{self as store, NewFactor};
-use authify_store::models::{Factor, User};
+use authify_store::models::Factor;
 use authify_store::{DbConnection, transaction};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -70,12 +70,12 @@ fn kind_label(kind: &str) -> &'static str {
     }
 }
 
-fn factor_mail(user: &User, added: bool, what: &str) -> Notice {
+fn factor_mail(user: &impl crate::person::Who, added: bool, what: &str) -> Notice {
     Notice::Mail {
-        to: user.email.clone(),
+        to: user.email().to_owned(),
         template: "factor_changed",
         values: serde_json::json!({
-            "name": user.name,
+            "name": user.name(),
             "added": added,
             "verb": if added { "added" } else { "removed" },
             "what": what,
@@ -94,11 +94,11 @@ const PENDING_TOTP_MINUTES: i64 = 10;
 pub(crate) fn pending_totp(
     conn: &mut DbConnection,
     mfa: &MfaConfig,
-    user: &User,
+    user: &impl crate::person::Who,
     context: &str,
     now: DateTime<Utc>,
 ) -> Result<Enrolment, AdminError> {
-    let factors = store::list_factors(conn, user.id)?;
+    let factors = store::list_factors(conn, user.id())?;
     if factors.iter().any(|f| f.kind == "totp" && f.confirmed) {
         return Err(AdminError::Conflict(
             "an authenticator app is already set up; remove it first to set up another".into(),
@@ -109,24 +109,24 @@ pub(crate) fn pending_totp(
         f.kind == "totp" && f.pending_for.as_deref() == Some(context) && f.created_at > fresh
     });
     if mine.is_none() {
-        store::delete_unconfirmed(conn, user.id, "totp")?;
+        store::delete_unconfirmed(conn, user.id(), "totp")?;
     }
     let secret = match mine {
         Some(f) => TotpSecret::open(
             &mfa.master,
             f.secret.as_deref().unwrap_or_default(),
-            user.id,
+            user.id(),
         )
         .map_err(|e| AdminError::Internal(e.to_string()))?,
         None => {
             let secret = TotpSecret::generate()?;
             let sealed = secret
-                .seal(&mfa.master, user.id)
+                .seal(&mfa.master, user.id())
                 .map_err(|e| AdminError::Internal(e.to_string()))?;
             store::insert_factor(
                 conn,
                 &NewFactor {
-                    user_id: user.id,
+                    user_id: user.id(),
                     kind: "totp",
                     label: kind_label("totp"),
                     secret: Some(&sealed),
@@ -141,7 +141,7 @@ pub(crate) fn pending_totp(
         }
     };
     secret
-        .enrolment(&mfa.totp_issuer, &user.email)
+        .enrolment(&mfa.totp_issuer, user.email())
         .map_err(AdminError::Internal)
 }
 
@@ -180,23 +180,23 @@ fn renew_recovery(
 /// Confirms a factor; returns the recovery codes when it is the first.
 pub(crate) fn activate(
     conn: &mut DbConnection,
-    user: &User,
+    user: &impl crate::person::Who,
     factor: &Factor,
     client: &Client,
     mfa: &MfaConfig,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, AdminError> {
-    let first = first_factor(conn, user.id)?;
+    let first = first_factor(conn, user.id())?;
     store::confirm_factor(conn, factor.id)?;
     let codes = if first {
-        renew_recovery(conn, mfa, user.id)?
+        renew_recovery(conn, mfa, user.id())?
     } else {
         Vec::new()
     };
     crate::manage::audit::Entry::new("factor.add", db_time(now))
         .by_user(user)
         .ip(client.ip.as_deref())
-        .target("user", &user.public_id, &user.email)
+        .target("user", user.public_id(), user.email())
         .details(serde_json::json!({ "kind": factor.kind, "label": factor.label }))
         .record(conn)?;
     mfa.notifier.send(factor_mail(user, true, &factor.label));
@@ -208,14 +208,14 @@ pub(crate) fn activate(
 pub(crate) fn confirm_totp(
     conn: &mut DbConnection,
     mfa: &MfaConfig,
-    user: &User,
+    user: &impl crate::person::Who,
     context: &str,
     code: &str,
     client: &Client,
     now: DateTime<Utc>,
 ) -> Result<Option<Vec<String>>, AdminError> {
     let fresh = db_time(now - chrono::Duration::minutes(PENDING_TOTP_MINUTES));
-    let Some(factor) = store::list_factors(conn, user.id)?.into_iter().find(|f| {
+    let Some(factor) = store::list_factors(conn, user.id())?.into_iter().find(|f| {
         f.kind == "totp"
             && !f.confirmed
             && f.pending_for.as_deref() == Some(context)
@@ -228,7 +228,7 @@ pub(crate) fn confirm_totp(
     let secret = TotpSecret::open(
         &mfa.master,
         factor.secret.as_deref().unwrap_or_default(),
-        user.id,
+        user.id(),
     )
     .map_err(|e| AdminError::Internal(e.to_string()))?;
     let Some(step) = secret.check(code, now.timestamp()) else {
@@ -269,7 +269,7 @@ impl Account {
     /// The account's factors; `device` is this browser's approver token.
     pub async fn factors(
         &self,
-        user: &User,
+        user: &crate::Person,
         device: Option<String>,
     ) -> Result<FactorsView, AdminError> {
         let id = user.id;

@@ -4,7 +4,6 @@
 //! also confirms that address (the link proves the mailbox).
 
 use authify_store::invitations as store;
-use authify_store::models::User;
 use authify_store::{StoreError, orgs, transaction, users};
 use chrono::{DateTime, Utc};
 
@@ -51,7 +50,7 @@ impl Account {
     pub async fn invitation_accept(
         &self,
         token: &str,
-        user: &User,
+        user: &crate::Person,
         client: Client,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, AuthnError> {

@@ -21,7 +21,6 @@ pub mod verify;
 use std::sync::Arc;
 
 use authify_domain::Password;
-use authify_store::models::User;
 
 use crate::authn::{Authn, AuthnError, Inner};
 use crate::mfa::MfaConfig;
@@ -84,7 +83,7 @@ impl Account {
     /// same throttle as sign-in, on the bounded hashing pool.
     pub async fn confirm_password(
         &self,
-        user: &User,
+        user: &crate::Person,
         attempt: Password,
     ) -> Result<bool, AuthnError> {
         self.authn().confirm_password(user, attempt).await

@@ -2,7 +2,6 @@
 //! current password; the round trip of `upstream` then links it to the signed-in user, and the
 //! user is mailed), and unlinking one unless it is the account's last way in.
 
-use authify_store::models::User;
 use authify_store::{transaction, upstream as store};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -45,7 +44,7 @@ impl Account {
     /// the password was wrong.
     pub async fn upstream_link_begin(
         &self,
-        user: &User,
+        user: &crate::Person,
         password: authify_domain::Password,
         cookies: Cookies,
         provider: &str,
@@ -53,7 +52,7 @@ impl Account {
     ) -> Result<Option<(String, FlowCookie)>, AuthnError> {
         // SECURITY: a new way into the account is a credential change: a stolen session alone
         // cannot add one (the same rule as passkeys and second factors).
-        if !user.password_hash.is_empty() && !self.confirm_password(user, password).await? {
+        if user.has_password && !self.confirm_password(user, password).await? {
             Entry::new("upstream.link", db_time(now))
                 .by_user(user)
                 .failed()
@@ -126,7 +125,10 @@ impl Account {
     }
 
     /// The providers for `user`'s account page: linked or not.
-    pub async fn upstream_accounts(&self, user: &User) -> Result<Vec<LinkedProvider>, AuthnError> {
+    pub async fn upstream_accounts(
+        &self,
+        user: &crate::Person,
+    ) -> Result<Vec<LinkedProvider>, AuthnError> {
         let providers = self.authn().upstream_providers();
         if providers.is_empty() {
             return Ok(Vec::new());
@@ -152,7 +154,7 @@ impl Account {
     /// Unlinks `provider` from `user`, unless it is the account's last way in.
     pub async fn upstream_unlink(
         &self,
-        user: &User,
+        user: &crate::Person,
         provider: &str,
         client: Client,
         now: DateTime<Utc>,
@@ -178,7 +180,7 @@ impl Account {
                         .count();
                     // SECURITY: never remove the last way in (a password, a passkey, another
                     // provider): the account would be lost to its owner.
-                    let has_password = !user.password_hash.is_empty();
+                    let has_password = user.has_password;
                     let has_passkey = authify_store::factors::list_factors(conn, user.id)?
                         .iter()
                         .any(|f| f.confirmed && f.kind == crate::mfa::Method::Passkey.kind());

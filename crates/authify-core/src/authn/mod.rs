@@ -48,7 +48,6 @@ use std::sync::Arc;
 use authify_domain::{CallbackError, Password};
 use authify_jwt::TokenIssuer;
 use authify_store::StoreError;
-use authify_store::models::User;
 use chrono::{DateTime, Duration, Utc};
 
 pub use factor::{FactorAnswer, FactorOutcome, Prompt};
@@ -380,27 +379,38 @@ impl Authn {
         &self,
         session: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Option<User>, AuthnError> {
+    ) -> Result<Option<crate::Person>, AuthnError> {
         let Some(token) = session else {
             return Ok(None);
         };
-        Ok(crate::sessions::resolve(&self.db, token, now).await?)
+        Ok(crate::sessions::resolve(&self.db, token, now)
+            .await?
+            .map(crate::Person::from))
     }
 
     /// Checks `user`'s current password to confirm a change (account page, `PATCH /me`): the
     /// same throttle as sign-in, on the bounded hashing pool.
     pub async fn confirm_password(
         &self,
-        user: &User,
+        user: &crate::Person,
         attempt: Password,
     ) -> Result<bool, AuthnError> {
         // SECURITY: every password check is throttled per account (W-13), not only /login.
         self.throttle().attempt(&user.email).await?;
+        // The hash is read here, by id: it never leaves the core.
+        let id = user.id;
+        let hash = self
+            .db
+            .run(move |conn| {
+                Ok::<_, AuthnError>(authify_store::users::get_user(conn, id)?.password_hash)
+            })
+            .await?;
+        // SECURITY: an account without a password costs the same dummy hash as a wrong one.
         Ok(self
             .hasher
             .verify(
                 attempt.expose().to_owned(),
-                Some(user.password_hash.clone()),
+                Some(hash).filter(|h| !h.is_empty()),
             )
             .await?)
     }

@@ -54,8 +54,8 @@ pub(crate) fn passkeys_of(
 }
 
 /// A user's WebAuthn user handle: their public id, a version-4 UUID.
-pub(crate) fn user_handle(user: &User) -> Result<Uuid, AuthnError> {
-    Uuid::parse_str(&user.public_id).map_err(|e| AuthnError::Internal(format!("user handle: {e}")))
+pub(crate) fn user_handle(user: &impl crate::person::Who) -> Result<Uuid, AuthnError> {
+    Uuid::parse_str(user.public_id()).map_err(|e| AuthnError::Internal(format!("user handle: {e}")))
 }
 
 /// The browser's live flow, whatever it waits for.

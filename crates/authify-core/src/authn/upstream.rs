@@ -414,14 +414,14 @@ fn found_user(
 /// Links `identity` to `user` and audits it.
 pub(crate) fn link(
     conn: &mut DbConnection,
-    user: &User,
+    user: &impl crate::person::Who,
     identity: &Identity,
     client: &Client,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     store::insert_identity(
         conn,
-        user.id,
+        user.id(),
         &identity.provider,
         &identity.subject,
         identity.email.as_deref(),

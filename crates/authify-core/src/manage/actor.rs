@@ -6,7 +6,7 @@
 //! Refusals: a resource the actor cannot see at all is "not found" (its existence is not
 //! disclosed); one they can see but not change is "forbidden".
 
-use authify_store::models::{Organization, User};
+use authify_store::models::Organization;
 use authify_store::{DbConnection, orgs};
 use chrono::NaiveDateTime;
 
@@ -26,7 +26,7 @@ const SYSTEM_UID: &str = "command-line";
 pub struct Actor {
     /// The user, freshly read for this request (a disabled user never gets here). For
     /// [`Actor::system`], a stand-in that matches no row.
-    pub user: User,
+    pub user: crate::Person,
     /// Acting through a read-only API key.
     pub read_only: bool,
     /// Client address, for the audit log.
@@ -78,13 +78,13 @@ impl Actor {
     /// names it [`COMMAND_LINE`] with no user id.
     pub fn system() -> Actor {
         Actor {
-            user: User {
+            user: crate::Person {
                 id: SYSTEM_ID,
                 public_id: SYSTEM_UID.to_owned(),
                 email: COMMAND_LINE.to_owned(),
                 name: COMMAND_LINE.to_owned(),
                 // SECURITY: not a PHC string, so no password ever verifies against it.
-                password_hash: String::new(),
+                has_password: false,
                 is_admin: true,
                 disabled: false,
                 created_at: NaiveDateTime::default(),
@@ -190,7 +190,7 @@ mod tests {
 
     fn user_actor(is_admin: bool) -> Actor {
         let mut actor = Actor::system();
-        actor.user = User {
+        actor.user = crate::Person {
             id: 1,
             public_id: "7d0f8a1e-5b1c-4f0e-9d2a-3c4b5a6d7e8f".into(),
             email: "ann@example.com".into(),

@@ -223,7 +223,7 @@ pub async fn actor_for(
     Ok(found
         .filter(|(key, user)| usable(key, user, t) && user.public_id == sub)
         .map(|(key, user)| Actor {
-            user,
+            user: user.into(),
             read_only: key.read_only,
             ip,
         }))

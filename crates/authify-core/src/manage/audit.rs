@@ -55,9 +55,9 @@ impl Entry {
     }
 
     /// Done by `user`.
-    pub fn by_user(mut self, user: &User) -> Self {
-        self.0.actor_id = Some(user.public_id.clone());
-        self.0.actor = Some(user.email.clone());
+    pub fn by_user(mut self, user: &impl crate::person::Who) -> Self {
+        self.0.actor_id = Some(user.public_id().to_owned());
+        self.0.actor = Some(user.email().to_owned());
         self
     }
 

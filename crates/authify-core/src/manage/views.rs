@@ -101,6 +101,19 @@ pub struct UserInfo {
     pub created_at: String,
 }
 
+impl From<&crate::Person> for UserInfo {
+    fn from(u: &crate::Person) -> Self {
+        UserInfo {
+            uid: u.public_id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            admin: u.is_admin,
+            disabled: u.disabled,
+            created_at: time(u.created_at),
+        }
+    }
+}
+
 impl From<&User> for UserInfo {
     fn from(u: &User) -> Self {
         UserInfo {

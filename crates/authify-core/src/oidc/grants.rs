@@ -1,7 +1,6 @@
 //! Consent remembered per user and application, as the account page lists it. Revoking a grant
 //! also ends the application's refresh tokens for the user: what was agreed to can be taken back.
 
-use authify_store::models::User;
 use authify_store::{StoreError, apps, oauth, transaction};
 use chrono::{DateTime, Utc};
 
@@ -21,7 +20,7 @@ pub struct GrantInfo {
 }
 
 /// The grants of `user`.
-pub async fn list(db: &Db, user: &User) -> Result<Vec<GrantInfo>, StoreError> {
+pub async fn list(db: &Db, user: &crate::Person) -> Result<Vec<GrantInfo>, StoreError> {
     let user_id = user.id;
     db.run(move |conn| {
         Ok(oauth::list_grants(conn, user_id)?
@@ -43,7 +42,7 @@ pub async fn list(db: &Db, user: &User) -> Result<Vec<GrantInfo>, StoreError> {
 /// there was a grant.
 pub async fn revoke(
     db: &Db,
-    user: &User,
+    user: &crate::Person,
     app_id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {

@@ -30,7 +30,7 @@ pub async fn get_account(
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
     let (state, req, q) = (state.get_ref(), &req, query.into_inner());
-    let subject = tokens::subject_for(state.db(), actor.user.clone()).await?;
+    let subject = tokens::subject_for(state.db(), &actor.user).await?;
     let console = manage::console::may_enter(state.db(), &actor).await?;
     let api_keys = api_keys::list(state.db(), &actor, state.now()).await?;
     let cookies = state.cookies().read(req);
@@ -64,7 +64,7 @@ pub async fn get_account(
             created: user.created_at.format("%Y-%m-%d").to_string(),
             email_verified: user.email_verified,
             verification: state.config().email_verification != EmailVerification::Off,
-            password: !user.password_hash.is_empty(),
+            password: user.has_password,
         },
         organizations: subject
             .user
