@@ -242,3 +242,29 @@ async fn without_provider_settings_there_is_no_provider_button_and_no_round_trip
     let res = b.submit("/login", "/login/upstream/github", &[]).await;
     assert_eq!(res.status(), 400);
 }
+
+/// The stored state word of every flow (the typed `FlowState` of the engine).
+fn flow_states(app: &TestApp) -> Vec<String> {
+    use authify_store::schema::auth_flows::dsl::*;
+    use diesel::prelude::*;
+    app.state
+        .db()
+        .run_blocking(|c| {
+            Ok::<_, authify_core::StoreError>(auth_flows.select(pending).load::<String>(c)?)
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_flow_waits_in_the_upstream_state_during_the_round_trip_only() {
+    let github = GitHub::start(103, "octo", &[("new@example.com", true, true)]).await;
+    let app = app_with_github(&github, &[]).await;
+    let b = app.browser();
+    let to_github = crate::upstream_support::start_at_login(&b, "", "github").await;
+    assert_eq!(flow_states(&app), ["upstream"]);
+    let res = github_return(&b, &to_github).await;
+    // A new verified address signs up and in: the flow is done (gone).
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    assert!(flow_states(&app).is_empty(), "{:?}", flow_states(&app));
+    assert!(has_session(&b).await);
+}

@@ -339,7 +339,7 @@ fn checked(
         return Ok(Checked::Answer(LinkAnswer::OtherBrowser));
     };
     let serves = match flow.state {
-        FlowState::FirstFactor => flow.user_id.is_none(),
+        FlowState::FirstFactor | FlowState::Upstream => flow.user_id.is_none(),
         FlowState::SecondFactor => flow.user_id == Some(user.id),
         _ => false,
     };

@@ -14,8 +14,12 @@ use super::AuthnError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FlowState {
     /// Nobody identified yet: waiting for a first factor (password, sign-up, passkey, mailed
-    /// link, upstream provider; an upstream round trip keeps its secrets beside this state).
+    /// link, upstream provider).
     FirstFactor,
+    /// The browser went to an upstream provider; the round trip's secrets wait in the flow's
+    /// `upstream` column until the provider sends it back (then `FirstFactor` again, and the
+    /// answer is a first factor). Another first factor may still be given meanwhile.
+    Upstream,
     /// The user is identified and must give a second factor, among the methods they have.
     SecondFactor,
     /// Policy requires a second factor the user does not have: enrol one inside the flow.
@@ -30,8 +34,9 @@ pub enum FlowState {
 
 impl FlowState {
     /// Every state.
-    pub const ALL: [FlowState; 6] = [
+    pub const ALL: [FlowState; 7] = [
         FlowState::FirstFactor,
+        FlowState::Upstream,
         FlowState::SecondFactor,
         FlowState::Enrol,
         FlowState::RecoveryCodes,
@@ -44,6 +49,7 @@ impl FlowState {
     pub fn as_str(self) -> &'static str {
         match self {
             FlowState::FirstFactor => "",
+            FlowState::Upstream => "upstream",
             FlowState::SecondFactor => "mfa",
             FlowState::Enrol => "enrol",
             FlowState::RecoveryCodes => "continue",
@@ -60,6 +66,16 @@ impl FlowState {
             .find(|s| s.as_str() == word)
             .ok_or_else(|| AuthnError::Internal(format!("flow state {word:?} is not known")))
     }
+}
+
+/// Moves flow `id`, which names nobody yet, to `state` (`FirstFactor` or `Upstream`).
+pub(crate) fn set_anonymous_state(
+    conn: &mut DbConnection,
+    id: i64,
+    state: FlowState,
+) -> Result<(), AuthnError> {
+    authify_store::passkeys::set_waiting(conn, id, None, state.as_str())?;
+    Ok(())
 }
 
 /// Records that flow `id` identified `user_id`, with the factors `amr` so far, and stands at
@@ -88,7 +104,14 @@ mod tests {
 
     #[test]
     fn an_unknown_stored_word_is_an_error_not_a_guess() {
-        for word in ["mfa enrol", "MFA", "pending", "done", "approve?"] {
+        for word in [
+            "mfa enrol",
+            "MFA",
+            "pending",
+            "done",
+            "approve?",
+            "upstream mfa",
+        ] {
             assert!(
                 matches!(FlowState::parse(word), Err(AuthnError::Internal(_))),
                 "{word}"

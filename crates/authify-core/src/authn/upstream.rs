@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::flow::Flow;
+use super::state::{FlowState, set_anonymous_state};
 use super::steps::{flow_for, form};
 use super::{Authn, AuthnError, Client, Cookies, FlowCookie, Progress, Refusal, Return};
 use crate::account::verify::EmailVerification;
@@ -148,6 +149,7 @@ impl Authn {
                     let (flow, cookie) =
                         flow_for(conn, cookies.flow.as_deref(), ret.as_ref(), &authn, now)?;
                     store::set_flow_upstream(conn, flow.id, Some(&waiting))?;
+                    set_anonymous_state(conn, flow.id, FlowState::Upstream)?;
                     Ok::<_, AuthnError>(cookie)
                 })
             })
@@ -177,8 +179,13 @@ impl Authn {
             .db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let flow = super::passkeys::live_flow(conn, Some(&token), now)?;
+                    let mut flow = super::passkeys::live_flow(conn, Some(&token), now)?;
                     let taken = store::take_flow_upstream(conn, flow.id)?;
+                    // Back from the provider: the answer is a first factor like any other.
+                    if flow.state == FlowState::Upstream {
+                        set_anonymous_state(conn, flow.id, FlowState::FirstFactor)?;
+                        flow.state = FlowState::FirstFactor;
+                    }
                     Ok::<_, AuthnError>((flow, taken))
                 })
             })

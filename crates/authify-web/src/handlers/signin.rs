@@ -221,7 +221,7 @@ pub(crate) fn signed_in(state: &AppState, done: Completion) -> Result<HttpRespon
 /// The page of each state a flow waits in: the one place a [`FlowState`] becomes a URL.
 pub(crate) fn page_of(at: FlowState) -> &'static str {
     match at {
-        FlowState::FirstFactor => "/login",
+        FlowState::FirstFactor | FlowState::Upstream => "/login",
         FlowState::SecondFactor => "/login/factor",
         FlowState::Enrol | FlowState::RecoveryCodes => "/login/enrol",
         FlowState::Approval => "/login/approval",
