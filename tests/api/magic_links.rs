@@ -263,11 +263,25 @@ async fn links_are_off_by_default() {
     assert_eq!(res.status(), 404);
 }
 
-#[tokio::test]
-async fn as_a_second_factor_a_link_to_a_confirmed_address_completes_the_sign_in() {
-    let (app, smtp) = app_with_links().await;
-    let account = signed_in(&app, "ann@example.com").await;
-    enrol_totp(&app, &account).await;
+/// Adds e-mail codes as Ann's second factor from her account page.
+async fn add_email_factor(account: &Browser) {
+    let res = account
+        .submit(
+            "/account",
+            "/account/factors/email",
+            &[("current_password", authify_testkit::PASSWORD)],
+        )
+        .await;
+    // The page with the recovery codes for a first factor, else back to the account page.
+    assert!(
+        [200, 303].contains(&res.status().as_u16()),
+        "{}",
+        res.status()
+    );
+}
+
+/// The password step of a sign-in to the wiki in a fresh browser; it must wait for a factor.
+async fn password_step(app: &TestApp) -> Browser {
     let browser = app.browser();
     let res = browser
         .sign_in(
@@ -277,11 +291,22 @@ async fn as_a_second_factor_a_link_to_a_confirmed_address_completes_the_sign_in(
         )
         .await;
     assert_eq!(location(&res), "/login/factor");
-    // Not offered while the address is not confirmed.
+    browser
+}
+
+#[tokio::test]
+async fn as_a_second_factor_a_link_serves_a_confirmed_address_chosen_as_a_factor() {
+    let (app, smtp) = app_with_links().await;
+    let account = signed_in(&app, "ann@example.com").await;
+    enrol_totp(&app, &account).await;
+    // Not offered while e-mail is not one of her factors, even with the address confirmed.
+    mark_verified(&app, "ann@example.com");
+    let browser = password_step(&app).await;
     let factor = browser.get("/login/factor").await.text().await.unwrap();
     assert!(!factor.contains("/login/email-link"), "{factor}");
 
-    mark_verified(&app, "ann@example.com");
+    add_email_factor(&account).await;
+    let browser = password_step(&app).await;
     let factor = browser.get("/login/factor").await.text().await.unwrap();
     assert!(factor.contains("href=\"/login/email-link\""), "{factor}");
     let page = browser.get("/login/email-link").await.text().await.unwrap();
@@ -302,19 +327,48 @@ async fn as_a_second_factor_a_link_to_a_confirmed_address_completes_the_sign_in(
 }
 
 #[tokio::test]
-async fn a_first_factor_link_still_asks_for_the_second_factor_and_offers_no_second_link() {
+async fn a_first_factor_link_leaves_the_second_factor_to_another_channel_than_the_mailbox() {
     let (app, smtp) = app_with_links().await;
     let account = signed_in(&app, "ann@example.com").await;
     enrol_totp(&app, &account).await;
+    add_email_factor(&account).await;
     mark_verified(&app, "ann@example.com");
     let browser = app.browser();
+    // Two links asked at the first factor: the second must not pass the second factor.
     ask(&browser, "ann@example.com").await;
-    let link = next_link(&smtp).await;
-    let res = confirm(&browser, &link).await;
+    ask(&browser, "ann@example.com").await;
+    let (first, second) = (next_link(&smtp).await, next_link(&smtp).await);
+    let res = confirm(&browser, &first).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/login/factor");
+    // Neither a link nor an e-mail code is offered or taken as the second factor.
     let factor = browser.get("/login/factor").await.text().await.unwrap();
     assert!(!factor.contains("/login/email-link"), "{factor}");
+    assert!(!factor.contains("method=email"), "{factor}");
+    let csrf = hidden_value(&factor, "csrf_token").unwrap();
+    let token = second.split("token=").nth(1).unwrap();
+    let res = browser
+        .post(
+            "/login/email-link/confirm",
+            &[("csrf_token", &csrf), ("token", token)],
+        )
+        .await;
+    assert_eq!(res.status(), 410, "the other link died with the first");
+    assert_eq!(browser.get(&second).await.status(), 410);
+    let res = browser
+        .post(
+            "/login/factor",
+            &[
+                ("csrf_token", &csrf),
+                ("method", "email"),
+                ("action", "send"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let res = browser.get("/login/email-link").await.text().await.unwrap();
+    assert!(!res.contains("We mail a link to"), "{res}");
+    assert_eq!(location(&browser.get("/account").await), "/login");
 }
 
 #[tokio::test]

@@ -17,6 +17,8 @@ pub struct MagicLink {
     pub flow_id: i64,
     /// The user it signs in.
     pub user_id: i64,
+    /// The step it was asked for (the flow's state word then): it serves only that step.
+    pub step: String,
     /// The address it went to: the link dies if the account's address changed since.
     pub email: String,
     /// When it stops working.
@@ -32,6 +34,8 @@ pub struct NewMagicLink<'a> {
     pub flow_id: i64,
     /// The user it signs in.
     pub user_id: i64,
+    /// The step it is asked for.
+    pub step: &'a str,
     /// Where it was sent.
     pub email: &'a str,
 }
@@ -48,6 +52,7 @@ pub fn insert_magic_link(
             magic_links::token_hash.eq(link.token_hash),
             magic_links::flow_id.eq(link.flow_id),
             magic_links::user_id.eq(link.user_id),
+            magic_links::step.eq(link.step),
             magic_links::email.eq(link.email),
             magic_links::created_at.eq(now),
             magic_links::expires_at.eq(expires_at),
@@ -86,6 +91,21 @@ pub fn spend_magic_link(
     .set(magic_links::used_at.eq(now))
     .execute(conn)?
         == 1)
+}
+
+/// Spends every live link of a flow (one was used: the others must not serve a later step).
+pub fn spend_magic_links_of_flow(
+    conn: &mut DbConnection,
+    flow_id: i64,
+    now: NaiveDateTime,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        magic_links::table
+            .filter(magic_links::flow_id.eq(flow_id))
+            .filter(magic_links::used_at.is_null()),
+    )
+    .set(magic_links::used_at.eq(now))
+    .execute(conn)?)
 }
 
 /// Deletes expired links; returns how many. (A flow's links also go with the flow.)

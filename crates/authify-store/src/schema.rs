@@ -341,6 +341,7 @@ diesel::table! {
         token_hash -> Text,
         flow_id -> BigInt,
         user_id -> BigInt,
+        step -> Text,
         email -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,

@@ -45,13 +45,16 @@ pub(crate) enum Action {
     SignIn,
     /// `signup`: a new account.
     SignUp,
+    /// `signup` through an upstream provider: a new account, whose wait for a second factor is
+    /// audited like a sign-in's (`signin.factor`).
+    ProviderSignUp,
 }
 
 impl Action {
-    /// The action for a legacy name (`signin`, `signup`).
-    pub(crate) fn from_name(name: &str) -> Action {
+    /// The action of an upstream provider's answer (`signin`, `signup`).
+    pub(crate) fn of_provider(name: &str) -> Action {
         if name == "signup" {
-            Action::SignUp
+            Action::ProviderSignUp
         } else {
             Action::SignIn
         }
@@ -60,13 +63,13 @@ impl Action {
     fn done(self) -> &'static str {
         match self {
             Action::SignIn => "signin",
-            Action::SignUp => "signup",
+            Action::SignUp | Action::ProviderSignUp => "signup",
         }
     }
 
     fn waiting(self) -> &'static str {
         match self {
-            Action::SignIn => "signin.factor",
+            Action::SignIn | Action::ProviderSignUp => "signin.factor",
             Action::SignUp => "signup",
         }
     }

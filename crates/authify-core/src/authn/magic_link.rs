@@ -110,7 +110,7 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<LinkPage, AuthnError> {
         let authn = self.clone();
-        let (page, flow_id, second) = self
+        let (page, flow_id, second, step) = self
             .db
             .run(move |conn| {
                 transaction(conn, |conn| {
@@ -122,7 +122,8 @@ impl Authn {
                         csrf: ctx.csrf,
                         second_to: second.as_ref().map(|u| u.email.clone()),
                     };
-                    Ok::<_, AuthnError>((page, flow.id, second))
+                    let step = step_of(flow.state).ok_or(AuthnError::NoFlow)?;
+                    Ok::<_, AuthnError>((page, flow.id, second, step))
                 })
             })
             .await?;
@@ -158,6 +159,7 @@ impl Authn {
                         token_hash: &hash,
                         flow_id,
                         user_id: user.id,
+                        step,
                         email: &user.email,
                     };
                     let expires = now + Duration::minutes(MAGIC_LINK_TTL_MINUTES);
@@ -224,6 +226,8 @@ impl Authn {
                     if !magic_links::spend_magic_link(conn, link_id, db_time(now))? {
                         return Ok(LinkAnswer::Expired);
                     }
+                    // The flow's other links die with this one.
+                    magic_links::spend_magic_links_of_flow(conn, flow.id, db_time(now))?;
                     crate::metrics::signin("email_link", true);
                     let added = AMR_EMAIL_LINK.to_owned();
                     let proof = if flow.state == FlowState::SecondFactor {
@@ -280,16 +284,28 @@ fn resolve(
     Ok((flow, cookie, None))
 }
 
-/// The flow's user, when a link may be their second factor: an enabled account with a confirmed
-/// address that did not already use a link in this flow.
+/// The flow's user, when a link may be their second factor ([`super::second::link_offered`]).
 fn offered_second(conn: &mut DbConnection, flow: &Flow) -> Result<Option<User>, AuthnError> {
     let Some(id) = flow.user_id else {
         return Ok(None);
     };
-    if flow.amr.iter().any(|a| a == AMR_EMAIL_LINK) {
+    let Some(user) = find_user(conn, id)?.filter(|u| !u.disabled) else {
         return Ok(None);
+    };
+    let factors = authify_store::factors::list_factors(conn, user.id)?;
+    Ok(super::second::link_offered(&factors, &user, flow).then_some(user))
+}
+
+/// The step a link serves: the first factor (also while an upstream round trip is open) or the
+/// second.
+fn step_of(state: FlowState) -> Option<&'static str> {
+    match state {
+        FlowState::FirstFactor | FlowState::Upstream => Some(FlowState::FirstFactor.as_str()),
+        FlowState::SecondFactor => Some(FlowState::SecondFactor.as_str()),
+        FlowState::Enrol | FlowState::RecoveryCodes | FlowState::Approval | FlowState::Consent => {
+            None
+        }
     }
-    Ok(find_user(conn, id)?.filter(|u| !u.disabled && u.email_verified))
 }
 
 fn find_user(conn: &mut DbConnection, id: i64) -> Result<Option<User>, AuthnError> {
@@ -338,11 +354,16 @@ fn checked(
     let Some(flow) = browser_flow(conn, cookies, now)?.filter(|f| f.id == link.flow_id) else {
         return Ok(Checked::Answer(LinkAnswer::OtherBrowser));
     };
-    let serves = match flow.state {
-        FlowState::FirstFactor | FlowState::Upstream => flow.user_id.is_none(),
-        FlowState::SecondFactor => flow.user_id == Some(user.id),
-        _ => false,
-    };
+    // SECURITY: a link serves only the step it was asked for, and as the second factor only
+    // while the rules of `link_offered` hold: a second link asked at the first factor, or a link
+    // to an address that is not a chosen factor, never passes the second factor.
+    let serves = step_of(flow.state) == Some(link.step.as_str())
+        && match flow.state {
+            FlowState::SecondFactor => {
+                flow.user_id == Some(user.id) && offered_second(conn, &flow)?.is_some()
+            }
+            _ => flow.user_id.is_none(),
+        };
     if !serves {
         return Ok(Checked::Answer(LinkAnswer::Expired));
     }

@@ -30,6 +30,30 @@ use crate::mfa::totp::TotpSecret;
 use crate::mfa::{AMR_MFA, MAX_FAILURES, Method};
 use crate::notify::Notice;
 
+/// Whether `method` can still be the second factor of `flow`: the channel that gave the first
+/// factor does not count again (a device after a passwordless approval, the mailbox after a
+/// mailed link).
+// SECURITY: checked where a method is used (send, verify, push), not only on the page.
+pub(crate) fn usable(flow: &Flow, method: Method) -> bool {
+    let used = |amr: &str| flow.amr.iter().any(|a| a == amr);
+    match method {
+        Method::Push => !used(crate::mfa::AMR_SWK),
+        Method::Email => !used(super::AMR_EMAIL_LINK),
+        Method::Totp | Method::Sms | Method::Recovery | Method::Passkey => true,
+    }
+}
+
+/// A sign-in link to the user's address may be their second factor: they chose e-mail as a
+/// factor (a link is another way to use it), the address is confirmed, and no link or e-mail
+/// code gave the first factor of this flow.
+pub(crate) fn link_offered(factors: &[Factor], user: &User, flow: &Flow) -> bool {
+    user.email_verified
+        && usable(flow, Method::Email)
+        && factors
+            .iter()
+            .any(|f| f.confirmed && f.kind == Method::Email.kind())
+}
+
 /// The methods a user can use, in order of preference.
 fn methods_of(factors: &[Factor], recovery_left: i64) -> Vec<Method> {
     let mut out: Vec<Method> = Method::ALL
@@ -59,9 +83,9 @@ pub struct FactorStep {
     pub code_sent: bool,
     /// What the page asks.
     pub prompt: super::Prompt,
-    /// The user's address is confirmed and no mailed link was used in this flow yet: a sign-in
-    /// link by e-mail may be the second factor (where `AUTHIFY_MAGIC_LINKS` is on).
-    pub address_confirmed: bool,
+    /// A sign-in link by e-mail may be the second factor ([`link_offered`]; where
+    /// `AUTHIFY_MAGIC_LINKS` is on).
+    pub email_link: bool,
 }
 
 /// The answer to a code.
@@ -112,10 +136,7 @@ fn step_view(
     let factors = store::list_factors(conn, user.id)?;
     let left = store::count_recovery_codes(conn, user.id)?;
     let mut methods = methods_of(&factors, left);
-    // After a passwordless approval, another approval is not a second factor.
-    if flow.amr.iter().any(|a| a == Method::Push.amr()) {
-        methods.retain(|m| *m != Method::Push);
-    }
+    methods.retain(|m| usable(flow, *m));
     let method = wanted
         .filter(|m| methods.contains(m))
         .or_else(|| methods.first().copied())
@@ -139,8 +160,7 @@ fn step_view(
         prompt: super::Prompt::of(method, destination.as_deref(), code_sent),
         destination,
         code_sent,
-        address_confirmed: user.email_verified
-            && !flow.amr.iter().any(|a| a == super::AMR_EMAIL_LINK),
+        email_link: link_offered(&factors, user, flow),
     })
 }
 
@@ -224,6 +244,9 @@ impl Authn {
                         &[FlowState::SecondFactor],
                         now,
                     )?;
+                    if !usable(&flow, method) {
+                        return Err(not_open());
+                    }
                     let factor = store::list_factors(conn, user.id)?
                         .into_iter()
                         .find(|f| f.confirmed && f.kind == method.kind() && method.sends_code())
@@ -286,6 +309,9 @@ impl Authn {
                 )
             })
             .await?;
+        if !usable(&flow, method) {
+            return Err(not_open());
+        }
         // SECURITY: every code counts toward the account's attempts, like a password (W-13).
         self.throttle().attempt(&user.email).await?;
         let authn = self.clone();
@@ -425,4 +451,9 @@ fn failed(
         .ip(client.ip.as_deref())
         .details(serde_json::json!({ "method": method.as_str() }))
         .record(conn)
+}
+
+/// A method the flow does not offer (its channel gave the first factor).
+pub(crate) fn not_open() -> AuthnError {
+    AuthnError::BadRequest("that way of verifying is not open for this sign-in".into())
 }

@@ -68,7 +68,7 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<(), AuthnError> {
         let flow_cookie = cookies.flow.clone();
-        let (_, user, _) = self
+        let (flow, user, _) = self
             .db
             .run_quick(move |conn| {
                 waiting(
@@ -79,6 +79,10 @@ impl Authn {
                 )
             })
             .await?;
+        // SECURITY: after a passwordless approval, the device is not the second factor too.
+        if !super::second::usable(&flow, Method::Push) {
+            return Err(super::second::not_open());
+        }
         // SECURITY: requests count toward the account's attempts: nobody can flood a phone.
         self.throttle().attempt(&user.email).await?;
         let notifier = self.inner.mfa.notifier.clone();

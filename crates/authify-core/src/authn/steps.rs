@@ -296,7 +296,7 @@ impl Authn {
                         client: &client,
                         now,
                     };
-                    let action = Action::from_name(action);
+                    let action = Action::of_provider(action);
                     authn.advance(conn, &flow, &user, Proof::Identity(amr), action, cx)
                 })
             })

@@ -103,7 +103,7 @@ fn show_step(
                 label: o.label(),
             })
             .collect(),
-        email_link: state.authn().magic_links() && step.address_confirmed,
+        email_link: state.authn().magic_links() && step.email_link,
         notice: None,
         error,
     };

@@ -6,6 +6,8 @@ CREATE TABLE magic_links (
     token_hash TEXT NOT NULL UNIQUE,
     flow_id BIGINT NOT NULL REFERENCES auth_flows (id) ON DELETE CASCADE,
     user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- The step it was asked for: '' (first factor) or 'mfa' (second); it serves only that step.
+    step TEXT NOT NULL,
     email TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     expires_at TIMESTAMP NOT NULL,
