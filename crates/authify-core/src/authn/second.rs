@@ -24,11 +24,9 @@ use super::flow::Flow;
 use super::{Authn, AuthnError, Client, Completion, Cookies, csrf};
 use crate::db_time;
 use crate::manage::audit::Entry;
-use crate::mfa::codes::{self, CODE_TRIES, CODE_TTL_SECS};
+use crate::mfa::codes::{self, CODE_TTL_SECS};
 use crate::mfa::phone::Phone;
-use crate::mfa::totp::TotpSecret;
 use crate::mfa::{AMR_MFA, MAX_FAILURES, Method};
-use crate::notify::Notice;
 
 /// Whether `method` can still be the second factor of `flow`: the channel that gave the first
 /// factor does not count again (a device after a passwordless approval, the mailbox after a
@@ -164,24 +162,6 @@ fn step_view(
     })
 }
 
-/// A sent code's message.
-fn code_notice(method: Method, to: &str, code: &str) -> Notice {
-    let text = format!(
-        "Your Authify sign-in code is {code}. It expires in 5 minutes. If you did not try to sign in, change your password."
-    );
-    match method {
-        Method::Sms => Notice::Sms {
-            to: to.to_owned(),
-            message: text,
-        },
-        _ => Notice::Mail {
-            to: to.to_owned(),
-            template: "sign_in_code",
-            values: serde_json::json!({ "code": code }),
-        },
-    }
-}
-
 /// A code is not sent again within this many seconds of the last one.
 const RESEND_SECS: i64 = 30;
 
@@ -268,11 +248,15 @@ impl Authn {
                             conn,
                             Some(flow.id),
                             factor.id,
-                            &codes::hash(&mfa.master, &flow_binding(flow.id), &code),
+                            &codes::hash(
+                                &mfa.master,
+                                &super::factor::sent::flow_binding(flow.id),
+                                &code,
+                            ),
                             db_time(now),
                             db_time(now + chrono::Duration::seconds(CODE_TTL_SECS)),
                         )?;
-                        notice = Some(code_notice(method, &to, &code));
+                        notice = Some(super::factor::sent::Sent(method).notice(&to, &code));
                     }
                     let step = step_view(conn, &flow, &user, csrf, Some(method), now)?;
                     Ok::<_, AuthnError>((step, notice))
@@ -322,7 +306,7 @@ impl Authn {
                     // A recovery code is tried first when it has the shape of one: it must
                     // work even when the device's factor cannot be checked.
                     let used = if method != Method::Recovery
-                        && looks_like_recovery(&code)
+                        && super::factor::recovery::looks_like_recovery(&code)
                         && check_code(conn, &authn, &flow, &user, Method::Recovery, &code, now)?
                     {
                         Some(Method::Recovery)
@@ -362,23 +346,12 @@ impl Authn {
     }
 }
 
-/// Whether `code` has the shape of a recovery code (ten characters of its alphabet, letters
-/// among them), not of a six-digit code.
-fn looks_like_recovery(code: &str) -> bool {
-    let c = codes::normalize(code);
-    c.len() == 10 && c.bytes().any(|b| b.is_ascii_alphabetic())
-}
-
-fn flow_binding(flow_id: i64) -> String {
-    format!("flow:{flow_id}")
-}
-
 fn random_code() -> Result<String, AuthnError> {
     Ok(codes::six_digits()?)
 }
 
-/// Whether `code` is right for `method`; spends what it used (the TOTP step, the recovery
-/// code, the sent code). Wrong sent codes count toward the code's own 5 tries.
+/// Whether `code` is right for `method`, as its factor checks it; spends what it used (the TOTP
+/// step, the recovery code, the sent code).
 fn check_code(
     conn: &mut DbConnection,
     authn: &Authn,
@@ -392,50 +365,15 @@ fn check_code(
     let factor = factors
         .iter()
         .find(|f| f.confirmed && f.kind == method.kind());
-    match (method, factor) {
-        (Method::Totp, Some(f)) => {
-            let sealed = f.secret.as_deref().unwrap_or_default();
-            let secret = TotpSecret::open(&authn.inner.mfa.master, sealed, user.id)
-                .map_err(|e| AuthnError::Internal(e.to_string()))?;
-            // SECURITY: a time step is accepted once per user (RFC 6238 §5.2): a replayed
-            // code, even within its 30 seconds, is refused.
-            Ok(match secret.check(code, now.timestamp()) {
-                Some(step) => store::advance_step(conn, f.id, step)?,
-                None => false,
-            })
-        }
-        (Method::Recovery, _) => Ok(store::use_recovery_code(
-            conn,
-            user.id,
-            &codes::hash(
-                &authn.inner.mfa.master,
-                &codes::recovery_binding(user.id),
-                code,
-            ),
-            db_time(now),
-        )?),
-        (Method::Sms | Method::Email, Some(f)) => {
-            let Some(challenge) =
-                store::find_challenge(conn, Some(flow.id), Some(f.id), db_time(now))?
-            else {
-                return Ok(false);
-            };
-            if codes::matches(
-                &authn.inner.mfa.master,
-                &flow_binding(flow.id),
-                code,
-                &challenge.code_hash,
-            ) {
-                // Spent once: a concurrent request with the same code finds it gone.
-                return Ok(store::delete_challenge(conn, challenge.id)?);
-            }
-            if store::count_challenge_try(conn, challenge.id)? >= CODE_TRIES {
-                store::delete_challenge(conn, challenge.id)?;
-            }
-            Ok(false)
-        }
-        _ => Ok(false),
-    }
+    super::factor::of(method).check_code(super::factor::CodeCheck {
+        conn,
+        mfa: &authn.inner.mfa,
+        flow,
+        user,
+        factor,
+        code,
+        now,
+    })
 }
 
 fn failed(

@@ -1,15 +1,67 @@
-//! Second factors as the sign-in page sees them: what each method's page asks of the user
-//! ([`Prompt::of`]), and one entry for every answer given there
-//! ([`Authn::factor_answer`]). The web crate parses the form into a [`FactorAnswer`], makes this
-//! one call and renders the [`FactorOutcome`]; it has no branch per method.
+//! Second factors behind one interface. Each is a module here implementing [`SecondFactor`]:
+//! what its page asks ([`Prompt`], rendered by its template partial under
+//! `web/templates/factors/`) and how a typed answer is checked; what it offers and its `amr`
+//! are its [`Method`]'s. [`of`] finds a method's factor. One entry takes every answer given on
+//! the page ([`Authn::factor_answer`]); the web crate parses the form into a [`FactorAnswer`],
+//! makes that one call and renders the [`FactorOutcome`], with no branch per method.
+//!
+//! - [`totp`]: an authenticator app; [`sent`]: codes by SMS or e-mail; [`recovery`]: recovery
+//!   codes; [`device`]: approval on a device and passkeys (their ceremonies live in
+//!   `second_push` and `passkeys`).
+
+pub(crate) mod device;
+pub(crate) mod recovery;
+pub(crate) mod sent;
+pub(crate) mod totp;
 
 use std::sync::Arc;
 
 use authify_jwt::Keyring;
+use authify_store::DbConnection;
+use authify_store::models::{Factor, User};
 use chrono::{DateTime, Utc};
 
+use super::flow::Flow;
 use super::{Authn, AuthnError, Client, Completion, Cookies, FactorStep, StepResult};
-use crate::mfa::Method;
+use crate::mfa::{Method, MfaConfig};
+
+/// What a typed answer is checked against, inside the step's transaction.
+pub(crate) struct CodeCheck<'a> {
+    pub conn: &'a mut DbConnection,
+    pub mfa: &'a MfaConfig,
+    pub flow: &'a Flow,
+    pub user: &'a User,
+    /// The user's confirmed factor of this method, if any.
+    pub factor: Option<&'a Factor>,
+    pub code: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// A second factor.
+pub(crate) trait SecondFactor: Sync {
+    /// What its page asks, given where a code goes and whether one is live.
+    fn prompt(&self, destination: Option<&str>, code_sent: bool) -> Prompt;
+
+    /// Whether a typed code is right; spends what it used. A factor not answered by a code
+    /// (approval, passkey) says no.
+    fn check_code(&self, _check: CodeCheck<'_>) -> Result<bool, AuthnError> {
+        Ok(false)
+    }
+}
+
+/// The factor of `method`.
+pub(crate) fn of(method: Method) -> &'static dyn SecondFactor {
+    static SMS: sent::Sent = sent::Sent(Method::Sms);
+    static EMAIL: sent::Sent = sent::Sent(Method::Email);
+    match method {
+        Method::Push => &device::Approve,
+        Method::Passkey => &device::Passkey,
+        Method::Totp => &totp::Totp,
+        Method::Sms => &SMS,
+        Method::Email => &EMAIL,
+        Method::Recovery => &recovery::Recovery,
+    }
+}
 
 /// What a second factor's page asks of the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,25 +92,7 @@ pub enum Prompt {
 impl Prompt {
     /// The page of `method`, given where a code goes and whether one is live.
     pub fn of(method: Method, destination: Option<&str>, code_sent: bool) -> Prompt {
-        match method {
-            Method::Push => Prompt::Approve,
-            Method::Passkey => Prompt::Passkey,
-            Method::Totp => Prompt::Code {
-                label: "Code from your authenticator app",
-                hint: "6 digits. A code works once.".to_owned(),
-                recovery: false,
-            },
-            Method::Recovery => Prompt::Code {
-                label: "Recovery code",
-                hint: "One of the codes you saved when you set up two-step verification. Each works once."
-                    .to_owned(),
-                recovery: true,
-            },
-            Method::Sms | Method::Email => Prompt::Sent {
-                to: destination.unwrap_or_default().to_owned(),
-                sent: code_sent,
-            },
-        }
+        of(method).prompt(destination, code_sent)
     }
 }
 
