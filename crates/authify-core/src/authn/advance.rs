@@ -86,6 +86,24 @@ pub(crate) struct StepContext<'a> {
     pub now: DateTime<Utc>,
 }
 
+impl<'a> StepContext<'a> {
+    /// The context of a step on the flow the browser already holds.
+    pub(crate) fn new(
+        cookies: &'a Cookies,
+        keys: &'a Keyring,
+        client: &'a Client,
+        now: DateTime<Utc>,
+    ) -> Self {
+        StepContext {
+            cookies,
+            flow_cookie: None,
+            keys,
+            client,
+            now,
+        }
+    }
+}
+
 impl Authn {
     /// Moves `flow` on after `user` gave `proof`; run inside the step's transaction.
     pub(crate) fn advance(

@@ -241,13 +241,7 @@ impl Authn {
                         }
                         Proof::Identity(vec![added])
                     };
-                    let cx = StepContext {
-                        cookies: &cookies,
-                        flow_cookie: None,
-                        keys: &keys,
-                        client: &client,
-                        now,
-                    };
+                    let cx = StepContext::new(&cookies, &keys, &client, now);
                     authn
                         .advance(conn, &flow, &user, proof, Action::SignIn, cx)
                         .map(LinkAnswer::Moved)

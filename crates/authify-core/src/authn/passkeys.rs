@@ -377,13 +377,7 @@ impl Step<'_> {
             return Ok(PasskeyOutcome::Refused(FAILED));
         }
         // With user verification a passkey is two factors: the sign-in completes.
-        let cx = StepContext {
-            cookies: self.cookies,
-            flow_cookie: None,
-            keys: self.keys,
-            client: self.client,
-            now: self.now,
-        };
+        let cx = StepContext::new(self.cookies, self.keys, self.client, self.now);
         self.authn
             .advance(
                 conn,

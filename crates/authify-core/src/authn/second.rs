@@ -319,13 +319,7 @@ impl Authn {
                     if let Some(used) = used {
                         let proof =
                             Proof::Complete(vec![used.amr().to_owned(), AMR_MFA.to_owned()]);
-                        let cx = StepContext {
-                            cookies: &cookies,
-                            flow_cookie: None,
-                            keys: &keys,
-                            client: &client,
-                            now,
-                        };
+                        let cx = StepContext::new(&cookies, &keys, &client, now);
                         return authn
                             .advance(conn, &flow, &user, proof, Action::SignIn, cx)?
                             .completed()

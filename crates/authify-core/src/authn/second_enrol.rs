@@ -109,13 +109,7 @@ impl Authn {
                     };
                     let proof =
                         Proof::Enrolled(vec![Method::Totp.amr().to_owned(), AMR_MFA.to_owned()]);
-                    let cx = StepContext {
-                        cookies: &cookies,
-                        flow_cookie: None,
-                        keys: &keys,
-                        client: &client,
-                        now,
-                    };
+                    let cx = StepContext::new(&cookies, &keys, &client, now);
                     authn.advance(conn, &flow, &user, proof, Action::SignIn, cx)?;
                     Ok(Ok(EnrolStep {
                         csrf,
@@ -147,13 +141,7 @@ impl Authn {
                         &[FlowState::RecoveryCodes],
                         now,
                     )?;
-                    let cx = StepContext {
-                        cookies: &cookies,
-                        flow_cookie: None,
-                        keys: &keys,
-                        client: &client,
-                        now,
-                    };
+                    let cx = StepContext::new(&cookies, &keys, &client, now);
                     authn
                         .advance(conn, &flow, &user, Proof::Continued, Action::SignIn, cx)?
                         .completed()

@@ -229,13 +229,7 @@ impl Authn {
                     } else {
                         Proof::Complete(vec![swk, AMR_MFA.to_owned()])
                     };
-                    let cx = StepContext {
-                        cookies: &cookies,
-                        flow_cookie: None,
-                        keys: &keys,
-                        client: &client,
-                        now,
-                    };
+                    let cx = StepContext::new(&cookies, &keys, &client, now);
                     match authn.advance(conn, &flow, &user, proof, Action::SignIn, cx)? {
                         Progress::Done(done) => Ok(Ok(done)),
                         _ => Ok(Err(ApprovalState::NextFactor)),
