@@ -23,7 +23,6 @@ use std::sync::Arc;
 use authify_domain::Password;
 
 use crate::authn::{Authn, AuthnError, Inner};
-use crate::mfa::MfaConfig;
 use crate::throttle::SignInThrottle;
 use crate::{Db, PasswordHasher};
 
@@ -67,11 +66,6 @@ impl Account {
             inner: self.inner.clone(),
             upstream: self.upstream.clone(),
         }
-    }
-
-    /// Second-factor settings, master key and notifier.
-    pub fn mfa(&self) -> &MfaConfig {
-        &self.inner.mfa
     }
 
     /// Attempts per account: every password check takes one.

@@ -75,10 +75,6 @@ pub struct FactorStep {
     pub method: Method,
     /// Every method the user has, in order of preference.
     pub methods: Vec<Method>,
-    /// Where a code is sent (masked phone, or the address).
-    pub destination: Option<String>,
-    /// A code was sent and is live.
-    pub code_sent: bool,
     /// What the page asks.
     pub prompt: super::Prompt,
     /// A sign-in link by e-mail may be the second factor ([`link_offered`]; where
@@ -156,8 +152,6 @@ fn step_view(
         method,
         methods,
         prompt: super::Prompt::of(method, destination.as_deref(), code_sent),
-        destination,
-        code_sent,
         email_link: link_offered(&factors, user, flow),
     })
 }
