@@ -25,6 +25,9 @@ pub enum AdminError {
     /// Too many password attempts for this account; wait this long.
     #[error("too many password attempts; try again in {} seconds", .0.as_secs().max(1))]
     Throttled(std::time::Duration),
+    /// A budget of the operator's (SMS, mail, invitations) refused: [`crate::costs`].
+    #[error("{0}")]
+    Cost(#[from] crate::costs::CostError),
     /// The hashing pool is saturated.
     #[error("too many requests in progress; try again in a moment")]
     Busy,
@@ -76,6 +79,7 @@ impl From<crate::authn::AuthnError> for AdminError {
         use crate::authn::AuthnError as A;
         match e {
             A::Throttled(wait) => AdminError::Throttled(wait),
+            A::Cost(e) => AdminError::Cost(e),
             A::Busy => AdminError::Busy,
             A::Store(e) if e.is_unavailable() => AdminError::Unavailable(e.to_string()),
             other => AdminError::Internal(other.to_string()),

@@ -18,6 +18,8 @@
 //! - [`oidc`]: the OpenID Connect provider: authorization checks, tokens, userinfo, back-channel logout.
 //! - [`mfa`]: second factors: TOTP, sent codes, recovery codes, approval numbers, policy values.
 //! - [`secrets`]: the master key sealing secrets at rest (AES-256-GCM).
+//! - [`costs`]: budgets for what costs the operator (SMS, mail, push, sign-ups, invitations),
+//!   shared through the database; the only way to queue a notice.
 //! - [`notify`]: the queue of SMS, mail and push notices the server delivers.
 //! - [`upstream`]: upstream providers (GitHub, Google, OpenID) as the engine sees them: the connector.
 //! - [`manage`]: the console's and the API's use cases, with their permission checks and audit.
@@ -27,6 +29,7 @@ pub mod account;
 pub mod apps;
 pub mod authn;
 pub mod clock;
+pub mod costs;
 pub mod db;
 mod error;
 pub mod manage;

@@ -24,6 +24,7 @@ pub struct Metrics {
     hash_queued: IntGauge,
     db_pool: IntGaugeVec,
     outbox: IntGauge,
+    budget_refusals: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -82,7 +83,15 @@ fn build() -> Result<Metrics, prometheus::Error> {
     registry.register(Box::new(hash_running.clone()))?;
     registry.register(Box::new(hash_queued.clone()))?;
     registry.register(Box::new(db_pool.clone()))?;
+    let budget_refusals = IntCounterVec::new(
+        Opts::new(
+            "budget_refusals_total",
+            "Notices and actions refused by a cost budget (authify_core::costs), by budget.",
+        ),
+        &["budget"],
+    )?;
     registry.register(Box::new(outbox.clone()))?;
+    registry.register(Box::new(budget_refusals.clone()))?;
     Ok(Metrics {
         registry,
         requests,
@@ -93,6 +102,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
         hash_queued,
         db_pool,
         outbox,
+        budget_refusals,
     })
 }
 
@@ -116,6 +126,13 @@ pub fn signin(method: &str, ok: bool) {
         m.signins
             .with_label_values(&[method, if ok { "success" } else { "failure" }])
             .inc();
+    }
+}
+
+/// Counts a refusal by the cost budget `budget` (`sms_global`, `mail_recipient`, ...).
+pub fn over_budget(budget: &str) {
+    if let Some(m) = metrics() {
+        m.budget_refusals.with_label_values(&[budget]).inc();
     }
 }
 

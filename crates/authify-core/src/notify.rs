@@ -64,8 +64,9 @@ impl Notifier {
         Notifier { tx: None }
     }
 
-    /// Queues `notice`; never waits.
-    pub fn send(&self, notice: Notice) {
+    /// Queues `notice`; never waits. Only [`crate::costs::Paid::send`] calls it: every notice
+    /// passes the operator's budgets first.
+    pub(crate) fn send(&self, notice: Notice) {
         match &self.tx {
             Some(tx) => {
                 if tx.try_send(notice).is_err() {

@@ -7,15 +7,17 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use authify_domain::Algorithm;
-use serde::Deserialize;
 
+mod budgets;
 mod docs;
 mod fields;
+mod raw;
 mod types;
 mod upstream;
 use authify_core::account::verify::EmailVerification;
 pub use docs::{SETTINGS, SettingDoc};
 use fields::{available_cores, invalid, number, parse_public_url, webhook};
+use raw::RawSettings;
 pub use types::{Redacted, SettingsError, Webhook};
 pub use upstream::{ProviderKind, ProviderSettings};
 
@@ -120,60 +122,10 @@ pub struct Settings {
     pub webauthn_rp_id: Option<String>,
     /// Upstream sign-in providers (GitHub, Google, `[[upstream]]`), in login-page order.
     pub upstream: Vec<ProviderSettings>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSettings {
-    public_url: Option<String>,
-    bind: Option<String>,
-    metrics_bind: Option<String>,
-    workers: Option<String>,
-    keys_dir: Option<String>,
-    key_rotation_days: Option<String>,
-    key_prepublish_hours: Option<String>,
-    key_refresh_seconds: Option<String>,
-    privkey_path: Option<String>,
-    pubkey_path: Option<String>,
-    jwt_algorithm: Option<String>,
-    jwt_issuer: Option<String>,
-    jwt_expiration: Option<String>,
-    log: Option<String>,
-    log_format: Option<String>,
-    db_url: Option<String>,
-    db_pool_size: Option<String>,
-    signup: Option<String>,
-    org_creation: Option<String>,
-    session_ttl: Option<String>,
-    flow_ttl: Option<String>,
-    argon2_memory_kib: Option<String>,
-    argon2_iterations: Option<String>,
-    argon2_parallelism: Option<String>,
-    hash_concurrency: Option<String>,
-    signin_attempts_per_minute: Option<String>,
-    signin_attempts_per_address_per_minute: Option<String>,
-    trusted_proxies: Option<String>,
-    mfa: Option<String>,
-    master_key: Option<String>,
-    master_key_file: Option<String>,
-    push_webhook_url: Option<String>,
-    push_webhook_secret: Option<String>,
-    sms_webhook_url: Option<String>,
-    sms_webhook_secret: Option<String>,
-    smtp_url: Option<String>,
-    email_verification: Option<String>,
-    magic_links: Option<String>,
-    mail_from: Option<String>,
-    mail_dir: Option<String>,
-    webauthn_rp_id: Option<String>,
-    github_key: Option<String>,
-    github_secret: Option<String>,
-    github_url: Option<String>,
-    github_api_url: Option<String>,
-    google_client_id: Option<String>,
-    google_client_secret: Option<String>,
-    google_issuer: Option<String>,
-    upstream: Option<Vec<upstream::RawUpstream>>,
+    /// Budgets of what costs the operator (`AUTHIFY_BUDGET_*`).
+    pub budgets: authify_core::costs::CostLimits,
+    /// Days after which a sign-up whose address was never confirmed is deleted; 0: never.
+    pub unverified_account_days: u32,
 }
 
 impl Settings {
@@ -229,6 +181,7 @@ impl Settings {
     }
 
     fn parse(raw: RawSettings, cores: usize) -> Result<Settings, SettingsError> {
+        let (budgets, unverified_account_days) = budgets::parse(&raw)?;
         let public_url =
             parse_public_url(raw.public_url.as_deref().unwrap_or("http://localhost:3000"))?;
         let bind = raw.bind.as_deref().unwrap_or("127.0.0.1:3000");
@@ -475,6 +428,8 @@ impl Settings {
                 google_issuer: raw.google_issuer,
                 upstream: raw.upstream.unwrap_or_default(),
             })?,
+            budgets,
+            unverified_account_days,
         })
     }
 

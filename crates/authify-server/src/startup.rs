@@ -262,7 +262,12 @@ impl Application {
         let mfa = MfaConfig {
             mode: settings.mfa,
             master,
-            notifier,
+            costs: authify_core::costs::Costs::new(
+                db.clone(),
+                clock.clone(),
+                settings.budgets.clone(),
+                notifier,
+            ),
             totp_issuer: url::Url::parse(&settings.public_url)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_owned))

@@ -38,7 +38,7 @@ pub struct WebConfig {
     pub flow_ttl_minutes: u32,
     /// Who may create organizations (`AUTHIFY_ORG_CREATION`).
     pub org_creation: authify_core::manage::OrgCreation,
-    /// Second factors: policy, master key, notifier.
+    /// Second factors: policy, master key, the budgets in front of delivery.
     pub mfa: authify_core::mfa::MfaConfig,
     /// Proxies whose `X-Forwarded-For` is believed (`AUTHIFY_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::client::TrustedProxies,

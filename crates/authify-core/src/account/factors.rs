@@ -199,7 +199,8 @@ pub(crate) fn activate(
         .target("user", user.public_id(), user.email())
         .details(serde_json::json!({ "kind": factor.kind, "label": factor.label }))
         .record(conn)?;
-    mfa.notifier.send(factor_mail(user, true, &factor.label));
+    mfa.costs
+        .notify_owner_in(conn, factor_mail(user, true, &factor.label));
     Ok(codes)
 }
 
@@ -390,7 +391,8 @@ impl Account {
                         .target("user", &user.public_id, &user.email)
                         .details(serde_json::json!({ "kind": factor.kind, "label": factor.label }))
                         .record(conn)?;
-                    mfa.notifier.send(factor_mail(&user, false, &factor.label));
+                    mfa.costs
+                        .notify_owner_in(conn, factor_mail(&user, false, &factor.label));
                     Ok(())
                 })
             })

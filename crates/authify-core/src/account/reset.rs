@@ -15,6 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Account;
 use crate::authn::{AuthnError, Client};
+use crate::costs::Charge;
 use crate::manage::audit::Entry;
 use crate::notify::Notice;
 use crate::sessions::token_hash;
@@ -54,6 +55,7 @@ impl Account {
         }
         let token = random::token::<32>()?;
         let hash = token_hash(&token);
+        let client_ip = client.ip.clone();
         let sent_to = self
             .db
             .run(move |conn| {
@@ -86,11 +88,17 @@ impl Account {
                 "{}/password/reset?token={token}",
                 self.inner.settings.public_url
             );
-            self.inner.mfa.notifier.send(Notice::Mail {
+            let charge = Charge::mail(&to).from_address(client_ip.as_deref());
+            let mail = Notice::Mail {
                 to,
                 template: "password_reset",
                 values: serde_json::json!({ "link": link, "minutes": RESET_TTL_MINUTES }),
-            });
+            };
+            // SECURITY: over the operator's mail budgets the answer is the same as for an
+            // unknown address (it must not tell which have accounts); counted and logged.
+            if let Err(e) = self.inner.mfa.costs.send(charge, mail).await {
+                tracing::info!(error = %e, "password reset link not mailed: over budget");
+            }
         }
         Ok(())
     }
@@ -188,17 +196,21 @@ impl Account {
         let Some((to, unlinked, revoked)) = changed else {
             return Ok(ResetOutcome::Expired);
         };
-        self.inner.mfa.notifier.send(Notice::Mail {
-            to,
-            template: "password_changed",
-            values: serde_json::json!({
-                "from": from,
-                "forgot": format!("{}/password/forgot", self.inner.settings.public_url),
-                "unlinked": unlinked,
-                "revoked": revoked,
-                "dropped": unlinked + revoked > 0,
-            }),
-        });
+        self.inner
+            .mfa
+            .costs
+            .notify_owner(Notice::Mail {
+                to,
+                template: "password_changed",
+                values: serde_json::json!({
+                    "from": from,
+                    "forgot": format!("{}/password/forgot", self.inner.settings.public_url),
+                    "unlinked": unlinked,
+                    "revoked": revoked,
+                    "dropped": unlinked + revoked > 0,
+                }),
+            })
+            .await;
         Ok(ResetOutcome::Done)
     }
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::Account;
 use super::factors::activate;
 use crate::authn::Client;
+use crate::costs::Charge;
 use crate::db_time;
 use crate::error::AdminError;
 use crate::manage::Actor;
@@ -22,6 +23,7 @@ impl Account {
         actor: &Actor,
         raw: &str,
         password: &str,
+        client: &Client,
         now: DateTime<Utc>,
     ) -> Result<String, AdminError> {
         Self::own(actor)?;
@@ -31,9 +33,18 @@ impl Account {
             ));
         }
         let phone = Phone::parse(raw).map_err(AdminError::Invalid)?;
+        self.inner.mfa.costs.check_number(phone.as_str())?;
         // SECURITY: adding a factor needs the password (a stolen session must not plant one), and
         // counts toward the account's attempts (no SMS flood to any number).
         self.reconfirm(actor, password, now).await?;
+        // SECURITY: the SMS is paid for by the operator: per number, account, client address,
+        // country and in all (SMS pumping), before anything is stored.
+        let paid = self
+            .inner
+            .mfa
+            .costs
+            .charge(Charge::sms(phone.as_str(), actor.user.id).from_address(client.ip.as_deref()))
+            .await?;
         let (mfa, user) = (self.inner.mfa.clone(), actor.user.clone());
         let code = codes::six_digits()?;
         let sent = code.clone();
@@ -78,7 +89,7 @@ impl Account {
             })
             .await?;
         // Queued once the challenge is committed.
-        self.inner.mfa.notifier.send(Notice::Sms {
+        paid.send(Notice::Sms {
             to,
             message: format!(
                 "Your Authify code to add this phone is {sent}. It expires in 5 minutes."

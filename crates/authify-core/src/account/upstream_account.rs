@@ -119,7 +119,7 @@ impl Account {
             .await?;
         if made {
             // SECURITY: the owner hears of every new way into the account.
-            self.inner.mfa.notifier.send(mail);
+            self.inner.mfa.costs.notify_owner(mail).await;
         }
         Ok(outcome)
     }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Account;
 use crate::authn::{AuthnError, Client};
+use crate::costs::{Charge, Paid};
 use crate::manage::audit::Entry;
 use crate::notify::Notice;
 use crate::sessions::token_hash;
@@ -40,6 +41,7 @@ impl Account {
     pub async fn verification_send(
         &self,
         user_id: i64,
+        client_ip: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), AuthnError> {
         if self.inner.settings.email_verification == EmailVerification::Off {
@@ -62,9 +64,28 @@ impl Account {
         {
             return Ok(());
         }
+        // SECURITY: and the operator's mail budgets (per recipient, per client, in all).
+        let paid = self
+            .inner
+            .mfa
+            .costs
+            .charge(Charge::mail(&user.email).from_address(client_ip))
+            .await?;
+        self.verification_mail(user.id, user.email, paid, now).await
+    }
+
+    /// Mails a verification link to `email` for `user_id`, the budgets already `paid` (a
+    /// sign-up charges them before the account is made).
+    async fn verification_mail(
+        &self,
+        id: i64,
+        email: String,
+        paid: Paid,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthnError> {
         let token = random::token::<32>()?;
         let hash = token_hash(&token);
-        let (id, email) = (user.id, user.email.clone());
+        let to = email.clone();
         self.db
             .run(move |conn| {
                 email_tokens::insert_email_token(
@@ -82,28 +103,34 @@ impl Account {
             "{}/email/verify?token={token}",
             self.inner.settings.public_url
         );
-        self.inner.mfa.notifier.send(Notice::Mail {
-            to: user.email,
+        paid.send(Notice::Mail {
+            to,
             template: "verify",
             values: serde_json::json!({ "link": link, "hours": VERIFY_TTL_HOURS }),
         });
         Ok(())
     }
 
-    /// [`Authn::verification_send`] for the account using `email`, if any.
-    pub async fn verification_send_to(
+    /// The link of a new account made by sign-up with `email`, its budgets `paid`.
+    pub(crate) async fn verification_after_sign_up(
         &self,
         email: &str,
+        paid: Paid,
         now: DateTime<Utc>,
     ) -> Result<(), AuthnError> {
+        if self.inner.settings.email_verification == EmailVerification::Off {
+            return Ok(());
+        }
         let email = email.to_owned();
         let user = self
             .db
             .run(move |conn| users::find_user_by_email(conn, &email))
             .await?;
         match user {
-            Some(u) => self.verification_send(u.id, now).await,
-            None => Ok(()),
+            Some(u) if !u.email_verified && !u.disabled => {
+                self.verification_mail(u.id, u.email, paid, now).await
+            }
+            _ => Ok(()),
         }
     }
 

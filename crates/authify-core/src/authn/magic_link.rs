@@ -25,6 +25,7 @@ use super::{
     Authn, AuthnError, Client, Cookies, FlowCookie, FlowState, Progress, ReturnRequest, csrf,
     new_token,
 };
+use crate::costs::Charge;
 use crate::db_time;
 use crate::manage::audit::Entry;
 use crate::mfa::AMR_MFA;
@@ -144,6 +145,7 @@ impl Authn {
             return Ok(page);
         }
         let (token, hash) = new_token()?;
+        let client_ip = client.ip.clone();
         let sent_to = self
             .db
             .run(move |conn| {
@@ -177,11 +179,18 @@ impl Authn {
                 "{}/login/email-link/confirm?token={token}",
                 self.inner.settings.public_url
             );
-            self.inner.mfa.notifier.send(Notice::Mail {
+            let charge = Charge::mail(&to).from_address(client_ip.as_deref());
+            let mail = Notice::Mail {
                 to,
                 template: "magic_link",
                 values: serde_json::json!({ "link": link, "minutes": MAGIC_LINK_TTL_MINUTES }),
-            });
+            };
+            // SECURITY: the operator's mail budgets too; over them, the page answers as for an
+            // unknown address (the refusal must not tell which addresses have accounts), and
+            // the refusal is counted and logged.
+            if let Err(e) = self.inner.mfa.costs.send(charge, mail).await {
+                tracing::info!(error = %e, "sign-in link not mailed: over budget");
+            }
         }
         Ok(page)
     }

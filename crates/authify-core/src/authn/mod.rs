@@ -249,6 +249,9 @@ pub enum AuthnError {
     /// Too many attempts for this account; wait this long.
     #[error("too many sign-in attempts; retry in {0:?}")]
     Throttled(std::time::Duration),
+    /// A budget of the operator's (SMS, mail, push, sign-ups) refused: [`crate::costs`].
+    #[error("{0}")]
+    Cost(#[from] crate::costs::CostError),
     /// Public sign-up is off.
     #[error("sign-up is disabled")]
     SignupDisabled,
@@ -359,7 +362,7 @@ impl Authn {
         self
     }
 
-    /// Second-factor settings, master key and notifier.
+    /// Second-factor settings, master key and the budgets in front of delivery.
     pub fn mfa(&self) -> &MfaConfig {
         &self.inner.mfa
     }

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use super::FlowState;
 use super::steps::flow_for;
 use super::{Authn, AuthnError, Client, FlowCookie, ReturnRequest};
+use crate::costs::Charge;
 use crate::manage::audit::Entry;
 use crate::mfa::Method;
 use crate::mfa::codes::{self, APPROVAL_TTL_SECS};
@@ -41,9 +42,16 @@ impl Authn {
         // SECURITY: every request counts toward the account's attempts, known or not: nobody
         // can flood a user's phone, and an unknown address is throttled the same way.
         self.throttle().attempt(parsed.as_str()).await?;
+        // SECURITY: push prompts per address typed (known or not, so a refusal reveals no
+        // account) and per client, within the operator's budgets.
+        let paid = self
+            .inner
+            .mfa
+            .costs
+            .charge(Charge::push(parsed.as_str()).from_address(client.ip.as_deref()))
+            .await?;
         let (number, choices) = codes::approval_numbers()?;
         let public_id = random::token::<16>()?;
-        let notifier = self.inner.mfa.notifier.clone();
         let authn = self.clone();
         self.db
             .run(move |conn| {
@@ -101,7 +109,7 @@ impl Authn {
                     )?;
                     entry.by_user(&user).record(conn)?;
                     // The number is not sent: the approver must read it off the requesting screen.
-                    notifier.send(Notice::Push {
+                    paid.send(Notice::Push {
                         body: serde_json::json!({
                             "type": "approval_request",
                             "passwordless": true,

@@ -191,6 +191,7 @@ impl Authn {
         &self,
         cookies: Cookies,
         method: Method,
+        client: &Client,
         now: DateTime<Utc>,
     ) -> Result<FactorStep, AuthnError> {
         let flow_cookie = cookies.flow.clone();
@@ -250,7 +251,8 @@ impl Authn {
                             db_time(now),
                             db_time(now + chrono::Duration::seconds(CODE_TTL_SECS)),
                         )?;
-                        notice = Some(super::factor::sent::Sent(method).notice(&to, &code));
+                        let sent = super::factor::sent::Sent(method);
+                        notice = Some((sent.charge(&to, user.id), sent.notice(&to, &code)));
                     }
                     let step = step_view(conn, &flow, &user, csrf, Some(method), now)?;
                     Ok::<_, AuthnError>((step, notice))
@@ -258,8 +260,11 @@ impl Authn {
             })
             .await?;
         // Queued once the challenge is committed: a code that was never stored is never sent.
-        if let Some(n) = notice {
-            self.inner.mfa.notifier.send(n);
+        // SECURITY: within the operator's budgets (per number, account, address, country and
+        // in all): a refusal is an error the person sees, never a silent drop.
+        if let Some((charge, notice)) = notice {
+            let charge = charge.from_address(client.ip.as_deref());
+            self.inner.mfa.costs.send(charge, notice).await?;
         }
         Ok(step)
     }

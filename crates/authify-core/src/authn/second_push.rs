@@ -16,6 +16,7 @@ use super::advance::{Action, Proof, StepContext};
 use super::flow::Flow;
 use super::second::waiting;
 use super::{Authn, AuthnError, Client, Completion, Cookies, FlowState, Progress};
+use crate::costs::Charge;
 use crate::mfa::codes::{self, APPROVAL_TTL_SECS};
 use crate::mfa::passkey::Ceremony;
 use crate::mfa::{AMR_MFA, Method};
@@ -85,7 +86,13 @@ impl Authn {
         }
         // SECURITY: requests count toward the account's attempts: nobody can flood a phone.
         self.throttle().attempt(&user.email).await?;
-        let notifier = self.inner.mfa.notifier.clone();
+        // SECURITY: prompts to one user and from one client within the operator's budgets.
+        let paid = self
+            .inner
+            .mfa
+            .costs
+            .charge(Charge::push(&user.email).from_address(client.ip.as_deref()))
+            .await?;
         let (number, choices) = codes::approval_numbers()?;
         let public_id = random::token::<16>()?;
         self.db
@@ -122,7 +129,7 @@ impl Authn {
                     },
                 )?;
                 // The number is not sent: the approver must read it off the requesting screen.
-                notifier.send(Notice::Push {
+                paid.send(Notice::Push {
                     body: serde_json::json!({
                         "type": "approval_request",
                         "id": public_id,

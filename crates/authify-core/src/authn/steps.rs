@@ -18,6 +18,7 @@ use super::{
     ReturnRequest, csrf, new_token,
 };
 use crate::account::verify::EmailVerification;
+use crate::costs::Charge;
 use crate::manage::audit::Entry;
 use crate::{db_time, random};
 
@@ -249,7 +250,9 @@ impl Authn {
             (reason, user) => {
                 let reason = reason.unwrap_or(Refusal::InvalidCredentials);
                 if let (Refusal::Unverified, Some(u)) = (&reason, &user) {
-                    self.account().verification_send(u.id, now).await?;
+                    self.account()
+                        .verification_send(u.id, client.ip.as_deref(), now)
+                        .await?;
                 }
                 // SECURITY: what was typed into the e-mail field is kept only when it is an
                 // e-mail address: a password typed there must not end up in the audit log.
@@ -348,6 +351,19 @@ impl Authn {
         self.throttle()
             .address_attempt(client.ip.as_deref())
             .await?;
+        // SECURITY: and it makes an account and mails an address the client chose: its own
+        // budget per client address, and the mail budgets, paid before anything is made.
+        let mails = self.inner.settings.email_verification != EmailVerification::Off;
+        let paid = self
+            .inner
+            .mfa
+            .costs
+            .charge(
+                Charge::sign_up(mails.then_some(email.as_str()))
+                    .signing_up_from(client.ip.as_deref())
+                    .from_address(client.ip.as_deref()),
+            )
+            .await?;
         let hash = self.hasher.hash(password.expose().to_owned()).await?;
         let public_id = random::public_id()?;
         let (address, verification) = (
@@ -416,7 +432,9 @@ impl Authn {
                 ..
             }
         ) {
-            self.account().verification_send_to(&address, now).await?;
+            self.account()
+                .verification_after_sign_up(&address, paid, now)
+                .await?;
         }
         Ok(progress)
     }

@@ -274,6 +274,7 @@ impl Authn {
         let public_id = random::public_id()?;
         let flow_id = flow.id;
         let audit_client = client.clone();
+        let client_ip = client.ip.clone();
         let found = self
             .db
             .run(move |conn| {
@@ -304,7 +305,9 @@ impl Authn {
         crate::metrics::signin("upstream", refusal.is_none());
         if let Some(reason) = refusal {
             if reason == Refusal::Unverified {
-                self.account().verification_send(user.id, now).await?;
+                self.account()
+                    .verification_send(user.id, client_ip.as_deref(), now)
+                    .await?;
             }
             return Ok(Progress::Refused {
                 reason,

@@ -10,8 +10,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::actor::Actor;
+use crate::costs::{Charge, Costs};
 use crate::error::AdminError;
-use crate::notify::{Notice, Notifier};
+use crate::notify::Notice;
 use crate::sessions::token_hash;
 use crate::{Db, db_time, random};
 
@@ -54,12 +55,21 @@ pub async fn invite(
     actor: &Actor,
     oid: &str,
     email: &str,
-    notifier: &Notifier,
+    costs: &Costs,
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<InvitationInfo, AdminError> {
     actor.can_write()?;
     let email = Email::parse(email).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    // SECURITY: an invitation mails an address the administrator chose: per administrator
+    // (user or API key owner) an hourly budget, with the recipient's and the global mail
+    // budgets, spent before anything is stored.
+    let paid = costs
+        .charge(Charge::invitation(
+            email.as_str(),
+            &format!("user:{}", actor.user.id),
+        ))
+        .await?;
     let token = random::token::<32>()?;
     let public_id = random::token::<12>()?;
     let hash = token_hash(&token);
@@ -107,7 +117,7 @@ pub async fn invite(
         })
         .await?;
     let link = format!("{}/invite?token={token}", public_url.trim_end_matches('/'));
-    notifier.send(Notice::Mail {
+    paid.send(Notice::Mail {
         to: info.email.clone(),
         template: "invitation",
         values: serde_json::json!({

@@ -280,7 +280,10 @@ pub async fn change_credentials(
         .await?;
     // A new address is unverified until a link mailed to it is followed.
     if new_address {
-        authn.account().verification_send(user_id, now).await?;
+        authn
+            .account()
+            .verification_send(user_id, None, now)
+            .await?;
     }
     Ok(info)
 }
@@ -291,7 +294,7 @@ pub async fn reset_factors(
     db: &Db,
     actor: &Actor,
     uid: &str,
-    notifier: &crate::notify::Notifier,
+    costs: &crate::costs::Costs,
     now: DateTime<Utc>,
 ) -> Result<usize, AdminError> {
     actor.can_write()?;
@@ -311,10 +314,12 @@ pub async fn reset_factors(
             })
         })
         .await?;
-    notifier.send(crate::notify::Notice::Mail {
-        to: user.email.clone(),
-        template: "factors_reset",
-        values: json!({ "name": user.name, "removed": removed }),
-    });
+    costs
+        .notify_owner(crate::notify::Notice::Mail {
+            to: user.email.clone(),
+            template: "factors_reset",
+            values: json!({ "name": user.name, "removed": removed }),
+        })
+        .await;
     Ok(removed)
 }

@@ -12,7 +12,6 @@ pub mod passkey;
 pub mod phone;
 pub mod totp;
 
-use crate::notify::Notifier;
 use crate::secrets::MasterKey;
 
 /// RFC 8176 `amr` of a one-time code (TOTP, e-mail code, recovery code).
@@ -127,8 +126,8 @@ pub struct MfaConfig {
     pub mode: MfaMode,
     /// Seals TOTP secrets.
     pub master: MasterKey,
-    /// Sends codes, mails and push wake-ups.
-    pub notifier: Notifier,
+    /// Sends codes, mails and push wake-ups, within the operator's budgets.
+    pub costs: crate::costs::Costs,
     /// The `issuer` of otpauth URIs (the public URL's host).
     pub totp_issuer: String,
     /// An SMS gateway is configured: phones may be added.

@@ -15,6 +15,7 @@ use serde_json::json;
 use super::{AppsCommand, Command, GroupsCommand, OrgsCommand, UsersCommand};
 use crate::settings::Settings;
 use crate::startup::open_database;
+use authify_core::costs::Costs;
 use authify_core::notify::Notifier;
 use authify_core::oidc::ClientType;
 
@@ -42,9 +43,15 @@ pub fn run_admin(
     actix_web::rt::System::new().block_on(async move {
         // Mails a command queues (the user told of a reset) go out before it returns.
         let (notifier, notices) = Notifier::channel();
-        let result = run(command, &db, &hasher, &notifier, password, now, out).await;
-        drop(notifier);
         let clock = std::sync::Arc::new(authify_core::FixedClock::at(now));
+        let costs = Costs::new(
+            db.clone(),
+            clock.clone(),
+            settings.budgets.clone(),
+            notifier,
+        );
+        let result = run(command, &db, &hasher, &costs, password, now, out).await;
+        drop(costs);
         crate::deliver::run(notices, delivery, std::sync::Weak::new(), clock).await;
         result.map_err(|e| e.to_string())
     })
@@ -66,7 +73,7 @@ async fn run(
     command: &Command,
     db: &Db,
     hasher: &PasswordHasher,
-    notifier: &Notifier,
+    costs: &Costs,
     password: Option<String>,
     now: DateTime<Utc>,
     out: &mut impl Write,
@@ -109,7 +116,7 @@ async fn run(
         }
         Command::Users(UsersCommand::ResetFactors { email }) => {
             let user = users::find_by_email(db, actor, email).await?;
-            let removed = users::reset_factors(db, actor, &user.uid, notifier, now).await?;
+            let removed = users::reset_factors(db, actor, &user.uid, costs, now).await?;
             let _ = writeln!(
                 out,
                 "removed {removed} second factor(s) of {}; they sign in with their password until they set up a new one",

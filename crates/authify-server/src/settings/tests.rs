@@ -1,6 +1,7 @@
 //! Settings: defaults, layering, strictness, and the documentation staying true.
 
 use super::*;
+use serde::Deserialize;
 
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs

@@ -116,7 +116,7 @@ pub async fn reset(
         state.db(),
         &actor,
         &uid,
-        &state.authn().mfa().notifier,
+        &state.authn().mfa().costs,
         state.now(),
     )
     .await?;

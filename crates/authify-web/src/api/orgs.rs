@@ -201,7 +201,7 @@ pub async fn invite(
             &actor,
             &oid,
             &b.email,
-            &state.config().mfa.notifier,
+            &state.authn().mfa().costs,
             &state.config().public_url,
             state.now(),
         )

@@ -28,7 +28,7 @@ pub async fn post_invite(
         &c.actor,
         &oid,
         ActionForm::text(&form.email),
-        &state.config().mfa.notifier,
+        &state.authn().mfa().costs,
         &state.config().public_url,
         state.now(),
     )

@@ -209,7 +209,7 @@ pub async fn post_reset_factors(
         state.db(),
         &c.actor,
         &uid,
-        &state.authn().mfa().notifier,
+        &state.authn().mfa().costs,
         state.now(),
     )
     .await?;

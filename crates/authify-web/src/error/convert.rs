@@ -3,6 +3,7 @@
 
 use authify_core::AdminError;
 use authify_core::authn::AuthnError;
+use authify_core::costs::CostError;
 use authify_core::oidc::resource::BearerError;
 use authify_core::oidc::{OAuthError, OidcError};
 
@@ -17,9 +18,26 @@ impl From<AdminError> for WebError {
             AdminError::Forbidden(m) => WebError::forbidden(crate::pages::sentence(&m)),
             AdminError::WrongPassword => WebError::WrongPassword,
             AdminError::Throttled(wait) => WebError::TooMany(wait),
+            AdminError::Cost(e) => e.into(),
             AdminError::Busy => WebError::Busy,
             AdminError::Unavailable(m) => WebError::unavailable(m),
             AdminError::Internal(m) => WebError::internal(m),
+        }
+    }
+}
+
+/// A budget's refusal: 429 with `Retry-After` and the budget's sentence; a refused number
+/// range is the person's input (400).
+impl From<CostError> for WebError {
+    fn from(e: CostError) -> Self {
+        match e {
+            CostError::OverBudget { wait, .. } => WebError::OverBudget {
+                message: e.to_string(),
+                wait,
+            },
+            CostError::RefusedNumber(_) => WebError::Invalid(e.to_string()),
+            CostError::Store(e) if e.is_unavailable() => WebError::unavailable(e.to_string()),
+            CostError::Store(e) => WebError::internal(e),
         }
     }
 }
@@ -37,6 +55,7 @@ impl From<AuthnError> for WebError {
                 ),
             },
             AuthnError::Throttled(wait) => WebError::TooMany(wait),
+            AuthnError::Cost(e) => e.into(),
             AuthnError::SignupDisabled => WebError::Forbidden {
                 heading: "Sign-up is disabled",
                 message: "This Authify does not accept new accounts. Ask your administrator to create one for you.".into(),

@@ -98,6 +98,15 @@ pub enum WebError {
     /// Too many attempts for this account: 429, retry after this long.
     #[error("too many attempts; retry in {} seconds", .0.as_secs().max(1))]
     TooMany(Duration),
+    /// A budget of the operator's (SMS, mail, push, sign-ups) is spent: 429, retry after this
+    /// long; the message says which (`authify_core::costs`).
+    #[error("{message}")]
+    OverBudget {
+        /// The budget's sentence and the wait.
+        message: String,
+        /// Until one more fits.
+        wait: Duration,
+    },
     /// The hashing pool is saturated: 503.
     #[error("too many requests in progress; try again in a moment")]
     Busy,
@@ -159,7 +168,7 @@ impl WebError {
             WebError::NotFound(_) => "not_found",
             WebError::MethodNotAllowed => "method_not_allowed",
             WebError::Conflict(_) => "conflict",
-            WebError::TooMany(_) => "too_many_requests",
+            WebError::TooMany(_) | WebError::OverBudget { .. } => "too_many_requests",
             WebError::Busy => "busy",
             WebError::Unavailable(_) => "database_unavailable",
             WebError::Internal(_) => "internal_error",
@@ -170,7 +179,9 @@ impl WebError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            WebError::TooMany(wait) => Some(wait.as_secs().max(1)),
+            WebError::TooMany(wait) | WebError::OverBudget { wait, .. } => {
+                Some(wait.as_secs().max(1))
+            }
             WebError::Busy => Some(2),
             WebError::Unavailable(_) => Some(5),
             _ => None,
@@ -211,6 +222,7 @@ impl WebError {
                     wait.as_secs().max(1)
                 ),
             ),
+            WebError::OverBudget { message, .. } => ("Please wait".into(), message.clone()),
             WebError::Unavailable(_) => (
                 "Authify cannot reach its database".into(),
                 "The database is not answering right now, so nothing could be done. Wait a few seconds and try again.".into(),
@@ -311,7 +323,7 @@ impl ResponseError for WebError {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             WebError::Conflict(_) => StatusCode::CONFLICT,
-            WebError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::TooMany(_) | WebError::OverBudget { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::Busy | WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::OAuth(e) if e.error == "invalid_client" => StatusCode::UNAUTHORIZED,

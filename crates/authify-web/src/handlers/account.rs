@@ -271,12 +271,14 @@ async fn create_org(
 /// `POST /account/email/verify`: mails a new link to confirm the account's address.
 pub async fn post_send_verification(
     state: web::Data<AppState>,
+    req: HttpRequest,
     Checked(_form): Checked<ActionForm>,
     SignedIn(actor): SignedIn,
 ) -> Result<HttpResponse, WebError> {
+    let client = state.client(&req);
     state
         .account()
-        .verification_send(actor.user.id, state.now())
+        .verification_send(actor.user.id, client.ip.as_deref(), state.now())
         .await?;
     Ok(see_other("/account?done=verification_sent"))
 }

@@ -155,6 +155,7 @@ pub async fn post_phone(
             &actor,
             form.phone.as_deref().unwrap_or_default(),
             form.current_password.as_deref().unwrap_or_default(),
+            &state.client(&req),
             state.now(),
         )
         .await?;

@@ -150,7 +150,7 @@ impl Authn {
                 Ok(FactorOutcome::Approval)
             }
             FactorAnswer::Send if method.sends_code() => self
-                .send_code(cookies, method, now)
+                .send_code(cookies, method, &client, now)
                 .await
                 .map(FactorOutcome::Page),
             FactorAnswer::Send => Err(AuthnError::BadRequest(

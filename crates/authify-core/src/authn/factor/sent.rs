@@ -5,6 +5,7 @@ use authify_store::factors as store;
 
 use super::{CodeCheck, Prompt, SecondFactor};
 use crate::authn::AuthnError;
+use crate::costs::Charge;
 use crate::db_time;
 use crate::mfa::Method;
 use crate::mfa::codes::{self, CODE_TRIES};
@@ -47,6 +48,14 @@ impl SecondFactor for Sent {
 }
 
 impl Sent {
+    /// The budgets a code to `to` for `account` counts against.
+    pub(crate) fn charge(&self, to: &str, account: i64) -> Charge {
+        match self.0 {
+            Method::Sms => Charge::sms(to, account),
+            _ => Charge::mail(to),
+        }
+    }
+
     /// The message carrying `code` to `to`.
     pub(crate) fn notice(&self, to: &str, code: &str) -> Notice {
         let text = format!(
