@@ -174,6 +174,9 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
             public_url: app.address.clone(),
             email_verification: authify_core::account::verify::EmailVerification::Optional,
             magic_links: false,
+            unverified_account_days: 0,
+            flows_per_address: 0,
+            flows_per_address_per_minute: 0,
         },
         authify_core::mfa::MfaConfig {
             mode: authify_core::mfa::MfaMode::Required,

@@ -22,6 +22,7 @@
 //!   shared through the database; the only way to queue a notice.
 //! - [`notify`]: the queue of SMS, mail and push notices the server delivers.
 //! - [`upstream`]: upstream providers (GitHub, Google, OpenID) as the engine sees them: the connector.
+//! - [`limits`]: length limits of what a request may make the server store.
 //! - [`manage`]: the console's and the API's use cases, with their permission checks and audit.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -32,6 +33,7 @@ pub mod clock;
 pub mod costs;
 pub mod db;
 mod error;
+pub mod limits;
 pub mod manage;
 pub mod metrics;
 pub mod mfa;

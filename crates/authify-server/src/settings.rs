@@ -126,6 +126,10 @@ pub struct Settings {
     pub budgets: authify_core::costs::CostLimits,
     /// Days after which a sign-up whose address was never confirmed is deleted; 0: never.
     pub unverified_account_days: u32,
+    /// Live sign-in flows kept per client address (0: no cap).
+    pub flows_per_address: u32,
+    /// New sign-in flows per client address per minute (0: no limit).
+    pub flows_per_address_per_minute: u32,
 }
 
 impl Settings {
@@ -182,6 +186,7 @@ impl Settings {
 
     fn parse(raw: RawSettings, cores: usize) -> Result<Settings, SettingsError> {
         let (budgets, unverified_account_days) = budgets::parse(&raw)?;
+        let (flows_per_address, flows_per_address_per_minute) = budgets::flows(&raw)?;
         let public_url =
             parse_public_url(raw.public_url.as_deref().unwrap_or("http://localhost:3000"))?;
         let bind = raw.bind.as_deref().unwrap_or("127.0.0.1:3000");
@@ -430,6 +435,8 @@ impl Settings {
             })?,
             budgets,
             unverified_account_days,
+            flows_per_address,
+            flows_per_address_per_minute,
         })
     }
 

@@ -192,6 +192,9 @@ fn web_config(settings: &Settings, mfa: MfaConfig) -> WebConfig {
         trusted_proxies: settings.trusted_proxies.clone(),
         email_verification: settings.email_verification,
         magic_links: settings.magic_links,
+        unverified_account_days: settings.unverified_account_days,
+        flows_per_address: settings.flows_per_address,
+        flows_per_address_per_minute: settings.flows_per_address_per_minute,
     }
 }
 

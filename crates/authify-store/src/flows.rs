@@ -8,11 +8,12 @@ use crate::models::AuthFlow;
 use crate::schema::auth_flows;
 use crate::{DbConnection, StoreError};
 
-/// Records a new attempt; returns its id.
+/// Records a new attempt opened by `client_key` (none: not counted); returns its id.
 pub fn insert_flow(
     conn: &mut DbConnection,
     token_hash: &str,
     return_to: &str,
+    client_key: Option<&str>,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> Result<i64, StoreError> {
@@ -20,11 +21,50 @@ pub fn insert_flow(
         .values((
             auth_flows::token_hash.eq(token_hash),
             auth_flows::return_to.eq(return_to),
+            auth_flows::client_key.eq(client_key),
             auth_flows::created_at.eq(now),
             auth_flows::expires_at.eq(expires_at),
         ))
         .returning(auth_flows::id)
         .get_result(conn)?)
+}
+
+/// Keeps the newest `keep` attempts of `client_key` that identified nobody yet and deletes the
+/// older ones; returns how many went.
+pub fn cap_client_flows(
+    conn: &mut DbConnection,
+    client_key: &str,
+    keep: i64,
+) -> Result<usize, StoreError> {
+    let boundary: Option<i64> = auth_flows::table
+        .filter(auth_flows::client_key.eq(client_key))
+        .order(auth_flows::id.desc())
+        .offset(keep)
+        .select(auth_flows::id)
+        .first(conn)
+        .optional()?;
+    let Some(boundary) = boundary else {
+        return Ok(0);
+    };
+    Ok(diesel::delete(
+        auth_flows::table
+            .filter(auth_flows::client_key.eq(client_key))
+            .filter(auth_flows::id.le(boundary))
+            .filter(auth_flows::user_id.is_null()),
+    )
+    .execute(conn)?)
+}
+
+/// Moves the end of attempt `id` to `expires_at` (a browser came back to it).
+pub fn extend_flow(
+    conn: &mut DbConnection,
+    id: i64,
+    expires_at: NaiveDateTime,
+) -> Result<(), StoreError> {
+    diesel::update(auth_flows::table.find(id))
+        .set(auth_flows::expires_at.eq(expires_at))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The unexpired attempt with this token hash.
@@ -82,6 +122,14 @@ pub fn delete_expired_flows(
     now: NaiveDateTime,
 ) -> Result<usize, StoreError> {
     Ok(diesel::delete(auth_flows::table.filter(auth_flows::expires_at.le(now))).execute(conn)?)
+}
+
+/// How many attempts `client_key` has (expired or not): for tests.
+pub fn count_client_flows(conn: &mut DbConnection, client_key: &str) -> Result<i64, StoreError> {
+    Ok(auth_flows::table
+        .filter(auth_flows::client_key.eq(client_key))
+        .count()
+        .get_result(conn)?)
 }
 
 /// How many attempts exist (expired or not): for tests and metrics.

@@ -179,6 +179,7 @@ diesel::table! {
         factor_failures -> Integer,
         ceremony -> Nullable<Text>,
         upstream -> Nullable<Text>,
+        client_key -> Nullable<Text>,
     }
 }
 

@@ -223,3 +223,43 @@ pub fn count_active_admins(conn: &mut DbConnection) -> Result<i64, StoreError> {
         .count()
         .get_result(conn)?)
 }
+
+/// Deletes the accounts made by sign-up before `cutoff` whose address was never verified: made
+/// by sign-up (their own `signup` audit entry), no administrator, in no organization, with no
+/// upstream identity, no second factor and no API key. Returns how many (their rows cascade).
+pub fn delete_unverified_signups(
+    conn: &mut DbConnection,
+    cutoff: chrono::NaiveDateTime,
+) -> Result<usize, StoreError> {
+    use crate::schema::{
+        api_keys, audit_events, organization_members, upstream_identities, user_factors,
+    };
+    let signed_up = audit_events::table
+        .filter(audit_events::action.eq("signup"))
+        .filter(audit_events::actor_id.is_not_null())
+        .select(audit_events::actor_id.assume_not_null());
+    let ids: Vec<i64> = users::table
+        .filter(users::email_verified.eq(false))
+        .filter(users::is_admin.eq(false))
+        .filter(users::created_at.lt(cutoff))
+        .filter(users::public_id.eq_any(signed_up))
+        .filter(diesel::dsl::not(users::id.eq_any(
+            organization_members::table.select(organization_members::user_id),
+        )))
+        .filter(diesel::dsl::not(users::id.eq_any(
+            upstream_identities::table.select(upstream_identities::user_id),
+        )))
+        .filter(diesel::dsl::not(
+            users::id.eq_any(user_factors::table.select(user_factors::user_id)),
+        ))
+        .filter(diesel::dsl::not(
+            users::id.eq_any(api_keys::table.select(api_keys::user_id)),
+        ))
+        .select(users::id)
+        .limit(1000)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::delete(users::table.filter(users::id.eq_any(&ids))).execute(conn)?)
+}

@@ -46,6 +46,12 @@ pub struct WebConfig {
     pub email_verification: authify_core::account::verify::EmailVerification,
     /// `AUTHIFY_MAGIC_LINKS`.
     pub magic_links: bool,
+    /// `AUTHIFY_UNVERIFIED_ACCOUNT_DAYS`.
+    pub unverified_account_days: u32,
+    /// `AUTHIFY_FLOWS_PER_ADDRESS`.
+    pub flows_per_address: u32,
+    /// `AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE`.
+    pub flows_per_address_per_minute: u32,
 }
 
 /// Generates a signing key of the configured algorithm, makes it the signer and publishes it;
@@ -189,6 +195,9 @@ impl AppState {
                 public_url: config.public_url.clone(),
                 email_verification: config.email_verification,
                 magic_links: config.magic_links,
+                unverified_account_days: config.unverified_account_days,
+                flows_per_address: config.flows_per_address,
+                flows_per_address_per_minute: config.flows_per_address_per_minute,
             },
             config.mfa.clone(),
         );

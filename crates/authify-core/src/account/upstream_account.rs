@@ -62,7 +62,7 @@ impl Account {
             return Ok(None);
         }
         self.authn()
-            .round_trip(cookies, provider, true, now)
+            .round_trip(cookies, provider, true, None, now)
             .await
             .map(Some)
     }

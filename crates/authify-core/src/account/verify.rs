@@ -134,6 +134,31 @@ impl Account {
         }
     }
 
+    /// Deletes the sign-ups whose address was not verified within
+    /// `AUTHIFY_UNVERIFIED_ACCOUNT_DAYS` (only while verification is required: such an account
+    /// cannot sign in, so it holds an address and a row for nothing). Returns how many.
+    pub async fn delete_unverified(&self, now: DateTime<Utc>) -> Result<usize, AuthnError> {
+        let days = self.inner.settings.unverified_account_days;
+        if days == 0 || self.inner.settings.email_verification != EmailVerification::Required {
+            return Ok(0);
+        }
+        let cutoff = db_time(now - Duration::days(i64::from(days)));
+        Ok(self
+            .db
+            .run(move |conn| {
+                transaction(conn, |conn| {
+                    let n = users::delete_unverified_signups(conn, cutoff)?;
+                    if n > 0 {
+                        Entry::new("user.unverified_deleted", db_time(now))
+                            .details(serde_json::json!({ "accounts": n, "days": days }))
+                            .record(conn)?;
+                    }
+                    Ok::<_, AuthnError>(n)
+                })
+            })
+            .await?)
+    }
+
     /// The address a live verification link is for (opening it spends nothing), or `None`.
     pub async fn verify_check(
         &self,

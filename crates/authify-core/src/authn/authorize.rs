@@ -149,7 +149,14 @@ impl Authn {
                     ));
                 }
                 let (flow, cookie) = transaction(conn, |conn| {
-                    flow_for(conn, cookies.flow.as_deref(), Some(&ret), &authn, now)
+                    flow_for(
+                        conn,
+                        cookies.flow.as_deref(),
+                        Some(&ret),
+                        &authn,
+                        client.ip.as_deref(),
+                        now,
+                    )
                 })?;
                 Ok(Authorized::SignIn {
                     form: form(&flow, cookie),

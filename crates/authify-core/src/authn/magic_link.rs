@@ -80,13 +80,15 @@ impl Authn {
         &self,
         cookies: Cookies,
         request: ReturnRequest,
+        client: Client,
         now: DateTime<Utc>,
     ) -> Result<LinkPage, AuthnError> {
         let authn = self.clone();
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let (flow, cookie, second) = resolve(conn, &authn, &cookies, &request, now)?;
+                    let (flow, cookie, second) =
+                        resolve(conn, &authn, &cookies, &request, &client, now)?;
                     let ctx = form(&flow, cookie);
                     Ok(LinkPage {
                         app_name: ctx.ret.app_name().map(str::to_owned),
@@ -111,11 +113,13 @@ impl Authn {
         now: DateTime<Utc>,
     ) -> Result<LinkPage, AuthnError> {
         let authn = self.clone();
+        let opener = client.clone();
         let (page, flow_id, second, step) = self
             .db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let (flow, cookie, second) = resolve(conn, &authn, &cookies, &request, now)?;
+                    let (flow, cookie, second) =
+                        resolve(conn, &authn, &cookies, &request, &opener, now)?;
                     let ctx = form(&flow, cookie);
                     let page = LinkPage {
                         app_name: ctx.ret.app_name().map(str::to_owned),
@@ -266,6 +270,7 @@ fn resolve(
     authn: &Authn,
     cookies: &Cookies,
     request: &ReturnRequest,
+    client: &Client,
     now: DateTime<Utc>,
 ) -> Result<(Flow, FlowCookie, Option<User>), AuthnError> {
     if !authn.magic_links() {
@@ -283,7 +288,14 @@ fn resolve(
         return Ok((flow, cookie, Some(user)));
     }
     let ret = request.resolve_named(conn)?;
-    let (flow, cookie) = flow_for(conn, cookies.flow.as_deref(), ret.as_ref(), authn, now)?;
+    let (flow, cookie) = flow_for(
+        conn,
+        cookies.flow.as_deref(),
+        ret.as_ref(),
+        authn,
+        client.ip.as_deref(),
+        now,
+    )?;
     Ok((flow, cookie, None))
 }
 

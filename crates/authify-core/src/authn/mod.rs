@@ -82,6 +82,13 @@ pub struct AuthnSettings {
     pub email_verification: crate::account::verify::EmailVerification,
     /// `AUTHIFY_MAGIC_LINKS`: sign-in links by e-mail.
     pub magic_links: bool,
+    /// `AUTHIFY_UNVERIFIED_ACCOUNT_DAYS`: sign-ups never verified are deleted after this many
+    /// days (with verification required; 0: never).
+    pub unverified_account_days: u32,
+    /// `AUTHIFY_FLOWS_PER_ADDRESS`: live sign-in flows kept per client (0: no cap).
+    pub flows_per_address: u32,
+    /// `AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE`: new flows per client per minute (0: no limit).
+    pub flows_per_address_per_minute: u32,
 }
 
 /// The request's origin, for the audit log.

@@ -57,8 +57,14 @@ impl Authn {
             .run(move |conn| {
                 transaction(conn, |conn| {
                     let ret = request.resolve_named(conn)?;
-                    let (flow, cookie) =
-                        flow_for(conn, flow_cookie.as_deref(), ret.as_ref(), &authn, now)?;
+                    let (flow, cookie) = flow_for(
+                        conn,
+                        flow_cookie.as_deref(),
+                        ret.as_ref(),
+                        &authn,
+                        client.ip.as_deref(),
+                        now,
+                    )?;
                     let expires = now + chrono::Duration::seconds(APPROVAL_TTL_SECS);
                     let user =
                         users::find_user_by_email(conn, parsed.as_str())?.filter(|u| !u.disabled);

@@ -106,9 +106,10 @@ impl Authn {
         &self,
         cookies: Cookies,
         provider: &str,
+        ip: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<(String, FlowCookie), AuthnError> {
-        self.round_trip(cookies, provider, false, now).await
+        self.round_trip(cookies, provider, false, ip, now).await
     }
 
     /// Starts a round trip (`link`: from the account page, for the signed-in user, whose session
@@ -118,6 +119,7 @@ impl Authn {
         cookies: Cookies,
         provider: &str,
         link: bool,
+        ip: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<(String, FlowCookie), AuthnError> {
         let provider = self.provider(provider)?.name;
@@ -146,8 +148,14 @@ impl Authn {
             .run(move |conn| {
                 transaction(conn, |conn| {
                     let ret = link.then_some(Return::Account);
-                    let (flow, cookie) =
-                        flow_for(conn, cookies.flow.as_deref(), ret.as_ref(), &authn, now)?;
+                    let (flow, cookie) = flow_for(
+                        conn,
+                        cookies.flow.as_deref(),
+                        ret.as_ref(),
+                        &authn,
+                        ip.as_deref(),
+                        now,
+                    )?;
                     store::set_flow_upstream(conn, flow.id, Some(&waiting))?;
                     set_anonymous_state(conn, flow.id, FlowState::Upstream)?;
                     Ok::<_, AuthnError>(cookie)

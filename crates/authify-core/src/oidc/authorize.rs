@@ -40,6 +40,32 @@ pub struct AuthorizeRequest {
     pub response_mode: Option<String>,
 }
 
+impl AuthorizeRequest {
+    /// Every parameter within its length limit: a 400 page names the first one past it
+    /// (nothing is stored, nothing sent back to the client).
+    // SECURITY: the request is stored in the flow an anonymous GET creates: bounded, so a
+    // flood of requests cannot write megabytes per second (issue 32).
+    pub fn within_limits(&self) -> Result<(), AuthnError> {
+        use crate::limits::{MAX_STATE, at_most};
+        at_most("response_type", self.response_type.as_deref(), 32)?;
+        at_most("client_id", self.client_id.as_deref(), 128)?;
+        at_most("redirect_uri", self.redirect_uri.as_deref(), 2048)?;
+        at_most("scope", self.scope.as_deref(), 1024)?;
+        at_most("state", self.state.as_deref(), MAX_STATE)?;
+        at_most("nonce", self.nonce.as_deref(), 512)?;
+        at_most("code_challenge", self.code_challenge.as_deref(), 128)?;
+        at_most(
+            "code_challenge_method",
+            self.code_challenge_method.as_deref(),
+            16,
+        )?;
+        at_most("prompt", self.prompt.as_deref(), 64)?;
+        at_most("max_age", self.max_age.as_deref(), 16)?;
+        at_most("login_hint", self.login_hint.as_deref(), 320)?;
+        at_most("response_mode", self.response_mode.as_deref(), 32)
+    }
+}
+
 /// A checked request, as the sign-in flow keeps it until the code is issued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizeReturn {
@@ -185,6 +211,7 @@ pub fn check(
     req: &AuthorizeRequest,
     issuer: &str,
 ) -> Result<Result<Checked, String>, AuthnError> {
+    req.within_limits()?;
     let (app, redirect_uri) = client_and_redirect(conn, req)?;
     let state = blank(&req.state).map(str::to_owned);
     let back = |e: OAuthError| error_redirect(&redirect_uri, state.as_deref(), issuer, &e).map(Err);

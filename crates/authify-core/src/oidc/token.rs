@@ -257,14 +257,12 @@ impl Provider {
         }
         // SECURITY: a rotated refresh token presented again means two holders: the whole family
         // is revoked, the legitimate client signs in again (RFC 9700 §4.14.2).
-        if row.used_at.is_some() || !oauth::use_refresh_token(conn, row.id, db_time(now))? {
+        if row.used_at.is_some() {
             self.revoke_family(conn, &row.family, now)?;
             return Ok(Err(unknown()));
         }
-        let family_key = format!("family:{}", row.family);
-        if row.expires_at <= db_time(now) || oauth::any_revoked(conn, &[&family_key])? {
-            return Ok(Err(unknown()));
-        }
+        // Checked before the rotation: a request refused for its scope does not spend the token
+        // (the app keeps its offline access; issue 32).
         let scope = match req.scope.as_deref().filter(|s| !s.trim().is_empty()) {
             Some(asked) if !covers(&row.scope, asked) => {
                 return Ok(Err(OAuthError::new(
@@ -275,6 +273,15 @@ impl Provider {
             Some(asked) => super::parse_scopes(asked).join(" "),
             None => row.scope.clone(),
         };
+        // The atomic spend: losing a race to a concurrent use is a reuse too.
+        if !oauth::use_refresh_token(conn, row.id, db_time(now))? {
+            self.revoke_family(conn, &row.family, now)?;
+            return Ok(Err(unknown()));
+        }
+        let family_key = format!("family:{}", row.family);
+        if row.expires_at <= db_time(now) || oauth::any_revoked(conn, &[&family_key])? {
+            return Ok(Err(unknown()));
+        }
         let user = users::get_user(conn, row.user_id)?;
         if user.disabled {
             return Ok(Err(OAuthError::invalid_grant("the user is disabled")));

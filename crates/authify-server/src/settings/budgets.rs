@@ -93,6 +93,26 @@ pub(super) fn parse(raw: &RawSettings) -> Result<(CostLimits, u32), SettingsErro
     Ok((limits, days))
 }
 
+/// Live flows kept per client address, and new ones per minute.
+pub(super) fn flows(raw: &RawSettings) -> Result<(u32, u32), SettingsError> {
+    Ok((
+        number(
+            raw.flows_per_address.clone(),
+            "flows_per_address",
+            100,
+            0,
+            1_000_000,
+        )?,
+        number(
+            raw.flows_per_address_per_minute.clone(),
+            "flows_per_address_per_minute",
+            120,
+            0,
+            1_000_000,
+        )?,
+    ))
+}
+
 /// `+881, +882 ...`: E.164 prefixes (a plus and 1 to 6 digits), comma or space separated; `none`
 /// or an empty value refuses no range.
 fn prefixes(v: &str) -> Result<Vec<String>, SettingsError> {

@@ -143,6 +143,18 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "How long one sign-in attempt may take, in minutes (from opening the form to the last factor), 1 to 60.",
     },
     SettingDoc {
+        key: "flows_per_address",
+        env: "AUTHIFY_FLOWS_PER_ADDRESS",
+        default: "100",
+        description: "Live sign-in flows kept per client address (an IPv6 address counts as its /64); past it the oldest not yet signed in is dropped. Behind a proxy set AUTHIFY_TRUSTED_PROXIES; 0: no cap.",
+    },
+    SettingDoc {
+        key: "flows_per_address_per_minute",
+        env: "AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE",
+        default: "120",
+        description: "New sign-in flows (an anonymous GET /login, /oauth/authorize ...) per client address per minute; past it a 429 with Retry-After; 0: no limit.",
+    },
+    SettingDoc {
         key: "argon2_memory_kib",
         env: "AUTHIFY_ARGON2_MEMORY_KIB",
         default: "19456",

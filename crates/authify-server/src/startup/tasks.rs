@@ -10,14 +10,25 @@ use super::StartupError;
 use crate::settings::Settings;
 
 /// Every minute: forget throttle state of accounts not tried lately, and delete expired sessions
-/// and sign-in flows (the database keeps only what can still be used).
+/// and sign-in flows (the database keeps only what can still be used); every hour, sign-ups
+/// never verified in time.
 pub(super) async fn housekeeping(state: std::sync::Weak<AppState>) {
     let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut minutes: u64 = 0;
     loop {
         every_minute.tick().await;
         let Some(state) = state.upgrade() else {
             return;
         };
+        // Hourly (and at start): sign-ups never verified past AUTHIFY_UNVERIFIED_ACCOUNT_DAYS.
+        if minutes % 60 == 0 {
+            match state.account().delete_unverified(state.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(accounts = n, "unverified sign-ups deleted"),
+                Err(e) => tracing::warn!(error = %e, "deleting unverified sign-ups failed"),
+            }
+        }
+        minutes += 1;
         // The buckets of every use share one table: one sweep empties the full ones.
         if let Err(e) = state.throttle().forget_idle().await {
             tracing::warn!(error = %e, "deleting full attempt buckets failed");

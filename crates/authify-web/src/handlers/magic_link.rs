@@ -120,7 +120,12 @@ pub async fn get_link(
     let request = request_of(q.callback, q.state, q.response_type);
     let page = state
         .authn()
-        .magic_link_page(state.cookies().read(&req), request.clone(), state.now())
+        .magic_link_page(
+            state.cookies().read(&req),
+            request.clone(),
+            state.client(&req),
+            state.now(),
+        )
         .await?;
     show(&state, &ask_view(&page, &request), &page, StatusCode::OK)
 }
@@ -155,7 +160,7 @@ pub async fn post_link(
         Err(AuthnError::BadRequest(why)) => {
             let page = state
                 .authn()
-                .magic_link_page(cookies, request.clone(), state.now())
+                .magic_link_page(cookies, request.clone(), state.client(&req), state.now())
                 .await?;
             let mut view = ask_view(&page, &request);
             view.email = Some(email).filter(|e| !e.is_empty());

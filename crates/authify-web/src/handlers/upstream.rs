@@ -35,7 +35,12 @@ pub async fn post_start(
 ) -> Result<HttpResponse, WebError> {
     let (url, flow) = state
         .authn()
-        .upstream_begin(state.cookies().read(&req), &name, state.now())
+        .upstream_begin(
+            state.cookies().read(&req),
+            &name,
+            state.client(&req).ip,
+            state.now(),
+        )
         .await?;
     with_flow(&state, see_other(&url), &flow)
 }

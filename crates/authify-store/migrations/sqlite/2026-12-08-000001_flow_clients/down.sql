@@ -1,0 +1,2 @@
+DROP INDEX auth_flows_client;
+ALTER TABLE auth_flows DROP COLUMN client_key;
