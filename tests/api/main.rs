@@ -4,6 +4,7 @@
 // Tests compare with the real time (tokens verified by outside libraries, fixed clocks started now).
 #![allow(clippy::disallowed_methods)]
 
+mod abuse;
 mod admin_cli;
 mod api_tokens;
 mod authn;

@@ -135,6 +135,7 @@ impl Authn {
                         "id": public_id,
                         "user": user.public_id,
                         "app": app,
+                        "from": { "ip": client.ip, "user_agent": client.user_agent },
                         "ip": client.ip,
                         "user_agent": client.user_agent,
                         "created_at": now.timestamp(),
