@@ -6,6 +6,10 @@ local pending = {}   -- flows harvested from GET /login, waiting for their POST
 signins = 0   -- globals: `done` reads them from each thread with thread:get
 failures = 0
 local body = "&email=load%40example.com&password=load-test-password"
+-- SIGNIN_SPREAD=1: each sign-in from its own client address (X-Forwarded-For, for a server
+-- that trusts the loopback proxy), as many users would come, not one client.
+local spread = os.getenv("SIGNIN_SPREAD") == "1"
+local n = 0
 
 function request()
   local flow = table.remove(pending)
@@ -14,6 +18,12 @@ function request()
       ["Content-Type"] = "application/x-www-form-urlencoded",
       ["Cookie"] = "authify_flow=" .. flow.cookie,
     }, "csrf_token=" .. flow.csrf .. body)
+  end
+  if spread then
+    n = n + 1
+    return wrk.format("GET", "/login", {
+      ["X-Forwarded-For"] = string.format("10.%d.%d.%d", n % 200, math.floor(n / 200) % 250, 1 + n % 7),
+    })
   end
   return wrk.format("GET", "/login")
 end
