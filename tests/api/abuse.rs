@@ -380,3 +380,115 @@ async fn sign_ups_never_verified_are_deleted_after_the_setting_and_nothing_else_
         .unwrap();
     assert_eq!(left, (false, true));
 }
+
+/// `<challenge>:<nonce>` with SHA-256 starting with `bits` zero bits, found as a browser would.
+fn work_for(challenge: &str, bits: u32) -> String {
+    use sha2::Digest;
+    (0u64..)
+        .map(|n| format!("{challenge}:{n}"))
+        .find(|w| authify_core::authn::work::zero_bits(&sha2::Sha256::digest(w.as_bytes())) >= bits)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn with_the_proof_of_work_on_a_sign_up_needs_a_fresh_solved_challenge() {
+    let app = app_with(&[("AUTHIFY_SIGNUP_WORK_BITS", "10")]).await;
+    let b = app.browser();
+    let html = b.get("/signup").await.text().await.unwrap();
+    let challenge = html
+        .split("data-work-challenge=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the form carries a challenge")
+        .to_owned();
+    assert!(html.contains("data-work-bits=\"10\""));
+    let csrf = authify_testkit::hidden_value(&html, "csrf_token").unwrap();
+    let post = |work: Option<String>, email: &'static str| {
+        let (b, csrf) = (&b, csrf.clone());
+        async move {
+            let mut fields = vec![
+                ("csrf_token", csrf),
+                ("name", "Worker".to_owned()),
+                ("email", email.to_owned()),
+                ("password", PASSWORD.to_owned()),
+            ];
+            if let Some(w) = work {
+                fields.push(("work", w));
+            }
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post("/signup", &fields).await.status().as_u16()
+        }
+    };
+    assert_eq!(post(None, "a@example.com").await, 400, "no work");
+    let forged = format!("{}x:1", &challenge[..challenge.len() - 1]);
+    assert_eq!(
+        post(Some(forged), "a@example.com").await,
+        400,
+        "not our signature"
+    );
+    let unsolved = (0u64..)
+        .map(|n| format!("{challenge}:{n}"))
+        .find(|w| {
+            use sha2::Digest;
+            authify_core::authn::work::zero_bits(&sha2::Sha256::digest(w.as_bytes())) < 10
+        })
+        .unwrap();
+    assert_eq!(
+        post(Some(unsolved), "a@example.com").await,
+        400,
+        "too few bits"
+    );
+    let solved = work_for(&challenge, 10);
+    assert_eq!(post(Some(solved.clone()), "a@example.com").await, 303);
+    let b2 = app.browser();
+    let html = b2.get("/signup").await.text().await.unwrap();
+    let csrf2 = authify_testkit::hidden_value(&html, "csrf_token").unwrap();
+    let again = b2
+        .post(
+            "/signup",
+            &[
+                ("csrf_token", &csrf2),
+                ("name", "Again"),
+                ("email", "b@example.com"),
+                ("password", PASSWORD),
+                ("work", &solved),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), 400, "a challenge pays for one sign-up");
+    app.clock.advance(chrono::Duration::minutes(11));
+    let html = b2.get("/signup").await.text().await.unwrap();
+    assert!(!html.contains(&challenge), "a new challenge each time");
+}
+
+#[tokio::test]
+async fn a_person_signs_up_in_chromium_while_the_page_does_the_proof_of_work() {
+    let app = app_with(&[("AUTHIFY_SIGNUP_WORK_BITS", "14")]).await;
+    let callback = format!("{}/app/callback", app.address);
+    app.create_app("Team Wiki", &[&callback]).await;
+    let root = authify_testkit::repo_root();
+    let script = root.join("tests/browser/signup-work.mjs");
+    let (address, cb) = (app.address.clone(), authify_testkit::b64(&callback));
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .args([&address, &cb])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "browser flow failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        result["final_url"].as_str().unwrap().contains("jwt="),
+        "{result}"
+    );
+    let work = result["work"].as_str().expect("the form posted its work");
+    use sha2::Digest;
+    assert!(authify_core::authn::work::zero_bits(&sha2::Sha256::digest(work.as_bytes())) >= 14);
+}

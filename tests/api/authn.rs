@@ -176,6 +176,7 @@ async fn an_abandoned_flow_creates_no_session_and_no_token() {
             magic_links: false,
             unverified_account_days: 0,
             flows_per_address: 0,
+            signup_work_bits: 0,
             flows_per_address_per_minute: 0,
         },
         authify_core::mfa::MfaConfig {

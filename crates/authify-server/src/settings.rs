@@ -126,6 +126,8 @@ pub struct Settings {
     pub budgets: authify_core::costs::CostLimits,
     /// Days after which a sign-up whose address was never confirmed is deleted; 0: never.
     pub unverified_account_days: u32,
+    /// Zero bits of the sign-up form's proof of work (0: none).
+    pub signup_work_bits: u8,
     /// Live sign-in flows kept per client address (0: no cap).
     pub flows_per_address: u32,
     /// New sign-in flows per client address per minute (0: no limit).
@@ -187,6 +189,7 @@ impl Settings {
     fn parse(raw: RawSettings, cores: usize) -> Result<Settings, SettingsError> {
         let (budgets, unverified_account_days) = budgets::parse(&raw)?;
         let (flows_per_address, flows_per_address_per_minute) = budgets::flows(&raw)?;
+        let signup_work_bits = budgets::work_bits(&raw)?;
         let public_url =
             parse_public_url(raw.public_url.as_deref().unwrap_or("http://localhost:3000"))?;
         let bind = raw.bind.as_deref().unwrap_or("127.0.0.1:3000");
@@ -437,6 +440,7 @@ impl Settings {
             unverified_account_days,
             flows_per_address,
             flows_per_address_per_minute,
+            signup_work_bits,
         })
     }
 

@@ -194,6 +194,7 @@ fn web_config(settings: &Settings, mfa: MfaConfig) -> WebConfig {
         magic_links: settings.magic_links,
         unverified_account_days: settings.unverified_account_days,
         flows_per_address: settings.flows_per_address,
+        signup_work_bits: settings.signup_work_bits,
         flows_per_address_per_minute: settings.flows_per_address_per_minute,
     }
 }

@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/static/js/passkey.js",
             assets::get_passkey_script,
         ))
+        .service(read_only("/static/js/work.js", assets::get_work_script))
         .service(read_only("/account", account::get_account))
         .service(form_page(
             "/login/phone",

@@ -50,6 +50,8 @@ pub struct WebConfig {
     pub unverified_account_days: u32,
     /// `AUTHIFY_FLOWS_PER_ADDRESS`.
     pub flows_per_address: u32,
+    /// `AUTHIFY_SIGNUP_WORK_BITS`.
+    pub signup_work_bits: u8,
     /// `AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE`.
     pub flows_per_address_per_minute: u32,
 }
@@ -197,6 +199,7 @@ impl AppState {
                 magic_links: config.magic_links,
                 unverified_account_days: config.unverified_account_days,
                 flows_per_address: config.flows_per_address,
+                signup_work_bits: config.signup_work_bits,
                 flows_per_address_per_minute: config.flows_per_address_per_minute,
             },
             config.mfa.clone(),

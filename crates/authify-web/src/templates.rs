@@ -99,6 +99,12 @@ pub const PASSKEY_SCRIPT: &str = include_str!(concat!(
     "/../../web/static/js/passkey.js"
 ));
 
+/// The sign-up form's proof of work, served at `/static/js/work.js`.
+pub const WORK_SCRIPT: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../web/static/js/work.js"
+));
+
 /// The compiled templates.
 #[derive(Debug)]
 pub struct Templates {

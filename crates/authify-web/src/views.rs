@@ -63,6 +63,10 @@ pub struct SignupView {
     pub login_url: String,
     /// Minimum password length.
     pub password_min: usize,
+    /// The proof-of-work challenge (`AUTHIFY_SIGNUP_WORK_BITS`), when asked for.
+    pub work_challenge: Option<String>,
+    /// Its zero bits.
+    pub work_bits: u8,
 }
 
 /// `pages/account` (inside the console's page frame: title, CSRF token, notice).

@@ -23,6 +23,7 @@
 //! - `factors`, `sent_factors`: the account's own factors; `approvals`: approver devices and their answers.
 //! - `passkeys`: passkey sign-in and the passkey as a second factor; `passkey_account`: registering
 //!   and renaming passkeys; `passwordless`: "sign in with my phone" (approval without a password).
+//! - [`work`]: the optional proof of work of the sign-up form (`AUTHIFY_SIGNUP_WORK_BITS`).
 //! - `upstream`: sign-in through GitHub, Google or an OpenID provider; `upstream_account`:
 //!   linking and unlinking them on the account page.
 
@@ -42,6 +43,7 @@ mod second_push;
 mod state;
 mod steps;
 pub(crate) mod upstream;
+pub mod work;
 
 use std::sync::Arc;
 
@@ -85,6 +87,8 @@ pub struct AuthnSettings {
     /// `AUTHIFY_UNVERIFIED_ACCOUNT_DAYS`: sign-ups never verified are deleted after this many
     /// days (with verification required; 0: never).
     pub unverified_account_days: u32,
+    /// `AUTHIFY_SIGNUP_WORK_BITS`: the proof of work sign-up asks for (0: none).
+    pub signup_work_bits: u8,
     /// `AUTHIFY_FLOWS_PER_ADDRESS`: live sign-in flows kept per client (0: no cap).
     pub flows_per_address: u32,
     /// `AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE`: new flows per client per minute (0: no limit).

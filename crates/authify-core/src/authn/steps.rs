@@ -33,6 +33,8 @@ pub struct SignUpForm {
     pub email: String,
     /// Chosen password.
     pub password: String,
+    /// The proof of work (`<challenge>:<nonce>`), when `AUTHIFY_SIGNUP_WORK_BITS` asks for one.
+    pub work: Option<String>,
 }
 
 /// The live flow of this browser, or a new one opened by the client address `ip`. `ret`
@@ -422,6 +424,13 @@ impl Authn {
                 });
             }
         };
+        // SECURITY: the proof of work first, when asked for: before any budget or hash.
+        if self.inner.settings.signup_work_bits > 0 {
+            let (authn, work) = (self.clone(), input.work.clone());
+            self.db
+                .run(move |conn| super::work::check(&authn, conn, work.as_deref(), now))
+                .await?;
+        }
         // SECURITY: a sign-up costs a hash too: the same per-address budget as a password check.
         self.throttle()
             .address_attempt(client.ip.as_deref())

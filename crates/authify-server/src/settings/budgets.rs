@@ -113,6 +113,19 @@ pub(super) fn flows(raw: &RawSettings) -> Result<(u32, u32), SettingsError> {
     ))
 }
 
+/// Zero bits of the sign-up proof of work, 0 (off) to `authify_core::authn::work::MAX_BITS`.
+pub(super) fn work_bits(raw: &RawSettings) -> Result<u8, SettingsError> {
+    let max = authify_core::authn::work::MAX_BITS;
+    let bits = number(
+        raw.signup_work_bits.clone(),
+        "signup_work_bits",
+        0,
+        0,
+        u32::from(max),
+    )?;
+    Ok(u8::try_from(bits).unwrap_or(max))
+}
+
 /// `+881, +882 ...`: E.164 prefixes (a plus and 1 to 6 digits), comma or space separated; `none`
 /// or an empty value refuses no range.
 fn prefixes(v: &str) -> Result<Vec<String>, SettingsError> {

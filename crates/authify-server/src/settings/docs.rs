@@ -125,6 +125,12 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "Public sign-up at /signup: true or false.",
     },
     SettingDoc {
+        key: "signup_work_bits",
+        env: "AUTHIFY_SIGNUP_WORK_BITS",
+        default: "0",
+        description: "Proof of work the sign-up form asks of the browser, in leading zero bits of SHA-256 (2^bits hashes on average; 16 is about 0.2 s in a desktop browser, phones take a few times longer), 0 (off) to 24. Sign-up then needs JavaScript; no third party is involved.",
+    },
+    SettingDoc {
         key: "org_creation",
         env: "AUTHIFY_ORG_CREATION",
         default: "admins",

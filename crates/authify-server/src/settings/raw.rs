@@ -73,5 +73,6 @@ pub(super) struct RawSettings {
     pub(super) budget_push_per_address: Option<String>,
     pub(super) unverified_account_days: Option<String>,
     pub(super) flows_per_address: Option<String>,
+    pub(super) signup_work_bits: Option<String>,
     pub(super) flows_per_address_per_minute: Option<String>,
 }

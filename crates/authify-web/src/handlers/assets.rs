@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::header;
 
-use crate::templates::{APPROVAL_SCRIPT, LOGO, PASSKEY_SCRIPT, STYLESHEET};
+use crate::templates::{APPROVAL_SCRIPT, LOGO, PASSKEY_SCRIPT, STYLESHEET, WORK_SCRIPT};
 
 const CACHE: &str = "public, max-age=3600";
 
@@ -37,6 +37,14 @@ pub async fn get_passkey_script() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, CACHE))
         .content_type("text/javascript; charset=utf-8")
         .body(PASSKEY_SCRIPT)
+}
+
+/// `GET /static/js/work.js`: the sign-up form's proof of work (`AUTHIFY_SIGNUP_WORK_BITS`).
+pub async fn get_work_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, CACHE))
+        .content_type("text/javascript; charset=utf-8")
+        .body(WORK_SCRIPT)
 }
 
 /// `GET /`: people who open Authify's address land on their account (or the sign-in page).

@@ -53,6 +53,7 @@ pub struct SignupForm {
     callback: Option<String>,
     state: Option<String>,
     response_type: Option<String>,
+    work: Option<String>,
 }
 
 /// The legacy request: `callback`, `state`, and `response_type=code` for the code exchange.
@@ -184,8 +185,11 @@ fn show_signup(
     shown: Shown,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
+    let work = state.authn().signup_work(state.now())?;
     let view = SignupView {
         title: "Create your account",
+        work_bits: work.as_ref().map_or(0, |w| w.bits),
+        work_challenge: work.map(|w| w.challenge),
         csrf_token: form.csrf.clone(),
         login_url: flow_link("/login", request),
         password_min: Password::MIN,
@@ -371,6 +375,7 @@ pub async fn post_signup(
         name: form.name.unwrap_or_default(),
         email: form.email.unwrap_or_default(),
         password: form.password.unwrap_or_default(),
+        work: form.work,
     };
     let (name, email) = (trimmed(&input.name), trimmed(&input.email));
     let progress = state
