@@ -143,8 +143,7 @@ impl Account {
             return Ok(0);
         }
         let cutoff = db_time(now - Duration::days(i64::from(days)));
-        Ok(self
-            .db
+        self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
                     let n = users::delete_unverified_signups(conn, cutoff)?;
@@ -156,7 +155,7 @@ impl Account {
                     Ok::<_, AuthnError>(n)
                 })
             })
-            .await?)
+            .await
     }
 
     /// The address a live verification link is for (opening it spends nothing), or `None`.

@@ -21,7 +21,7 @@ pub(super) async fn housekeeping(state: std::sync::Weak<AppState>) {
             return;
         };
         // Hourly (and at start): sign-ups never verified past AUTHIFY_UNVERIFIED_ACCOUNT_DAYS.
-        if minutes % 60 == 0 {
+        if minutes.is_multiple_of(60) {
             match state.account().delete_unverified(state.now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(accounts = n, "unverified sign-ups deleted"),
