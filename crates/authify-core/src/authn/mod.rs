@@ -23,6 +23,7 @@
 //! - `factors`, `sent_factors`: the account's own factors; `approvals`: approver devices and their answers.
 //! - `passkeys`: passkey sign-in and the passkey as a second factor; `passkey_account`: registering
 //!   and renaming passkeys; `passwordless`: "sign in with my phone" (approval without a password).
+//! - `flow_rows`: the browser's flow row (found by cookie, or made within the per-client bounds).
 //! - [`work`]: the optional proof of work of the sign-up form (`AUTHIFY_SIGNUP_WORK_BITS`).
 //! - `upstream`: sign-in through GitHub, Google or an OpenID provider; `upstream_account`:
 //!   linking and unlinking them on the account page.
@@ -33,6 +34,7 @@ mod complete;
 pub mod csrf;
 mod factor;
 pub(crate) mod flow;
+mod flow_rows;
 mod magic_link;
 pub(crate) mod passkeys;
 mod passwordless;
