@@ -120,6 +120,8 @@ pub struct Settings {
     pub webauthn_rp_id: Option<String>,
     /// Upstream sign-in providers (GitHub, Google, `[[upstream]]`), in login-page order.
     pub upstream: Vec<ProviderSettings>,
+    /// `AUTHIFY_OUTBOUND_ALLOW`, `AUTHIFY_OUTBOUND_HTTP`: where the server may send requests.
+    pub outbound: authify_domain::OutboundPolicy,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -174,6 +176,8 @@ struct RawSettings {
     google_client_secret: Option<String>,
     google_issuer: Option<String>,
     upstream: Option<Vec<upstream::RawUpstream>>,
+    outbound_allow: Option<String>,
+    outbound_http: Option<String>,
 }
 
 impl Settings {
@@ -302,7 +306,7 @@ impl Settings {
                 },
             },
         };
-        Ok(Settings {
+        let settings = Settings {
             public_url,
             bind,
             metrics_bind,
@@ -475,7 +479,13 @@ impl Settings {
                 google_issuer: raw.google_issuer,
                 upstream: raw.upstream.unwrap_or_default(),
             })?,
-        })
+            outbound: fields::outbound(
+                raw.outbound_allow.as_deref(),
+                raw.outbound_http.as_deref(),
+            )?,
+        };
+        fields::outbound_urls(&settings)?;
+        Ok(settings)
     }
 
     /// The keys directory, when keys come from one.

@@ -46,6 +46,9 @@ pub struct WebConfig {
     pub email_verification: authify_core::account::verify::EmailVerification,
     /// `AUTHIFY_MAGIC_LINKS`.
     pub magic_links: bool,
+    /// Where the server may send requests (`AUTHIFY_OUTBOUND_ALLOW`, `AUTHIFY_OUTBOUND_HTTP`):
+    /// URLs an administrator saves are checked against it.
+    pub outbound: authify_domain::OutboundPolicy,
 }
 
 /// Generates a signing key of the configured algorithm, makes it the signer and publishes it;

@@ -38,11 +38,16 @@ pub fn run_admin(
         _ => None,
     };
     let hasher = PasswordHasher::new(settings.argon2, 1).map_err(|e| e.to_string())?;
-    let delivery = crate::deliver::Delivery::new(settings)?;
+    let outbound = std::sync::Arc::new(crate::outbound::Outbound::new(settings.outbound.clone()));
+    let delivery = crate::deliver::Delivery::new(settings, outbound)?;
     actix_web::rt::System::new().block_on(async move {
         // Mails a command queues (the user told of a reset) go out before it returns.
         let (notifier, notices) = Notifier::channel();
-        let result = run(command, &db, &hasher, &notifier, password, now, out).await;
+        let outbound = &settings.outbound;
+        let result = run(
+            command, &db, &hasher, &notifier, outbound, password, now, out,
+        )
+        .await;
         drop(notifier);
         let clock = std::sync::Arc::new(authify_core::FixedClock::at(now));
         crate::deliver::run(notices, delivery, std::sync::Weak::new(), clock).await;
@@ -62,11 +67,14 @@ fn read_password(stdin: &mut impl std::io::BufRead) -> Result<String, String> {
     Ok(password)
 }
 
+/// Runs `command`; `outbound` checks the URLs an application is registered with.
+#[allow(clippy::too_many_arguments)]
 async fn run(
     command: &Command,
     db: &Db,
     hasher: &PasswordHasher,
     notifier: &Notifier,
+    outbound: &authify_domain::OutboundPolicy,
     password: Option<String>,
     now: DateTime<Utc>,
     out: &mut impl Write,
@@ -141,7 +149,8 @@ async fn run(
                 backchannel_logout_uri: backchannel_logout_uri.clone(),
                 post_logout_redirect_uri: post_logout_redirect_uri.clone(),
             };
-            let (app, secret) = apps::create(db, actor, name, callbacks, &options, now).await?;
+            let (app, secret) =
+                apps::create(db, actor, name, callbacks, &options, outbound, now).await?;
             if *require_mfa {
                 apps::set_require_mfa(db, actor, &app.app_id, true, now).await?;
             }
