@@ -36,6 +36,7 @@ mod oidc_logout;
 mod oidc_refusals;
 mod oidc_rust_client;
 mod operations;
+mod outbound;
 mod passkeys;
 mod password_reset;
 mod passwordless;

@@ -187,6 +187,9 @@ fn server(dir: &std::path::Path, db: &str, port: u16) -> Child {
         .env("AUTHIFY_ARGON2_MEMORY_KIB", "1024")
         .env("AUTHIFY_DB_POOL_SIZE", "2")
         .env("AUTHIFY_LOG", "warn")
+        // The receiver listens on loopback over http, as in a private deployment.
+        .env("AUTHIFY_OUTBOUND_ALLOW", authify_testkit::LOOPBACK)
+        .env("AUTHIFY_OUTBOUND_HTTP", "on")
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -201,6 +204,8 @@ fn cli(dir: &std::path::Path, db: &str, args: &[&str], stdin: &str) -> String {
         .env("AUTHIFY_DB_URL", db)
         .env("AUTHIFY_KEYS_DIR", dir.join("keys"))
         .env("AUTHIFY_ARGON2_MEMORY_KIB", "1024")
+        .env("AUTHIFY_OUTBOUND_ALLOW", authify_testkit::LOOPBACK)
+        .env("AUTHIFY_OUTBOUND_HTTP", "on")
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -2,7 +2,7 @@
 //! [`crate::manage::apps`] (the one way applications are registered). Callbacks are resolved by
 //! the sign-in engine ([`crate::authn`]).
 
-use authify_domain::{Algorithm, CallbackUrl};
+use authify_domain::{Algorithm, CallbackUrl, OutboundPolicy, check_redirect_target};
 use authify_store::apps::{self, NewCallback};
 use authify_store::models::Application;
 
@@ -39,27 +39,52 @@ impl Default for AppOptions {
 }
 
 impl AppOptions {
-    /// Checks the URLs (the same rules as a callback) and gives the stored form.
-    pub(crate) fn to_store(&self) -> Result<apps::AppOptions, AdminError> {
-        let url = |raw: &Option<String>, what: &str| {
+    /// Checks the URLs and gives the stored form. Both pass the checks of a callback; the
+    /// back-channel logout URI, which the server itself POSTs to, must also pass `outbound`.
+    pub(crate) fn to_store(
+        &self,
+        outbound: &OutboundPolicy,
+    ) -> Result<apps::AppOptions, AdminError> {
+        let given = |raw: &Option<String>| {
             raw.as_deref()
-                .filter(|u| !u.trim().is_empty())
-                .map(|u| {
-                    CallbackUrl::parse(u.trim())
-                        .map(|c| c.as_str().to_owned())
-                        .map_err(|e| AdminError::Invalid(format!("{what} {u}: {e}")))
-                })
-                .transpose()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
         };
+        let backchannel = given(&self.backchannel_logout_uri)
+            .map(|u| {
+                let what = "backchannel logout URI";
+                let checked = CallbackUrl::parse(&u)
+                    .map_err(|e| AdminError::Invalid(format!("{what} {u}: {e}")))?;
+                // SECURITY: the server sends this request from inside the operator's network:
+                // refused when it points there (loopback, private, metadata, ...), here with the
+                // reason and again at every connection (docs/SECURITY.md, Outbound requests).
+                outbound
+                    .check_url(checked.as_str())
+                    .map_err(|e| AdminError::Invalid(format!("{what} {u}: {e}")))?;
+                Ok::<_, AdminError>(checked.as_str().to_owned())
+            })
+            .transpose()?;
+        let post_logout = given(&self.post_logout_redirect_uri)
+            .map(|u| {
+                let what = "post-logout redirect URI";
+                let checked = CallbackUrl::parse(&u)
+                    .map_err(|e| AdminError::Invalid(format!("{what} {u}: {e}")))?;
+                // SECURITY: only the user's browser goes there, never the server, so it follows
+                // the rule of callbacks (http://localhost and intranet apps stay possible); but
+                // no application lives at 0.0.0.0 (browsers connect it to the user's own
+                // machine) or at a metadata service.
+                check_redirect_target(checked.as_str())
+                    .map_err(|e| AdminError::Invalid(format!("{what} {u}: {e}")))?;
+                Ok::<_, AdminError>(checked.as_str().to_owned())
+            })
+            .transpose()?;
         Ok(apps::AppOptions {
             client_type: self.client_type.as_str().to_owned(),
             first_party: self.first_party,
             algorithm: self.algorithm.as_str().to_owned(),
-            backchannel_logout_uri: url(&self.backchannel_logout_uri, "backchannel logout URI")?,
-            post_logout_redirect_uri: url(
-                &self.post_logout_redirect_uri,
-                "post-logout redirect URI",
-            )?,
+            backchannel_logout_uri: backchannel,
+            post_logout_redirect_uri: post_logout,
         })
     }
 

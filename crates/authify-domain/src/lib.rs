@@ -1,5 +1,5 @@
-//! Authify's domain vocabulary: signing algorithms, token claims, callback URLs, and the e-mail
-//! addresses, passwords and names people type.
+//! Authify's domain vocabulary: signing algorithms, token claims, callback URLs, the e-mail
+//! addresses, passwords and names people type, and where the server may send requests.
 //!
 //! Nothing here does I/O. Types are parsed at the edge (settings, HTTP, token headers) into these
 //! and the rest of the code only sees valid values.
@@ -9,6 +9,7 @@ mod algorithm;
 mod callback;
 mod claims;
 mod identity;
+mod outbound;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use callback::{CallbackError, CallbackUrl, MAX_CALLBACK_LEN};
@@ -17,3 +18,4 @@ pub use claims::{
     UserClaim,
 };
 pub use identity::{Email, InputError, Name, Password};
+pub use outbound::{OutboundPolicy, Range, Refusal, check_redirect_target};

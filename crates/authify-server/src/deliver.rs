@@ -1,5 +1,5 @@
 //! Delivers the notices use cases queue (`authify_core::notify`): SMS through the SMS webhook,
-//! push wake-ups through the push webhook, each POSTed as JSON with `X-Authify-Timestamp: <unix
+//! push wake-ups through the push webhook, each POSTed (through [`crate::outbound`]) as JSON with `X-Authify-Timestamp: <unix
 //! seconds>` and `X-Authify-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">` (a
 //! receiver refuses old timestamps, so a captured delivery cannot be replayed later); mail over SMTP (`lettre`) or,
 //! without SMTP, as `.eml` files (mode 0600) in the mail directory. Webhook outcomes are
@@ -7,7 +7,7 @@
 //! request path; a slow gateway delays notices, never sign-ins.
 
 use std::path::PathBuf;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use authify_core::notify::Notice;
@@ -17,6 +17,7 @@ use lettre::message::Mailbox;
 use lettre::{Message, SmtpTransport, Transport};
 use tokio::sync::mpsc;
 
+use crate::outbound::Outbound;
 use crate::settings::{Settings, Webhook};
 use authify_web::templates::MailTemplates;
 
@@ -28,8 +29,8 @@ enum Mail {
 
 /// Everything the delivery task needs.
 pub struct Delivery {
-    /// Made at the first webhook (about 4 ms of TLS set-up kept off the start-up path).
-    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    /// The server's outbound client (its TLS set-up is made at the first webhook).
+    outbound: Arc<Outbound>,
     push: Option<Webhook>,
     sms: Option<Webhook>,
     mail: Mail,
@@ -52,19 +53,10 @@ pub fn signature(secret: &str, message: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
-/// The client for calls to receivers the operator configured (webhooks, back-channel logout).
-// SECURITY: no redirects (a receiver cannot bounce a token or a signed body elsewhere), 5 s
-// timeout so a slow receiver cannot hold a delivery task.
-pub fn outbound_client() -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-}
-
 impl Delivery {
-    /// From the settings; fails on an SMTP URL lettre cannot use or a bad From.
-    pub fn new(settings: &Settings) -> Result<Self, String> {
+    /// From the settings, webhooks sent through `outbound`; fails on an SMTP URL lettre cannot
+    /// use or a bad From.
+    pub fn new(settings: &Settings, outbound: Arc<Outbound>) -> Result<Self, String> {
         let mail = match &settings.smtp_url {
             Some(url) => Mail::Smtp(Box::new(
                 SmtpTransport::from_url(&url.0)
@@ -79,7 +71,7 @@ impl Delivery {
             .parse::<Mailbox>()
             .map_err(|e| format!("AUTHIFY_MAIL_FROM: {e}"))?;
         Ok(Delivery {
-            http: std::sync::OnceLock::new(),
+            outbound,
             push: settings.push_webhook.clone(),
             sms: settings.sms_webhook.clone(),
             mail,
@@ -88,28 +80,21 @@ impl Delivery {
         })
     }
 
-    /// The webhook client: no redirects, 5 s timeout.
-    fn http(&self) -> Result<&reqwest::Client, String> {
-        self.http
-            .get_or_init(|| outbound_client().map_err(|e| format!("webhook client: {e}")))
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-
     async fn post(&self, hook: &Webhook, body: &serde_json::Value, now: i64) -> Result<(), String> {
         let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
         let mut signed = format!("{now}.").into_bytes();
         signed.extend_from_slice(&body);
         let res = self
-            .http()?
-            .post(&hook.url)
-            .header("content-type", "application/json")
-            .header("x-authify-timestamp", now.to_string())
-            .header("x-authify-signature", signature(&hook.secret.0, &signed))
-            .body(body)
-            .send()
+            .outbound
+            .send(reqwest::Method::POST, &hook.url, |request| {
+                request
+                    .header("content-type", "application/json")
+                    .header("x-authify-timestamp", now.to_string())
+                    .header("x-authify-signature", signature(&hook.secret.0, &signed))
+                    .body(body)
+            })
             .await
-            .map_err(|e| format!("{}", e.without_url()))?;
+            .map_err(|e| e.to_string())?;
         if res.status().is_success() {
             Ok(())
         } else {
@@ -281,11 +266,9 @@ pub async fn run(
 }
 
 /// Every second: POSTs the due back-channel logout tokens (OpenID Back-Channel Logout 1.0 §2.5)
-/// and records each outcome; failures are retried with backoff by the outbox, across restarts.
-pub async fn backchannel_logout(state: std::sync::Weak<AppState>) {
-    // Made at the first due logout: loading the system's root certificates takes a few
-    // milliseconds that start-up does not need to spend (docs/performance.md, start-up).
-    let mut client: Option<reqwest::Client> = None;
+/// through `outbound` and records each outcome; failures are retried with backoff by the outbox,
+/// across restarts.
+pub async fn backchannel_logout(state: std::sync::Weak<AppState>, outbound: Arc<Outbound>) {
     let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         every_second.tick().await;
@@ -306,25 +289,15 @@ pub async fn backchannel_logout(state: std::sync::Weak<AppState>) {
         if due.is_empty() {
             continue;
         }
-        let client = match &client {
-            Some(c) => c,
-            None => match crate::deliver::outbound_client() {
-                Ok(c) => client.insert(c),
-                Err(e) => {
-                    tracing::error!(error = %e, "back-channel logout: no HTTP client; will retry");
-                    continue;
-                }
-            },
-        };
         for delivery in due {
-            let sent = client
-                .post(&delivery.uri)
-                .form(&[("logout_token", delivery.logout_token.as_str())])
-                .send()
+            let token = [("logout_token", delivery.logout_token.as_str())];
+            let sent = outbound
+                .send(reqwest::Method::POST, &delivery.uri, |r| r.form(&token))
                 .await;
             let outcome = match sent {
                 Ok(r) if r.status().is_success() => Ok(()),
                 Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+                Err(e @ crate::outbound::OutboundError::Refused { .. }) => Err(e.to_string()),
                 Err(e) => Err(format!("unreachable: {e}")),
             };
             if let Err(e) = &outcome {

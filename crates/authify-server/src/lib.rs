@@ -6,6 +6,7 @@ pub mod allocator;
 pub mod cli;
 pub mod deliver;
 pub mod keystore;
+pub mod outbound;
 pub mod settings;
 pub mod shared_keys;
 pub mod startup;

@@ -132,6 +132,8 @@ pub struct Settings {
     pub flows_per_address: u32,
     /// New sign-in flows per client address per minute (0: no limit).
     pub flows_per_address_per_minute: u32,
+    /// `AUTHIFY_OUTBOUND_ALLOW`, `AUTHIFY_OUTBOUND_HTTP`: where the server may send requests.
+    pub outbound: authify_domain::OutboundPolicy,
 }
 
 impl Settings {
@@ -263,7 +265,7 @@ impl Settings {
                 },
             },
         };
-        Ok(Settings {
+        let settings = Settings {
             public_url,
             bind,
             metrics_bind,
@@ -441,7 +443,13 @@ impl Settings {
             flows_per_address,
             flows_per_address_per_minute,
             signup_work_bits,
-        })
+            outbound: fields::outbound(
+                raw.outbound_allow.as_deref(),
+                raw.outbound_http.as_deref(),
+            )?,
+        };
+        fields::outbound_urls(&settings)?;
+        Ok(settings)
     }
 
     /// The keys directory, when keys come from one.

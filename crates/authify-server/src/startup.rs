@@ -16,6 +16,7 @@ use authify_web::{AppState, WebConfig};
 use chrono::{DateTime, Utc};
 
 use crate::keystore::{self, KeyFileError};
+use crate::outbound::Outbound;
 use crate::settings::{KeySource, Settings};
 use crate::shared_keys::SharedKeys;
 
@@ -196,6 +197,7 @@ fn web_config(settings: &Settings, mfa: MfaConfig) -> WebConfig {
         flows_per_address: settings.flows_per_address,
         signup_work_bits: settings.signup_work_bits,
         flows_per_address_per_minute: settings.flows_per_address_per_minute,
+        outbound: settings.outbound.clone(),
     }
 }
 
@@ -212,6 +214,17 @@ impl Application {
     /// Loads keys, binds `settings.bind` (port 0 picks a free port) and prepares the workers,
     /// which read the time from `clock`. Must be called inside an async runtime.
     pub fn build(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Self, StartupError> {
+        Self::build_with(settings, clock, Outbound::new(settings.outbound.clone()))
+    }
+
+    /// Like [`Application::build`], every request of the server's own sent through `outbound`
+    /// (tests give one that answers some names without DNS).
+    pub fn build_with(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+        outbound: Outbound,
+    ) -> Result<Self, StartupError> {
+        let outbound = Arc::new(outbound);
         let now = clock.now();
         // Start-up phases at debug level: what `tests/load/coldstart.py` measures, broken down.
         let started = std::time::Instant::now();
@@ -260,7 +273,8 @@ impl Application {
         phase("keys");
         tracing::info!(kid = %keyring.signer().kid(), algorithm = %settings.jwt_algorithm, "signing key");
         let clock_for_delivery = clock.clone();
-        let delivery = crate::deliver::Delivery::new(settings).map_err(StartupError::Keyring)?;
+        let delivery = crate::deliver::Delivery::new(settings, outbound.clone())
+            .map_err(StartupError::Keyring)?;
         phase("delivery");
         let (notifier, notices) = Notifier::channel();
         let mfa = MfaConfig {
@@ -315,6 +329,7 @@ impl Application {
             })
             .with_upstream(std::sync::Arc::new(crate::upstream::Upstream::new(
                 settings.upstream.clone(),
+                outbound.clone(),
             ))),
         );
         phase("state");
@@ -343,7 +358,7 @@ impl Application {
             weak.clone(),
             clock_for_delivery,
         ));
-        tokio::spawn(crate::deliver::backchannel_logout(weak.clone()));
+        tokio::spawn(crate::deliver::backchannel_logout(weak.clone(), outbound));
         if let Some((keys, print)) = shared {
             let every = std::time::Duration::from_secs(u64::from(settings.key_refresh_seconds));
             tokio::spawn(crate::shared_keys::refresh(weak, keys, print, every));

@@ -17,6 +17,7 @@ use actix_web::web;
 use authify_client::{AuthifyClient, ClientConfig};
 use authify_domain::{Algorithm, GroupClaim, OrganizationClaim, SCOPE_USER, UserClaim};
 use authify_jwt::TokenSubject;
+use authify_server::outbound::{Hosts, Outbound};
 use authify_server::settings::CONFIG_FILE_ENV;
 use authify_server::{Application, Settings};
 use authify_web::AppState;
@@ -166,6 +167,9 @@ pub async fn spawn_app_with_database_keys(dir: TempDir, vars: &[(&str, &str)]) -
 /// A setting value that removes the setting (the test kit sets `AUTHIFY_KEYS_DIR` by default).
 pub const UNSET: &str = "\0unset";
 
+/// The test kit's `AUTHIFY_OUTBOUND_ALLOW`: loopback, where tests run their receivers.
+pub const LOOPBACK: &str = "127.0.0.0/8, ::1";
+
 /// Like [`spawn_app_at`], with the server's fixed clock starting at `start` (keys made at first
 /// start carry that time).
 pub async fn spawn_app_since(
@@ -173,6 +177,31 @@ pub async fn spawn_app_since(
     host: &str,
     vars: &[(&str, &str)],
     start: chrono::DateTime<chrono::Utc>,
+) -> TestApp {
+    spawn(dir, host, vars, start, Hosts::new()).await
+}
+
+/// Like [`spawn_app_in`], the server's outbound requests resolving the names of `hosts` to their
+/// addresses without DNS (to point a public-looking name at a receiver on loopback). Their
+/// addresses still pass the outbound policy when connecting.
+pub async fn spawn_app_resolving(
+    dir: TempDir,
+    vars: &[(&str, &str)],
+    hosts: &[(&str, std::net::IpAddr)],
+) -> TestApp {
+    let hosts = hosts
+        .iter()
+        .map(|(name, ip)| (name.to_string(), vec![*ip]))
+        .collect();
+    spawn(dir, "127.0.0.1", vars, chrono::Utc::now(), hosts).await
+}
+
+async fn spawn(
+    dir: TempDir,
+    host: &str,
+    vars: &[(&str, &str)],
+    start: chrono::DateTime<chrono::Utc>,
+    hosts: Hosts,
 ) -> TestApp {
     let (db_url, pg_database) = fresh_database(dir.path());
     let mut vars: Vec<(String, String)> = vars
@@ -206,7 +235,8 @@ pub async fn spawn_app_since(
             .collect();
         let settings = test_settings(dir.path(), &refs);
         let clock = authify_core::FixedClock::at(start);
-        match Application::build(&settings, std::sync::Arc::new(clock.clone())) {
+        let outbound = Outbound::with_hosts(settings.outbound.clone(), hosts.clone());
+        match Application::build_with(&settings, std::sync::Arc::new(clock.clone()), outbound) {
             Ok(app) => break (settings, (app, clock)),
             Err(authify_server::StartupError::Bind { .. }) if choose_port && attempt < 10 => {
                 continue;
@@ -271,6 +301,10 @@ pub fn test_settings(dir: &Path, vars: &[(&str, &str)]) -> Settings {
             "AUTHIFY_MAIL_DIR".into(),
             dir.join("mail").to_str().unwrap().into(),
         ),
+        // Receivers and mock providers listen on loopback over http: allowed, as a private
+        // deployment would allow its own network. UNSET both to test the default policy.
+        ("AUTHIFY_OUTBOUND_ALLOW".into(), LOOPBACK.into()),
+        ("AUTHIFY_OUTBOUND_HTTP".into(), "on".into()),
     ]);
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env.retain(|_, v| v != UNSET);
@@ -445,6 +479,7 @@ impl TestApp {
             name,
             &callbacks,
             &options,
+            &self.settings.outbound,
             self.state.now(),
         )
         .await

@@ -54,6 +54,9 @@ pub struct WebConfig {
     pub signup_work_bits: u8,
     /// `AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE`.
     pub flows_per_address_per_minute: u32,
+    /// Where the server may send requests (`AUTHIFY_OUTBOUND_ALLOW`, `AUTHIFY_OUTBOUND_HTTP`):
+    /// URLs an administrator saves are checked against it.
+    pub outbound: authify_domain::OutboundPolicy,
 }
 
 /// Generates a signing key of the configured algorithm, makes it the signer and publishes it;

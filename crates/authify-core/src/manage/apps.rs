@@ -1,7 +1,7 @@
 //! Registered applications, managed by global admins: create (secret shown once), edit name and
 //! callbacks, rotate the secret (shown once), delete.
 
-use authify_domain::Name;
+use authify_domain::{Name, OutboundPolicy};
 use authify_store::models::Application;
 use authify_store::{DbConnection, StoreError, apps as store, transaction};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -68,20 +68,21 @@ pub async fn get(db: &Db, actor: &Actor, app_id: &str) -> Result<AppInfo, AdminE
 
 /// Registers an application; returns it and its secret (shown once; none for a public app).
 /// Each callback must pass the same checks as a login callback, and may belong to one
-/// application only.
+/// application only; a back-channel logout URI must also pass `outbound`.
 pub async fn create(
     db: &Db,
     actor: &Actor,
     name: &str,
     callbacks: &[String],
     options: &AppOptions,
+    outbound: &OutboundPolicy,
     now: DateTime<Utc>,
 ) -> Result<(AppInfo, Option<String>), AdminError> {
     actor.can_write()?;
     actor.global()?;
     let name = parse_name(name)?;
     let callbacks = check_callbacks(options, callbacks)?;
-    let stored = options.to_store()?;
+    let stored = options.to_store(outbound)?;
     let app_id = format!("app_{}", random::token::<12>()?);
     let (secret, hash) = secret_for(options)?;
     let (actor, now) = (actor.clone(), db_time(now));
@@ -115,6 +116,7 @@ pub async fn update(
     name: Option<&str>,
     callbacks: Option<&[String]>,
     options: Option<&AppOptions>,
+    outbound: &OutboundPolicy,
     now: DateTime<Utc>,
 ) -> Result<AppInfo, AdminError> {
     actor.can_write()?;
@@ -129,7 +131,7 @@ pub async fn update(
         Some(c) => Some(parse_callbacks(c)?),
         None => None,
     };
-    let options = options.map(AppOptions::to_store).transpose()?;
+    let options = options.map(|o| o.to_store(outbound)).transpose()?;
     let (actor, app_id, now) = (actor.clone(), app_id.to_owned(), db_time(now));
     db.run(move |conn| {
         transaction(conn, |conn| {

@@ -39,7 +39,8 @@ pub fn run_admin(
         _ => None,
     };
     let hasher = PasswordHasher::new(settings.argon2, 1).map_err(|e| e.to_string())?;
-    let delivery = crate::deliver::Delivery::new(settings)?;
+    let outbound = std::sync::Arc::new(crate::outbound::Outbound::new(settings.outbound.clone()));
+    let delivery = crate::deliver::Delivery::new(settings, outbound)?;
     actix_web::rt::System::new().block_on(async move {
         // Mails a command queues (the user told of a reset) go out before it returns.
         let (notifier, notices) = Notifier::channel();
@@ -50,7 +51,17 @@ pub fn run_admin(
             settings.budgets.clone(),
             notifier,
         );
-        let result = run(command, &db, &hasher, &costs, password, now, out).await;
+        let result = run(
+            command,
+            &db,
+            &hasher,
+            &costs,
+            &settings.outbound,
+            password,
+            now,
+            out,
+        )
+        .await;
         drop(costs);
         crate::deliver::run(notices, delivery, std::sync::Weak::new(), clock).await;
         result.map_err(|e| e.to_string())
@@ -69,11 +80,14 @@ fn read_password(stdin: &mut impl std::io::BufRead) -> Result<String, String> {
     Ok(password)
 }
 
+/// Runs `command`; `outbound` checks the URLs an application is registered with.
+#[allow(clippy::too_many_arguments)]
 async fn run(
     command: &Command,
     db: &Db,
     hasher: &PasswordHasher,
     costs: &Costs,
+    outbound: &authify_domain::OutboundPolicy,
     password: Option<String>,
     now: DateTime<Utc>,
     out: &mut impl Write,
@@ -148,7 +162,8 @@ async fn run(
                 backchannel_logout_uri: backchannel_logout_uri.clone(),
                 post_logout_redirect_uri: post_logout_redirect_uri.clone(),
             };
-            let (app, secret) = apps::create(db, actor, name, callbacks, &options, now).await?;
+            let (app, secret) =
+                apps::create(db, actor, name, callbacks, &options, outbound, now).await?;
             if *require_mfa {
                 apps::set_require_mfa(db, actor, &app.app_id, true, now).await?;
             }

@@ -341,6 +341,18 @@ pub const SETTINGS: &[SettingDoc] = &[
         description: "HMAC-SHA256 key (16+ characters) of the SMS webhook's signature (as the push webhook's); required with the URL.",
     },
     SettingDoc {
+        key: "outbound_allow",
+        env: "AUTHIFY_OUTBOUND_ALLOW",
+        default: "(none)",
+        description: "Comma-separated IP addresses or networks (`10.20.0.0/16, fd12::/64`) the server may send requests to although they are not public (loopback, private, link-local, ...): for webhooks, back-channel logout receivers and providers inside a private deployment. Every other internal or metadata address is refused, at save time and at every connection (docs/SECURITY.md, Outbound requests).",
+    },
+    SettingDoc {
+        key: "outbound_http",
+        env: "AUTHIFY_OUTBOUND_HTTP",
+        default: "off",
+        description: "`on`: the server's own requests (webhooks, back-channel logout, upstream providers) may use http as well as https; `off`: https only, and an http URL is refused when saved or at start-up.",
+    },
+    SettingDoc {
         key: "smtp_url",
         env: "AUTHIFY_SMTP_URL",
         default: "(unset: mails go to files)",

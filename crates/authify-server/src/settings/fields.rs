@@ -1,9 +1,11 @@
 //! Parsers of single settings: each turns one raw value into its typed form or an error naming
 //! the setting, the value and what is allowed.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use super::{Redacted, SETTINGS, SettingsError, Webhook};
+use authify_domain::OutboundPolicy;
+
+use super::{ProviderKind, Redacted, SETTINGS, Settings, SettingsError, Webhook};
 
 /// A webhook from its URL and secret: both or neither; an absolute http(s) URL.
 pub(super) fn webhook(
@@ -176,4 +178,79 @@ pub(super) fn email_verification(
             "off, optional or required",
         )),
     }
+}
+
+/// `AUTHIFY_OUTBOUND_ALLOW` (networks) and `AUTHIFY_OUTBOUND_HTTP` (on/off).
+pub(super) fn outbound(
+    allow: Option<&str>,
+    http: Option<&str>,
+) -> Result<OutboundPolicy, SettingsError> {
+    let allow = allow
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        "outbound_allow",
+                        s,
+                        "comma-separated IP addresses or networks (CIDR), e.g. 10.20.0.0/16, ::1",
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(OutboundPolicy {
+        allow_http: on_off("outbound_http", http, false)?,
+        allow,
+    })
+}
+
+/// Start-up refuses a configured URL the server could not send to under the outbound policy
+/// (the webhooks, the upstream providers), naming its setting.
+pub(super) fn outbound_urls(s: &Settings) -> Result<(), SettingsError> {
+    let refused = |url: &str| {
+        s.outbound.check_url(url).err().map(|e| {
+            format!(
+                "the URL {e}; the server sends requests to public https hosts only \
+                 (AUTHIFY_OUTBOUND_ALLOW lists networks allowed anyway, \
+                 AUTHIFY_OUTBOUND_HTTP=on allows http)"
+            )
+        })
+    };
+    let check = |key: &'static str, url: &str, shown: &str| match refused(url) {
+        Some(why) => Err(invalid(key, shown, &why)),
+        None => Ok(()),
+    };
+    let hidden = "(not shown: it may hold gateway credentials)";
+    for (key, hook) in [
+        ("push_webhook_url", &s.push_webhook),
+        ("sms_webhook_url", &s.sms_webhook),
+    ] {
+        if let Some(hook) = hook {
+            check(key, &hook.url, hidden)?;
+        }
+    }
+    for p in &s.upstream {
+        match &p.kind {
+            ProviderKind::GitHub { web_url, api_url } => {
+                check("github_url", web_url, web_url)?;
+                check("github_api_url", api_url, api_url)?;
+            }
+            ProviderKind::OpenId { issuer } if p.name == "google" => {
+                check("google_issuer", issuer, issuer)?;
+            }
+            ProviderKind::OpenId { issuer } => {
+                if let Some(why) = refused(issuer) {
+                    let name = &p.name;
+                    return Err(SettingsError::Source(format!(
+                        "[[upstream]] {name}: issuer {issuer}: {why}"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -58,6 +58,8 @@ pub(super) struct RawSettings {
     pub(super) google_client_secret: Option<String>,
     pub(super) google_issuer: Option<String>,
     pub(super) upstream: Option<Vec<upstream::RawUpstream>>,
+    pub(super) outbound_allow: Option<String>,
+    pub(super) outbound_http: Option<String>,
     pub(super) budget_sms_per_number: Option<String>,
     pub(super) budget_sms_per_account: Option<String>,
     pub(super) budget_sms_per_address: Option<String>,

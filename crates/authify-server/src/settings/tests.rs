@@ -326,3 +326,77 @@ fn keys_rotate_monthly_a_day_pre_published_and_are_re_read_every_minute_by_defau
         assert!(err.contains(var), "{var}={bad}: {err}");
     }
 }
+
+#[test]
+fn outbound_requests_are_https_to_public_hosts_unless_the_settings_allow_more() {
+    let s = load(&[]).unwrap();
+    assert_eq!(s.outbound, authify_domain::OutboundPolicy::default());
+    let s = load(&[
+        ("AUTHIFY_OUTBOUND_ALLOW", "10.20.0.0/16, ::1"),
+        ("AUTHIFY_OUTBOUND_HTTP", "on"),
+    ])
+    .unwrap();
+    assert!(s.outbound.allow_http);
+    assert_eq!(
+        s.outbound.allow,
+        vec![
+            "10.20.0.0/16".parse::<ipnet::IpNet>().unwrap(),
+            "::1/128".parse().unwrap()
+        ]
+    );
+    let e = load(&[("AUTHIFY_OUTBOUND_ALLOW", "10.0.0.0/8, intranet")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("AUTHIFY_OUTBOUND_ALLOW") && e.contains("intranet"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_webhook_or_provider_url_pointing_inside_stops_start_up_naming_the_setting() {
+    let hook = |url: &str, extra: &[(&'static str, &'static str)]| {
+        let mut vars = vec![
+            ("AUTHIFY_SMS_WEBHOOK_URL", url.to_owned()),
+            (
+                "AUTHIFY_SMS_WEBHOOK_SECRET",
+                "long-enough-secret-123".to_owned(),
+            ),
+        ];
+        vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        let refs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        load(&refs).map(|_| ()).map_err(|e| e.to_string())
+    };
+    let e = hook("https://127.0.0.1:9000/sms?key=abc", &[]).unwrap_err();
+    assert!(
+        e.contains("AUTHIFY_SMS_WEBHOOK_URL")
+            && e.contains("points at a loopback address")
+            && e.contains("AUTHIFY_OUTBOUND_ALLOW")
+            && !e.contains("key=abc"),
+        "{e}"
+    );
+    let e = hook("http://gw.example/sms", &[]).unwrap_err();
+    assert!(
+        e.contains("https is required") && e.contains("AUTHIFY_OUTBOUND_HTTP"),
+        "{e}"
+    );
+    assert!(hook("http://gw.example/sms", &[("AUTHIFY_OUTBOUND_HTTP", "on")]).is_ok());
+    assert!(
+        hook(
+            "https://127.0.0.1:9000/sms",
+            &[("AUTHIFY_OUTBOUND_ALLOW", "127.0.0.0/8")]
+        )
+        .is_ok()
+    );
+    let e = load(&[
+        ("AUTHIFY_GITHUB_KEY", "id"),
+        ("AUTHIFY_GITHUB_SECRET", "secret"),
+        ("AUTHIFY_GITHUB_URL", "https://169.254.169.254"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("AUTHIFY_GITHUB_URL") && e.contains("metadata"),
+        "{e}"
+    );
+}

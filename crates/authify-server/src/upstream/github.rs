@@ -12,6 +12,7 @@ use oauth2::{
 use serde::Deserialize;
 
 use super::{ProviderSettings, unavailable};
+use crate::outbound::Outbound;
 
 fn client(
     p: &ProviderSettings,
@@ -73,7 +74,7 @@ struct GitHubEmail {
 
 /// Exchanges `code` and says who signed in.
 pub(super) async fn identify(
-    http: &reqwest::Client,
+    http: &Outbound,
     p: &ProviderSettings,
     web_url: &str,
     api_url: &str,
@@ -119,25 +120,26 @@ pub(super) async fn identify(
 }
 
 async fn get_json<T: serde::de::DeserializeOwned>(
-    http: &reqwest::Client,
+    http: &Outbound,
     p: &ProviderSettings,
     url: &str,
     bearer: &str,
 ) -> Result<T, UpstreamError> {
     let mut response = http
-        .get(url)
-        .bearer_auth(bearer)
-        .header("Accept", "application/vnd.github+json")
-        .send()
+        .send(reqwest::Method::GET, url, |r| {
+            r.bearer_auth(bearer)
+                .header("Accept", "application/vnd.github+json")
+                .timeout(super::TIMEOUT)
+        })
         .await
-        .map_err(|e| unavailable(p, e.without_url()))?;
+        .map_err(|e| unavailable(p, e))?;
     if !response.status().is_success() {
         return Err(unavailable(
             p,
             format!("{url} answered {}", response.status()),
         ));
     }
-    let body = super::read_capped(&mut response)
+    let body = crate::outbound::read_capped(&mut response)
         .await
         .map_err(|e| unavailable(p, e))?;
     serde_json::from_slice(&body).map_err(|e| unavailable(p, format!("{url}: {e}")))

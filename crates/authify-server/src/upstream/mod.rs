@@ -1,58 +1,42 @@
 //! The protocols behind upstream sign-in ([`authify_core::upstream::Connector`]): OpenID
 //! providers through the `openidconnect` crate ([`oidc`]: discovery, code exchange with PKCE,
 //! ID token signature, issuer, audience, expiry and nonce, userinfo), GitHub through the `oauth2`
-//! crate and its REST API ([`github`]). Both run over one `reqwest` client: no redirects followed,
-//! bounded time and response size.
+//! crate and its REST API ([`github`]). Both run over the server's outbound client
+//! ([`crate::outbound`]): the outbound policy at every request and connection, no redirects
+//! followed, bounded time and response size.
 
 mod github;
 mod oidc;
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::time::Duration;
 
 use authify_core::upstream::{
     BoxFuture, Connector, Identity, ProviderInfo, RoundTrip, UpstreamError,
 };
 
+use crate::outbound::{Outbound, OutboundError};
 use crate::settings::{ProviderKind, ProviderSettings};
 
-/// Responses larger than this are refused (a discovery document, a key set, a token response).
-const MAX_RESPONSE: usize = 1 << 20;
+/// Time for one request to a provider (providers are slower than our own receivers).
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The configured providers and the client that speaks to them.
 pub struct Upstream {
     providers: Vec<ProviderSettings>,
-    /// Built at the first round trip: its TLS roots cost memory a server without providers
-    /// (or before its first upstream sign-in) does not need (docs/performance.md).
-    http: OnceLock<Result<reqwest::Client, String>>,
+    /// The server's outbound client (its TLS roots are loaded at the first round trip).
+    http: Arc<Outbound>,
     discovered: oidc::Discovered,
 }
 
 impl Upstream {
-    /// The providers of the settings.
-    pub fn new(providers: Vec<ProviderSettings>) -> Self {
+    /// The providers of the settings, reached through `http`.
+    pub fn new(providers: Vec<ProviderSettings>, http: Arc<Outbound>) -> Self {
         Upstream {
             providers,
-            http: OnceLock::new(),
+            http,
             discovered: oidc::Discovered::default(),
         }
-    }
-
-    fn http(&self) -> Result<&reqwest::Client, UpstreamError> {
-        self.http
-            .get_or_init(|| {
-                // SECURITY: no redirects followed (a token endpoint cannot bounce the code or the
-                // secret elsewhere); bounded time, so a slow provider cannot hold a request.
-                reqwest::Client::builder()
-                    .timeout(Duration::from_secs(10))
-                    .connect_timeout(Duration::from_secs(5))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .user_agent(concat!("Authify/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .map_err(|e| format!("upstream HTTP client: {e}"))
-            })
-            .as_ref()
-            .map_err(|e| UpstreamError::Unavailable(e.clone()))
     }
 
     fn find(&self, name: &str) -> Result<&ProviderSettings, UpstreamError> {
@@ -87,7 +71,7 @@ impl Connector for Upstream {
                     github::authorize_url(p, web_url, redirect_uri, trip)
                 }
                 ProviderKind::OpenId { issuer } => {
-                    let meta = self.discovered.get(self.http()?, &p.name, issuer).await?;
+                    let meta = self.discovered.get(&self.http, &p.name, issuer).await?;
                     oidc::authorize_url(p, meta, redirect_uri, trip)
                 }
             }
@@ -105,13 +89,13 @@ impl Connector for Upstream {
             let p = self.find(provider)?;
             match &p.kind {
                 ProviderKind::GitHub { web_url, api_url } => {
-                    github::identify(self.http()?, p, web_url, api_url, redirect_uri, code, trip)
+                    github::identify(&self.http, p, web_url, api_url, redirect_uri, code, trip)
                         .await
                 }
                 ProviderKind::OpenId { issuer } => {
-                    let meta = self.discovered.get(self.http()?, &p.name, issuer).await?;
+                    let meta = self.discovered.get(&self.http, &p.name, issuer).await?;
                     let result =
-                        oidc::identify(self.http()?, p, meta, redirect_uri, code, trip).await;
+                        oidc::identify(&self.http, p, meta, redirect_uri, code, trip).await;
                     if result.is_err() {
                         // The provider may have rotated its keys: discover again next time.
                         self.discovered.forget(&p.name);
@@ -129,7 +113,7 @@ impl Connector for Upstream {
 pub(crate) struct HttpError(String);
 
 /// Our client as the `oauth2`/`openidconnect` crates call it.
-pub(crate) struct Http<'a>(pub &'a reqwest::Client);
+pub(crate) struct Http<'a>(pub &'a Outbound);
 
 impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
     type Error = HttpError;
@@ -141,41 +125,27 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
 }
 
 /// Sends one request of the `oauth2`/`openidconnect` crates with our client, reading at most
-/// [`MAX_RESPONSE`] bytes of the answer.
+/// [`crate::outbound::MAX_RESPONSE`] bytes of the answer.
 async fn send(
-    http: &reqwest::Client,
+    http: &Outbound,
     request: http::Request<Vec<u8>>,
 ) -> Result<http::Response<Vec<u8>>, HttpError> {
     let (parts, body) = request.into_parts();
+    let text = |e: OutboundError| HttpError(e.to_string());
     let mut response = http
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
+        .send(parts.method, &parts.uri.to_string(), |r| {
+            r.headers(parts.headers).body(body).timeout(TIMEOUT)
+        })
         .await
-        .map_err(|e| HttpError(e.without_url().to_string()))?;
+        .map_err(text)?;
     let mut out = http::Response::builder().status(response.status());
     for (name, value) in response.headers() {
         out = out.header(name, value);
     }
-    let body = read_capped(&mut response).await.map_err(HttpError)?;
-    out.body(body).map_err(|e| HttpError(e.to_string()))
-}
-
-/// The body of `response`, refused beyond [`MAX_RESPONSE`] bytes however it is sent.
-pub(crate) async fn read_capped(response: &mut reqwest::Response) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
+    let body = crate::outbound::read_capped(&mut response)
         .await
-        .map_err(|e| e.without_url().to_string())?
-    {
-        if body.len() + chunk.len() > MAX_RESPONSE {
-            return Err("the response is too large".into());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        .map_err(text)?;
+    out.body(body).map_err(|e| HttpError(e.to_string()))
 }
 
 /// A provider that could not be reached or answered with something unusable.

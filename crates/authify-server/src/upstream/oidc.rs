@@ -17,6 +17,7 @@ use openidconnect::{
 };
 
 use super::{ProviderSettings, unavailable};
+use crate::outbound::Outbound;
 
 /// How long a discovery document (and its key set) is trusted before it is fetched again.
 const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
@@ -29,7 +30,7 @@ impl Discovered {
     /// The provider's discovery document, fetched when missing or older than an hour.
     pub(super) async fn get(
         &self,
-        http: &reqwest::Client,
+        http: &Outbound,
         name: &str,
         issuer: &str,
     ) -> Result<Arc<CoreProviderMetadata>, UpstreamError> {
@@ -117,7 +118,7 @@ pub(super) fn authorize_url(
 
 /// Exchanges `code` and says who signed in.
 pub(super) async fn identify(
-    http: &reqwest::Client,
+    http: &Outbound,
     p: &ProviderSettings,
     meta: Arc<CoreProviderMetadata>,
     redirect_uri: &str,

@@ -112,8 +112,16 @@ pub async fn create(
     let b: NewApp = json(&body)?;
     let (name, callbacks) = (b.name.clone(), b.callbacks.clone());
     let options = options_body!(b).apply(AppOptions::default())?;
-    let (app, secret) =
-        apps::create(state.db(), &actor, &name, &callbacks, &options, state.now()).await?;
+    let (app, secret) = apps::create(
+        state.db(),
+        &actor,
+        &name,
+        &callbacks,
+        &options,
+        &state.config().outbound,
+        state.now(),
+    )
+    .await?;
     let mut out = serde_json::to_value(&app).map_err(WebError::internal)?;
     out["secret"] = value!(secret);
     Ok(created(&out))
@@ -168,6 +176,7 @@ pub async fn patch(
         name.as_deref(),
         callbacks.as_deref(),
         options.as_ref(),
+        &state.config().outbound,
         state.now(),
     )
     .await?))

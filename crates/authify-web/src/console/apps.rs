@@ -142,6 +142,7 @@ async fn create(
         name,
         &callbacks,
         &options,
+        &state.config().outbound,
         state.now(),
     )
     .await?;
@@ -218,6 +219,7 @@ async fn update(
         Some(name),
         callbacks.as_deref(),
         Some(&options),
+        &state.config().outbound,
         state.now(),
     )
     .await?;
