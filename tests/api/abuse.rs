@@ -492,3 +492,117 @@ async fn a_person_signs_up_in_chromium_while_the_page_does_the_proof_of_work() {
     use sha2::Digest;
     assert!(authify_core::authn::work::zero_bits(&sha2::Sha256::digest(work.as_bytes())) >= 14);
 }
+
+/// A sign-up from `ip` (sent as X-Forwarded-For through the trusted loopback proxy).
+async fn sign_up_from(app: &TestApp, ip: &str, email: &str) -> u16 {
+    let b = app.browser();
+    let page = b
+        .http
+        .get(format!("{}/signup", b.base))
+        .header("x-forwarded-for", ip)
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    let csrf = authify_testkit::hidden_value(&html, "csrf_token").unwrap();
+    b.http
+        .post(format!("{}/signup", b.base))
+        .header("x-forwarded-for", ip)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Rotator"),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn an_ipv6_client_rotating_addresses_in_its_64_shares_one_sign_up_budget() {
+    let app = app_with(&[
+        ("AUTHIFY_TRUSTED_PROXIES", "127.0.0.1/32"),
+        ("AUTHIFY_BUDGET_SIGNUPS_PER_ADDRESS", "2"),
+    ])
+    .await;
+    let mut statuses = Vec::new();
+    for i in 1..=4 {
+        statuses.push(
+            sign_up_from(
+                &app,
+                &format!("2001:db8:1:2::{i:x}"),
+                &format!("r{i}@example.com"),
+            )
+            .await,
+        );
+    }
+    assert_eq!(statuses, [303, 303, 429, 429]);
+    // Another /64 has its own budget.
+    assert_eq!(
+        sign_up_from(&app, "2001:db8:1:3::1", "other@example.com").await,
+        303
+    );
+}
+
+#[tokio::test]
+async fn requests_anyone_can_make_do_not_use_up_the_mails_an_owner_asks_for() {
+    let app = app_with(&[("AUTHIFY_BUDGET_MAIL_PER_RECIPIENT", "2")]).await;
+    let ann = signed_in(&app, "ann@example.com").await;
+    // An abuser asks for reset links to Ann's address until her budget is spent (the page is
+    // the same either way).
+    for _ in 0..3 {
+        let res = app
+            .browser()
+            .submit(
+                "/password/forgot",
+                "/password/forgot",
+                &[("email", "ann@example.com")],
+            )
+            .await;
+        assert!(res.status().is_success() || res.status().is_redirection());
+    }
+    // Ann, signed in, still gets her verification link.
+    let res = ann.submit("/account", "/account/email/verify", &[]).await;
+    assert_eq!(
+        authify_testkit::location(&res),
+        "/account?done=verification_sent"
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_the_actor_may_not_send_spends_nothing_of_their_budget() {
+    let app = app_with(&[("AUTHIFY_BUDGET_INVITATIONS_PER_ADMIN", "1")]).await;
+    app.create_user("boss@example.com", false).await;
+    let now = app.clock_now();
+    let db = app.state.db();
+    let own = authify_testkit::setup::create_org(db, "Acme", now)
+        .await
+        .unwrap();
+    let other = authify_testkit::setup::create_org(db, "Other", now)
+        .await
+        .unwrap();
+    authify_testkit::setup::add_org_member(db, "Acme", "boss@example.com", true, now)
+        .await
+        .unwrap();
+    let token = app.api_token("boss@example.com", false).await;
+    let invite = |oid: String, email: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            app.call(
+                Some(&token),
+                "POST",
+                &format!("/api/v1/organizations/{oid}/invitations"),
+                Some(json!({ "email": email })),
+            )
+            .await
+            .status
+        }
+    };
+    let refused = invite(other.public_id.clone(), "x@example.com").await;
+    assert!(refused == 403 || refused == 404, "{refused}");
+    assert_eq!(invite(own.public_id.clone(), "y@example.com").await, 201);
+    assert_eq!(invite(own.public_id.clone(), "z@example.com").await, 429);
+}

@@ -94,8 +94,12 @@ impl SignInThrottle {
         let (Some(quota), Some(ip)) = (self.addresses, ip) else {
             return Ok(());
         };
-        self.spend(format!("{}:ip:{}", self.scope, clip(ip)), quota)
-            .await
+        // An IPv6 client counts as its /64 (rotating within it gains nothing).
+        self.spend(
+            format!("{}:ip:{}", self.scope, crate::limits::client_key(ip)),
+            quota,
+        )
+        .await
     }
 
     /// Takes one attempt for `email` (normalized when it parses, else trimmed and lower-cased).

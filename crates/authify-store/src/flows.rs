@@ -29,8 +29,8 @@ pub fn insert_flow(
         .get_result(conn)?)
 }
 
-/// Keeps the newest `keep` attempts of `client_key` that identified nobody yet and deletes the
-/// older ones; returns how many went.
+/// Keeps the newest `keep` attempts of `client_key` and deletes the older ones that are still at
+/// the first form (no user, nothing pending); returns how many went.
 pub fn cap_client_flows(
     conn: &mut DbConnection,
     client_key: &str,
@@ -50,7 +50,8 @@ pub fn cap_client_flows(
         auth_flows::table
             .filter(auth_flows::client_key.eq(client_key))
             .filter(auth_flows::id.le(boundary))
-            .filter(auth_flows::user_id.is_null()),
+            .filter(auth_flows::user_id.is_null())
+            .filter(auth_flows::pending.eq("")),
     )
     .execute(conn)?)
 }

@@ -337,6 +337,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    pending_signups (user_id) {
+        user_id -> BigInt,
+        delete_after -> Timestamp,
+    }
+}
+
+diesel::table! {
     magic_links (id) {
         id -> BigInt,
         token_hash -> Text,
@@ -409,6 +416,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     email_tokens,
     magic_links,
+    pending_signups,
     invitations,
     leases,
     throttle_buckets,

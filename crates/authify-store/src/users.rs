@@ -187,12 +187,18 @@ pub fn set_email_verified(
     id: i64,
     email: &str,
 ) -> Result<bool, StoreError> {
-    Ok(
-        diesel::update(users::table.find(id).filter(users::email.eq(email)))
+    Ok({
+        let verified = diesel::update(users::table.find(id).filter(users::email.eq(email)))
             .set(users::email_verified.eq(true))
             .execute(conn)?
-            == 1,
-    )
+            == 1;
+        if verified {
+            use crate::schema::pending_signups;
+            diesel::delete(pending_signups::table.filter(pending_signups::user_id.eq(id)))
+                .execute(conn)?;
+        }
+        verified
+    })
 }
 
 /// Changes the display name.
@@ -224,42 +230,54 @@ pub fn count_active_admins(conn: &mut DbConnection) -> Result<i64, StoreError> {
         .get_result(conn)?)
 }
 
-/// Deletes the accounts made by sign-up before `cutoff` whose address was never verified: made
-/// by sign-up (their own `signup` audit entry), no administrator, in no organization, with no
-/// upstream identity, no second factor and no API key. Returns how many (their rows cascade).
+/// Marks the new account `id` (made by sign-up while verification is required) for deletion
+/// at `delete_after` unless its address is verified before.
+pub fn mark_pending_signup(
+    conn: &mut DbConnection,
+    id: i64,
+    delete_after: chrono::NaiveDateTime,
+) -> Result<(), StoreError> {
+    use crate::schema::pending_signups;
+    diesel::insert_into(pending_signups::table)
+        .values((
+            pending_signups::user_id.eq(id),
+            pending_signups::delete_after.eq(delete_after),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the accounts marked by [`mark_pending_signup`] whose time came before `now` and whose
+/// address is still unverified, unless they gained an administrator flag, an organization, an
+/// upstream identity, a second factor or an API key since. One statement, so a verification
+/// committed meanwhile keeps its account. Returns how many (their rows cascade).
 pub fn delete_unverified_signups(
     conn: &mut DbConnection,
-    cutoff: chrono::NaiveDateTime,
+    now: chrono::NaiveDateTime,
 ) -> Result<usize, StoreError> {
     use crate::schema::{
-        api_keys, audit_events, organization_members, upstream_identities, user_factors,
+        api_keys, organization_members, pending_signups, upstream_identities, user_factors,
     };
-    let signed_up = audit_events::table
-        .filter(audit_events::action.eq("signup"))
-        .filter(audit_events::actor_id.is_not_null())
-        .select(audit_events::actor_id.assume_not_null());
-    let ids: Vec<i64> = users::table
-        .filter(users::email_verified.eq(false))
-        .filter(users::is_admin.eq(false))
-        .filter(users::created_at.lt(cutoff))
-        .filter(users::public_id.eq_any(signed_up))
-        .filter(diesel::dsl::not(users::id.eq_any(
-            organization_members::table.select(organization_members::user_id),
-        )))
-        .filter(diesel::dsl::not(users::id.eq_any(
-            upstream_identities::table.select(upstream_identities::user_id),
-        )))
-        .filter(diesel::dsl::not(
-            users::id.eq_any(user_factors::table.select(user_factors::user_id)),
-        ))
-        .filter(diesel::dsl::not(
-            users::id.eq_any(api_keys::table.select(api_keys::user_id)),
-        ))
-        .select(users::id)
-        .limit(1000)
-        .load(conn)?;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    Ok(diesel::delete(users::table.filter(users::id.eq_any(&ids))).execute(conn)?)
+    let due = pending_signups::table
+        .filter(pending_signups::delete_after.lt(now))
+        .select(pending_signups::user_id);
+    Ok(diesel::delete(
+        users::table
+            .filter(users::id.eq_any(due))
+            .filter(users::email_verified.eq(false))
+            .filter(users::is_admin.eq(false))
+            .filter(diesel::dsl::not(users::id.eq_any(
+                organization_members::table.select(organization_members::user_id),
+            )))
+            .filter(diesel::dsl::not(users::id.eq_any(
+                upstream_identities::table.select(upstream_identities::user_id),
+            )))
+            .filter(diesel::dsl::not(
+                users::id.eq_any(user_factors::table.select(user_factors::user_id)),
+            ))
+            .filter(diesel::dsl::not(
+                users::id.eq_any(api_keys::table.select(api_keys::user_id)),
+            )),
+    )
+    .execute(conn)?)
 }

@@ -53,9 +53,24 @@ impl Account {
             tracing::info!("password reset request over budget: nothing sent");
             return Ok(());
         }
+        // SECURITY: the operator's mail budgets, charged for the address typed whether an
+        // account uses it or not (the budgets must not tell which do); over them the answer is
+        // the same as for an unknown address, the refusal logged and counted.
+        let paid = match self
+            .inner
+            .mfa
+            .costs
+            .charge(Charge::mail(email.as_str()).from_address(client.ip.as_deref()))
+            .await
+        {
+            Ok(paid) => paid,
+            Err(e) => {
+                tracing::info!(error = %e, "password reset link not mailed: over budget");
+                return Ok(());
+            }
+        };
         let token = random::token::<32>()?;
         let hash = token_hash(&token);
-        let client_ip = client.ip.clone();
         let sent_to = self
             .db
             .run(move |conn| {
@@ -88,17 +103,11 @@ impl Account {
                 "{}/password/reset?token={token}",
                 self.inner.settings.public_url
             );
-            let charge = Charge::mail(&to).from_address(client_ip.as_deref());
-            let mail = Notice::Mail {
+            paid.send(Notice::Mail {
                 to,
                 template: "password_reset",
                 values: serde_json::json!({ "link": link, "minutes": RESET_TTL_MINUTES }),
-            };
-            // SECURITY: over the operator's mail budgets the answer is the same as for an
-            // unknown address (it must not tell which have accounts); counted and logged.
-            if let Err(e) = self.inner.mfa.costs.send(charge, mail).await {
-                tracing::info!(error = %e, "password reset link not mailed: over budget");
-            }
+            });
         }
         Ok(())
     }

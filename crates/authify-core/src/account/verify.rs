@@ -69,7 +69,7 @@ impl Account {
             .inner
             .mfa
             .costs
-            .charge(Charge::mail(&user.email).from_address(client_ip))
+            .charge(Charge::owner_mail(&user.email).from_address(client_ip))
             .await?;
         self.verification_mail(user.id, user.email, paid, now).await
     }
@@ -135,18 +135,19 @@ impl Account {
     }
 
     /// Deletes the sign-ups whose address was not verified within
-    /// `AUTHIFY_UNVERIFIED_ACCOUNT_DAYS` (only while verification is required: such an account
-    /// cannot sign in, so it holds an address and a row for nothing). Returns how many.
+    /// `AUTHIFY_UNVERIFIED_ACCOUNT_DAYS`: only accounts made by sign-up while verification was
+    /// required (marked then; such an account cannot sign in, so it holds an address and a row
+    /// for nothing), never one an administrator made, an older one, or one whose address
+    /// changed later. Returns how many.
     pub async fn delete_unverified(&self, now: DateTime<Utc>) -> Result<usize, AuthnError> {
         let days = self.inner.settings.unverified_account_days;
-        if days == 0 || self.inner.settings.email_verification != EmailVerification::Required {
+        if days == 0 {
             return Ok(0);
         }
-        let cutoff = db_time(now - Duration::days(i64::from(days)));
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let n = users::delete_unverified_signups(conn, cutoff)?;
+                    let n = users::delete_unverified_signups(conn, db_time(now))?;
                     if n > 0 {
                         Entry::new("user.unverified_deleted", db_time(now))
                             .details(serde_json::json!({ "accounts": n, "days": days }))

@@ -155,6 +155,7 @@ impl Authn {
                         Some(&ret),
                         &authn,
                         client.ip.as_deref(),
+                        true,
                         now,
                     )
                 })?;

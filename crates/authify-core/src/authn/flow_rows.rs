@@ -13,17 +13,19 @@ use crate::db_time;
 /// replaces the flow's return when given; a new flow without one returns to the account page.
 /// A flow that already identified a user is not reused for a new attempt.
 ///
-/// SECURITY: an anonymous GET makes a flow, so flows are bounded (issue 32): a new one lives
-/// [`FRESH_FLOW`] until its browser comes back with the cookie (then the whole
-/// `AUTHIFY_FLOW_TTL`); each client (address, IPv6 /64) opens at most
-/// `AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE` a minute and keeps at most `AUTHIFY_FLOWS_PER_ADDRESS`,
-/// the oldest dropped first.
+/// SECURITY: an anonymous GET makes a flow, so flows are bounded (issue 32). A new one made by
+/// a GET (`opened_by_get`) lives [`FRESH_FLOW`] until its browser comes back with the cookie
+/// (then the whole `AUTHIFY_FLOW_TTL`, which a flow made by a POST has from the start). Each
+/// client (address, IPv6 /64) opens at most `AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE` a minute and
+/// keeps at most `AUTHIFY_FLOWS_PER_ADDRESS` flows still at the first form, the oldest dropped
+/// first (a flow at a provider, waiting for a link or an approval, or past the password stays).
 pub(super) fn flow_for(
     conn: &mut DbConnection,
     cookie: Option<&str>,
     ret: Option<&Return>,
     authn: &Authn,
     ip: Option<&str>,
+    opened_by_get: bool,
     now: DateTime<Utc>,
 ) -> Result<(Flow, FlowCookie), AuthnError> {
     let settings = &authn.inner.settings;
@@ -63,7 +65,11 @@ pub(super) fn flow_for(
         &ret.to_json()?,
         client.as_deref(),
         db_time(now),
-        db_time(now + settings.flow_ttl.min(FRESH_FLOW)),
+        db_time(if opened_by_get {
+            now + settings.flow_ttl.min(FRESH_FLOW)
+        } else {
+            now + settings.flow_ttl
+        }),
     )?;
     let flow = Flow {
         id,
@@ -92,7 +98,7 @@ pub(super) fn signed_in_flow(
     now: DateTime<Utc>,
 ) -> Result<FlowCookie, AuthnError> {
     transaction(conn, |conn| {
-        let (flow, cookie) = flow_for(conn, None, Some(ret), authn, None, now)?;
+        let (flow, cookie) = flow_for(conn, None, Some(ret), authn, None, false, now)?;
         let amr: Vec<String> = session_amr.split_whitespace().map(str::to_owned).collect();
         set_state(conn, flow.id, user_id, &amr, state)?;
         Ok(cookie)

@@ -88,7 +88,7 @@ impl Authn {
             .run(move |conn| {
                 transaction(conn, |conn| {
                     let (flow, cookie, second) =
-                        resolve(conn, &authn, &cookies, &request, &client, now)?;
+                        resolve(conn, &authn, &cookies, &request, &client, true, now)?;
                     let ctx = form(&flow, cookie);
                     Ok(LinkPage {
                         app_name: ctx.ret.app_name().map(str::to_owned),
@@ -119,7 +119,7 @@ impl Authn {
             .run(move |conn| {
                 transaction(conn, |conn| {
                     let (flow, cookie, second) =
-                        resolve(conn, &authn, &cookies, &request, &opener, now)?;
+                        resolve(conn, &authn, &cookies, &request, &opener, false, now)?;
                     let ctx = form(&flow, cookie);
                     let page = LinkPage {
                         app_name: ctx.ret.app_name().map(str::to_owned),
@@ -148,8 +148,22 @@ impl Authn {
             tracing::info!("sign-in link request over budget: nothing sent");
             return Ok(page);
         }
+        // SECURITY: the operator's mail budgets, charged for the address whether an account uses
+        // it or not; over them the page answers as for an unknown address (logged, counted).
+        let paid = match self
+            .inner
+            .mfa
+            .costs
+            .charge(Charge::mail(&address).from_address(client.ip.as_deref()))
+            .await
+        {
+            Ok(paid) => paid,
+            Err(e) => {
+                tracing::info!(error = %e, "sign-in link not mailed: over budget");
+                return Ok(page);
+            }
+        };
         let (token, hash) = new_token()?;
-        let client_ip = client.ip.clone();
         let sent_to = self
             .db
             .run(move |conn| {
@@ -183,18 +197,11 @@ impl Authn {
                 "{}/login/email-link/confirm?token={token}",
                 self.inner.settings.public_url
             );
-            let charge = Charge::mail(&to).from_address(client_ip.as_deref());
-            let mail = Notice::Mail {
+            paid.send(Notice::Mail {
                 to,
                 template: "magic_link",
                 values: serde_json::json!({ "link": link, "minutes": MAGIC_LINK_TTL_MINUTES }),
-            };
-            // SECURITY: the operator's mail budgets too; over them, the page answers as for an
-            // unknown address (the refusal must not tell which addresses have accounts), and
-            // the refusal is counted and logged.
-            if let Err(e) = self.inner.mfa.costs.send(charge, mail).await {
-                tracing::info!(error = %e, "sign-in link not mailed: over budget");
-            }
+            });
         }
         Ok(page)
     }
@@ -271,6 +278,7 @@ fn resolve(
     cookies: &Cookies,
     request: &ReturnRequest,
     client: &Client,
+    short: bool,
     now: DateTime<Utc>,
 ) -> Result<(Flow, FlowCookie, Option<User>), AuthnError> {
     if !authn.magic_links() {
@@ -294,6 +302,7 @@ fn resolve(
         ret.as_ref(),
         authn,
         client.ip.as_deref(),
+        short,
         now,
     )?;
     Ok((flow, cookie, None))

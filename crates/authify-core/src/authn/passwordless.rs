@@ -48,7 +48,10 @@ impl Authn {
             .inner
             .mfa
             .costs
-            .charge(Charge::push(parsed.as_str()).from_address(client.ip.as_deref()))
+            .charge(
+                Charge::push(&format!("request:{}", parsed.as_str()))
+                    .from_address(client.ip.as_deref()),
+            )
             .await?;
         let (number, choices) = codes::approval_numbers()?;
         let public_id = random::token::<16>()?;
@@ -63,6 +66,7 @@ impl Authn {
                         ret.as_ref(),
                         &authn,
                         client.ip.as_deref(),
+                        false,
                         now,
                     )?;
                     let expires = now + chrono::Duration::seconds(APPROVAL_TTL_SECS);

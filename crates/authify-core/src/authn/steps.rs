@@ -94,6 +94,7 @@ impl Authn {
                         ret.as_ref(),
                         &authn,
                         client.ip.as_deref(),
+                        true,
                         now,
                     )
                 })?;
@@ -132,6 +133,7 @@ impl Authn {
                         ret.as_ref(),
                         &authn,
                         ip.as_deref(),
+                        false,
                         now,
                     )
                 })?;
@@ -185,10 +187,20 @@ impl Authn {
             }
             (reason, user) => {
                 let reason = reason.unwrap_or(Refusal::InvalidCredentials);
-                if let (Refusal::Unverified, Some(u)) = (&reason, &user) {
-                    self.account()
+                // The refusal mails a new link; over the mail budgets the page still says why
+                // the sign-in was refused (the refusal is logged and counted).
+                if let (Refusal::Unverified, Some(u)) = (&reason, &user)
+                    && let Err(e) = self
+                        .account()
                         .verification_send(u.id, client.ip.as_deref(), now)
-                        .await?;
+                        .await
+                {
+                    match e {
+                        AuthnError::Cost(e) => {
+                            tracing::info!(error = %e, "verification link not mailed at sign-in");
+                        }
+                        other => return Err(other),
+                    }
                 }
                 // SECURITY: what was typed into the e-mail field is kept only when it is an
                 // e-mail address: a password typed there must not end up in the audit log.
@@ -279,6 +291,7 @@ impl Authn {
                                 ret.as_ref(),
                                 &authn,
                                 client.ip.as_deref(),
+                                false,
                                 now,
                             )
                         })
@@ -320,6 +333,7 @@ impl Authn {
             email.as_str().to_owned(),
             self.inner.settings.email_verification,
         );
+        let pending_days = self.inner.settings.unverified_account_days;
         let progress = self
             .db
             .run(move |conn| {
@@ -331,6 +345,7 @@ impl Authn {
                         ret.as_ref(),
                         &authn,
                         client.ip.as_deref(),
+                        false,
                         now,
                     )?;
                     let new = NewUser {
@@ -356,7 +371,15 @@ impl Authn {
                     };
                     let user = users::get_user(conn, id)?;
                     if verification == EmailVerification::Required {
-                        // Signed in only once the address is verified: the link is mailed below.
+                        // Signed in only once the address is verified: the link is mailed below;
+                        // unverified, the account goes after AUTHIFY_UNVERIFIED_ACCOUNT_DAYS.
+                        if pending_days > 0 {
+                            users::mark_pending_signup(
+                                conn,
+                                user.id,
+                                db_time(now + chrono::Duration::days(i64::from(pending_days))),
+                            )?;
+                        }
                         Entry::new("signup", db_time(now))
                             .by_user(&user)
                             .ip(client.ip.as_deref())

@@ -154,6 +154,7 @@ impl Authn {
                         ret.as_ref(),
                         &authn,
                         ip.as_deref(),
+                        false,
                         now,
                     )?;
                     store::set_flow_upstream(conn, flow.id, Some(&waiting))?;

@@ -97,10 +97,24 @@ impl Charge {
         c
     }
 
-    /// A mail to `to` (any kind: they share the recipient's budget).
+    /// A mail to `to` that anyone may ask for (a reset or sign-in link, a sign-up's link, an
+    /// invitation): every kind shares the recipient's budget.
     pub fn mail(to: &str) -> Self {
         let mut c = Charge::default();
         c.add(Budget::MailRecipient, &to.trim().to_lowercase());
+        c.add(Budget::MailGlobal, "all");
+        c
+    }
+
+    /// A mail to `to` asked for by its owner, after a password or signed in (an e-mail code,
+    /// a new verification link): the recipient's budget, in a bucket of its own, so requests
+    /// anyone can make cannot use it up and lock the owner out.
+    pub fn owner_mail(to: &str) -> Self {
+        let mut c = Charge::default();
+        c.add(
+            Budget::MailRecipient,
+            &format!("owner:{}", to.trim().to_lowercase()),
+        );
         c.add(Budget::MailGlobal, "all");
         c
     }
@@ -136,7 +150,11 @@ impl Charge {
     /// Also charged to the client address `ip` (none known: not counted), in the budget that
     /// fits what is charged.
     pub fn from_address(mut self, ip: Option<&str>) -> Self {
-        let Some(ip) = ip else { return self };
+        // SECURITY: an IPv6 client counts as its /64, or rotating addresses in it escapes.
+        let Some(ip) = ip.map(crate::limits::client_key) else {
+            return self;
+        };
+        let ip = ip.as_str();
         let kinds: Vec<Budget> = self.buckets.iter().map(|(b, _)| *b).collect();
         if kinds.contains(&Budget::SmsGlobal) {
             self.add(Budget::SmsAddress, ip);
@@ -153,7 +171,7 @@ impl Charge {
     /// Also a sign-up from `ip` (its own budget, apart from password checks).
     pub fn signing_up_from(mut self, ip: Option<&str>) -> Self {
         if let Some(ip) = ip {
-            self.add(Budget::SignUps, ip);
+            self.add(Budget::SignUps, &crate::limits::client_key(ip));
         }
         self
     }
@@ -176,7 +194,10 @@ pub fn country_code(number: &str) -> &str {
     ];
     let len = if digits.starts_with('1') || digits.starts_with('7') {
         1
-    } else if digits.len() >= 2 && (TWO.contains(&&digits[..2]) || &digits[..2] == "98") {
+    } else if digits
+        .get(..2)
+        .is_some_and(|two| TWO.contains(&two) || two == "98")
+    {
         2
     } else {
         3

@@ -228,7 +228,7 @@ impl Costs {
                 let per_hour = self.per_hour(budget);
                 (per_hour > 0).then(|| {
                     let name = format!("cost:{}:{key}", budget.name());
-                    (budget, name, 3_600_000 / i64::from(per_hour))
+                    (budget, name, i64::from(per_hour))
                 })
             })
             .collect();
@@ -325,10 +325,13 @@ fn spend_all(
     now_ms: i64,
 ) -> Result<Option<(Budget, Duration)>, StoreError> {
     let outcome = authify_store::transaction(conn, |conn| {
-        for (budget, key, interval) in cells {
-            let burst = 3_600_000 / interval;
+        for (budget, key, per_hour) in cells {
+            // `per_hour` at once, one more every hour / `per_hour` (settings cap it at one a
+            // millisecond, so the interval is never 0).
+            let burst = (*per_hour).max(1);
+            let interval = (3_600_000 / burst).max(1);
             let (allowed, tat) =
-                instances::spend_attempt(conn, key, now_ms, *interval, burst * interval)?;
+                instances::spend_attempt(conn, key, now_ms, interval, burst * interval)?;
             if !allowed {
                 let wait = tat - now_ms - (burst - 1) * interval;
                 return Err(Spend::Refused(

@@ -48,6 +48,32 @@ impl From<&Invitation> for InvitationInfo {
     }
 }
 
+/// The organization `oid` when `actor` may invite `email` to it now: they manage it, the
+/// address is not a member and has no live invitation.
+fn refusal(
+    conn: &mut authify_store::DbConnection,
+    actor: &Actor,
+    oid: &str,
+    email: &Email,
+    at: NaiveDateTime,
+) -> Result<authify_store::models::Organization, AdminError> {
+    let org = actor.managed_org(conn, oid)?;
+    if let Some(user) = users::find_user_by_email(conn, email.as_str())?
+        && orgs::find_membership(conn, org.id, user.id)?.is_some()
+    {
+        return Err(AdminError::Conflict(format!("{email} is already a member")));
+    }
+    if store::list_live_invitations(conn, org.id, at)?
+        .iter()
+        .any(|i| i.email == email.as_str())
+    {
+        return Err(AdminError::Conflict(format!(
+            "{email} has a live invitation; revoke it to send a new one"
+        )));
+    }
+    Ok(org)
+}
+
 /// Invites `email` to the organization `oid` and mails the link (`public_url`/invite?token=…).
 /// Refused when the address already belongs to a member or has a live invitation.
 pub async fn invite(
@@ -61,6 +87,17 @@ pub async fn invite(
 ) -> Result<InvitationInfo, AdminError> {
     actor.can_write()?;
     let email = Email::parse(email).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let token = random::token::<32>()?;
+    let public_id = random::token::<12>()?;
+    let hash = token_hash(&token);
+    let (actor, oid, at) = (actor.clone(), oid.to_owned(), db_time(now));
+    let inviter = actor.user.name.clone();
+    // The permission and the conflicts first (read only), so a refused request spends nothing.
+    {
+        let (actor, oid, email) = (actor.clone(), oid.clone(), email.clone());
+        db.run(move |conn| refusal(conn, &actor, &oid, &email, at).map(|_| ()))
+            .await?;
+    }
     // SECURITY: an invitation mails an address the administrator chose: per administrator
     // (user or API key owner) an hourly budget, with the recipient's and the global mail
     // budgets, spent before anything is stored.
@@ -70,28 +107,10 @@ pub async fn invite(
             &format!("user:{}", actor.user.id),
         ))
         .await?;
-    let token = random::token::<32>()?;
-    let public_id = random::token::<12>()?;
-    let hash = token_hash(&token);
-    let (actor, oid, at) = (actor.clone(), oid.to_owned(), db_time(now));
-    let inviter = actor.user.name.clone();
     let (info, org_name) = db
         .run(move |conn| {
             transaction(conn, |conn| {
-                let org = actor.managed_org(conn, &oid)?;
-                if let Some(user) = users::find_user_by_email(conn, email.as_str())?
-                    && orgs::find_membership(conn, org.id, user.id)?.is_some()
-                {
-                    return Err(AdminError::Conflict(format!("{email} is already a member")));
-                }
-                if store::list_live_invitations(conn, org.id, at)?
-                    .iter()
-                    .any(|i| i.email == email.as_str())
-                {
-                    return Err(AdminError::Conflict(format!(
-                        "{email} has a live invitation; revoke it to send a new one"
-                    )));
-                }
+                let org = refusal(conn, &actor, &oid, &email, at)?;
                 let new = NewInvitation {
                     public_id: &public_id,
                     organization_id: org.id,
@@ -112,7 +131,7 @@ pub async fn invite(
                     .into_iter()
                     .find(|i| i.public_id == public_id)
                     .ok_or_else(|| AdminError::Internal("the invitation just made".into()))?;
-                Ok((InvitationInfo::from(&made), org.name))
+                Ok::<_, AdminError>((InvitationInfo::from(&made), org.name))
             })
         })
         .await?;

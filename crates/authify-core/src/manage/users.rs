@@ -246,6 +246,7 @@ pub async fn change_credentials(
     let keep = keep_session.map(crate::sessions::token_hash);
     let new_address = email.is_some();
     let user_id = actor.user.id;
+    let by = format!("account:{}", actor.user.id);
     let (actor, at) = (actor.clone(), db_time(now));
     let info: UserInfo = db
         .run(move |conn| {
@@ -279,11 +280,19 @@ pub async fn change_credentials(
         })
         .await?;
     // A new address is unverified until a link mailed to it is followed.
+    // SECURITY: charged to the account making the change (a loop of address changes is a
+    // mailer otherwise); the change is committed, so a refusal is logged, not returned.
     if new_address {
-        authn
+        match authn
             .account()
-            .verification_send(user_id, None, now)
-            .await?;
+            .verification_send(user_id, Some(&by), now)
+            .await
+        {
+            Err(crate::authn::AuthnError::Cost(e)) => {
+                tracing::warn!(error = %e, "verification link for a new address not sent");
+            }
+            other => other?,
+        }
     }
     Ok(info)
 }

@@ -261,6 +261,10 @@ impl Provider {
             self.revoke_family(conn, &row.family, now)?;
             return Ok(Err(unknown()));
         }
+        let family_key = format!("family:{}", row.family);
+        if row.expires_at <= db_time(now) || oauth::any_revoked(conn, &[&family_key])? {
+            return Ok(Err(unknown()));
+        }
         // Checked before the rotation: a request refused for its scope does not spend the token
         // (the app keeps its offline access; issue 32).
         let scope = match req.scope.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -276,10 +280,6 @@ impl Provider {
         // The atomic spend: losing a race to a concurrent use is a reuse too.
         if !oauth::use_refresh_token(conn, row.id, db_time(now))? {
             self.revoke_family(conn, &row.family, now)?;
-            return Ok(Err(unknown()));
-        }
-        let family_key = format!("family:{}", row.family);
-        if row.expires_at <= db_time(now) || oauth::any_revoked(conn, &[&family_key])? {
             return Ok(Err(unknown()));
         }
         let user = users::get_user(conn, row.user_id)?;

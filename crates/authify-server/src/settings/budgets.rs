@@ -8,8 +8,8 @@ use super::fields::{invalid, number};
 use super::raw::RawSettings;
 use super::types::SettingsError;
 
-/// The highest hourly budget accepted (a typo of many zeros is refused, not obeyed).
-const MAX: u32 = 10_000_000;
+/// The highest hourly budget accepted: one a millisecond (the buckets count milliseconds).
+const MAX: u32 = 3_600_000;
 
 /// The budgets, and the days after which an unconfirmed sign-up is deleted (0: never).
 pub(super) fn parse(raw: &RawSettings) -> Result<(CostLimits, u32), SettingsError> {

@@ -284,7 +284,7 @@ pub const SETTINGS: &[SettingDoc] = &[
         key: "unverified_account_days",
         env: "AUTHIFY_UNVERIFIED_ACCOUNT_DAYS",
         default: "7",
-        description: "Days after which an account made by sign-up whose address was never confirmed (and that never signed in) is deleted, when e-mail verification is on; 0: never.",
+        description: "Days after which an account made by sign-up while AUTHIFY_EMAIL_VERIFICATION=required is deleted if its address is still unconfirmed (and it has no organization, factor, provider or API key); 0: never.",
     },
     SettingDoc {
         key: "trusted_proxies",

@@ -179,8 +179,9 @@ impl WebError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
+            // Rounded up: a client that waits exactly this long finds room.
             WebError::TooMany(wait) | WebError::OverBudget { wait, .. } => {
-                Some(wait.as_secs().max(1))
+                Some((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
             }
             WebError::Busy => Some(2),
             WebError::Unavailable(_) => Some(5),

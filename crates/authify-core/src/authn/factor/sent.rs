@@ -52,7 +52,7 @@ impl Sent {
     pub(crate) fn charge(&self, to: &str, account: i64) -> Charge {
         match self.0 {
             Method::Sms => Charge::sms(to, account),
-            _ => Charge::mail(to),
+            _ => Charge::owner_mail(to),
         }
     }
 
