@@ -118,10 +118,15 @@ class Server:
                 "AUTHIFY_MAIL_DIR": os.path.join(self.workdir, "mail"),
                 "AUTHIFY_BIND": f"127.0.0.1:{self.port}",
                 "AUTHIFY_PUBLIC_URL": self.base,
-                # The throttles count per account and per address (every client here is
-                # 127.0.0.1): off, so they do not interfere with what a test measures.
+                # The throttles and budgets count per account and per address (every client
+                # here is 127.0.0.1): off, so they do not interfere with what a test measures.
                 "AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE": "0",
                 "AUTHIFY_SIGNIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": "0",
+                "AUTHIFY_FLOWS_PER_ADDRESS": "0",
+                "AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE": "0",
+                "AUTHIFY_BUDGET_SIGNUPS_PER_ADDRESS": "0",
+                "AUTHIFY_BUDGET_MAIL_PER_ADDRESS": "0",
+                "AUTHIFY_BUDGET_MAIL_PER_HOUR": "0",
             }
         )
         env.update(self.extra_env)

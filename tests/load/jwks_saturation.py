@@ -13,7 +13,8 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.clos
 env = {"PATH": os.environ["PATH"], "AUTHIFY_DB_URL": f"sqlite://{d}/a.db", "AUTHIFY_KEYS_DIR": f"{d}/keys",
        "AUTHIFY_MASTER_KEY_FILE": f"{d}/master.key", "AUTHIFY_MAIL_DIR": f"{d}/mail", "AUTHIFY_LOG": "warn",
        "AUTHIFY_BIND": f"127.0.0.1:{port}", "AUTHIFY_PUBLIC_URL": f"http://127.0.0.1:{port}",
-       "AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE": "0", "AUTHIFY_SIGNIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": "0"}
+       "AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE": "0", "AUTHIFY_SIGNIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": "0",
+       "AUTHIFY_FLOWS_PER_ADDRESS": "0", "AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE": "0"}
 env.update(dict(kv.split("=", 1) for kv in sys.argv[2:]))
 p = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 base = f"http://127.0.0.1:{port}"

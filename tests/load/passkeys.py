@@ -264,6 +264,8 @@ class Server:
             "AUTHIFY_MASTER_KEY_FILE": f"{d}/master.key",
             "AUTHIFY_MAIL_DIR": f"{d}/mail",
             "AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE": "0",
+            "AUTHIFY_FLOWS_PER_ADDRESS": "0",
+            "AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE": "0",
         })
         cmd = [os.path.abspath(binary), "serve"]
         if pin:

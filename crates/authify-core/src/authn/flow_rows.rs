@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::flow::Flow;
 use super::state::{FlowState, set_state};
 use super::{Authn, AuthnError, FlowCookie, FormContext, Return, csrf, new_token};
+use crate::costs::{Budget, CostError};
 use crate::db_time;
 
 /// The live flow of this browser, or a new one opened by the client address `ip`. `ret`
@@ -129,9 +130,11 @@ fn bound_client_flows(
         )?;
         if !allowed {
             let wait = tat - now_ms - (per_minute - 1) * interval;
-            return Err(AuthnError::Throttled(std::time::Duration::from_millis(
-                u64::try_from(wait).unwrap_or(0).max(1),
-            )));
+            crate::metrics::over_budget(Budget::Flows.name());
+            return Err(AuthnError::Cost(CostError::OverBudget {
+                budget: Budget::Flows,
+                wait: std::time::Duration::from_millis(u64::try_from(wait).unwrap_or(0).max(1)),
+            }));
         }
     }
     let keep = i64::from(settings.flows_per_address);

@@ -28,6 +28,9 @@ pub enum Budget {
     PushUser,
     /// [`CostLimits::push_per_address`].
     PushAddress,
+    /// New sign-in flows per client a minute (`AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE`, counted by
+    /// the flow itself, not through a [`Charge`]).
+    Flows,
 }
 
 impl Budget {
@@ -46,6 +49,7 @@ impl Budget {
             Budget::SignUps => "signups",
             Budget::PushUser => "push_user",
             Budget::PushAddress => "push_address",
+            Budget::Flows => "flows",
         }
     }
 
@@ -67,6 +71,7 @@ impl Budget {
             Budget::PushUser | Budget::PushAddress => {
                 "Too many approval requests were sent recently."
             }
+            Budget::Flows => "Too many sign-in pages were opened from this network recently.",
         }
     }
 

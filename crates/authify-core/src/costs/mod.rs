@@ -86,7 +86,7 @@ pub const DEFAULT_REFUSED_PREFIXES: [&str; 6] = ["+870", "+881", "+882", "+883",
 #[derive(Debug, thiserror::Error)]
 pub enum CostError {
     /// A budget is spent; wait this long.
-    #[error("{} Try again in {} minutes.", .budget.sentence(), minutes(*.wait))]
+    #[error("{} Try again in {}.", .budget.sentence(), in_words(*.wait))]
     OverBudget {
         /// Which one.
         budget: Budget,
@@ -103,8 +103,14 @@ pub enum CostError {
     Store(#[from] StoreError),
 }
 
-fn minutes(wait: Duration) -> u64 {
-    wait.as_secs().div_ceil(60).max(1)
+/// A wait as a person reads it: seconds under two minutes, else whole minutes (rounded up).
+fn in_words(wait: Duration) -> String {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    match secs {
+        0..=1 => "a second".to_owned(),
+        2..=119 => format!("{secs} seconds"),
+        _ => format!("{} minutes", secs.div_ceil(60)),
+    }
 }
 
 /// Budgets spent: the notice may be queued. Only [`Costs::charge`] makes one.
@@ -286,6 +292,8 @@ impl Costs {
             Budget::SignUps => l.signups_per_address,
             Budget::PushUser => l.push_per_user,
             Budget::PushAddress => l.push_per_address,
+            // Counted per minute by the flows themselves (`authn::flow_rows`), never charged.
+            Budget::Flows => 0,
         }
     }
 
