@@ -7,11 +7,11 @@
 
 mod api;
 mod browser;
+mod external;
 pub mod setup;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use actix_web::web;
 use authify_client::{AuthifyClient, ClientConfig};
@@ -25,6 +25,7 @@ use tempfile::TempDir;
 
 pub use api::ApiReply;
 pub use browser::{Browser, b64, hidden_value, jwt_in, location};
+pub use external::{ExternalRun, run_jose, run_pyjwt};
 
 /// The issuer every test server uses.
 pub const ISSUER: &str = "http://authify.test";
@@ -407,52 +408,6 @@ pub fn screenshots_dir() -> PathBuf {
     let dir = repo_root().join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("target/screenshots can be created");
     dir
-}
-
-/// Output of an independent verifier run.
-#[derive(Debug)]
-pub struct ExternalRun {
-    /// Exit status was success.
-    pub ok: bool,
-    /// Standard output.
-    pub stdout: String,
-    /// Standard error.
-    pub stderr: String,
-}
-
-/// Runs `tests/interop/verify_authify.py` (PyJWT) on `token`. The venv comes from `tests/setup.sh`.
-pub fn run_pyjwt(authify_url: &str, app_id: &str, token: &str) -> ExternalRun {
-    let interop = repo_root().join("tests/interop");
-    let python = interop.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} missing: run `bash tests/setup.sh` first",
-        python.display()
-    );
-    run(Command::new(python)
-        .arg(interop.join("verify_authify.py"))
-        .args([authify_url, app_id, token]))
-}
-
-/// Runs `tests/interop/verify-authify.mjs` (node jose) on `token`. Modules come from `tests/setup.sh`.
-pub fn run_jose(authify_url: &str, app_id: &str, token: &str) -> ExternalRun {
-    let interop = repo_root().join("tests/interop");
-    assert!(
-        interop.join("node_modules/jose").exists(),
-        "jose missing: run `bash tests/setup.sh` first"
-    );
-    run(Command::new("node")
-        .arg(interop.join("verify-authify.mjs"))
-        .args([authify_url, app_id, token]))
-}
-
-fn run(command: &mut Command) -> ExternalRun {
-    let out = command.output().expect("interpreter runs");
-    ExternalRun {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// A password the sample users have.
