@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::flow::Flow;
 use super::state::{FlowState, set_state};
-use super::{Authn, AuthnError, FlowCookie, FormContext, Return, csrf, new_token};
+use super::{Authn, AuthnError, FlowCookie, FormContext, Return, ReturnRequest, csrf, new_token};
 use crate::costs::{Budget, CostError};
 use crate::db_time;
 
@@ -104,6 +104,20 @@ pub(super) fn signed_in_flow(
         set_state(conn, flow.id, user_id, &amr, state)?;
         Ok(cookie)
     })
+}
+
+/// The flow a posted step works in: this browser's (or a new one, made by a POST), returning
+/// where `request` names (checked) or, naming nothing, where the flow already returns.
+pub(super) fn posted_flow(
+    conn: &mut DbConnection,
+    cookie: Option<&str>,
+    request: &ReturnRequest,
+    authn: &Authn,
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(Flow, FlowCookie), AuthnError> {
+    let ret = request.resolve_named(conn)?;
+    flow_for(conn, cookie, ret.as_ref(), authn, ip, false, now)
 }
 
 /// How long a new flow lives before its browser comes back with the cookie.

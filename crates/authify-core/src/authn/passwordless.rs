@@ -15,7 +15,7 @@ use authify_store::{transaction, users};
 use chrono::{DateTime, Utc};
 
 use super::FlowState;
-use super::steps::flow_for;
+use super::steps::posted_flow;
 use super::{Authn, AuthnError, Client, FlowCookie, ReturnRequest};
 use crate::costs::Charge;
 use crate::manage::audit::Entry;
@@ -59,14 +59,12 @@ impl Authn {
         self.db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let ret = request.resolve_named(conn)?;
-                    let (flow, cookie) = flow_for(
+                    let (flow, cookie) = posted_flow(
                         conn,
                         flow_cookie.as_deref(),
-                        ret.as_ref(),
+                        &request,
                         &authn,
                         client.ip.as_deref(),
-                        false,
                         now,
                     )?;
                     let expires = now + chrono::Duration::seconds(APPROVAL_TTL_SECS);

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::advance::{Action, Proof, StepContext};
 use super::complete::{SessionRef, prepare, record};
 use super::flow::Flow;
-pub(super) use super::flow_rows::{flow_for, form, signed_in_flow};
+pub(super) use super::flow_rows::{flow_for, form, posted_flow, signed_in_flow};
 use super::{
     Authn, AuthnError, Client, Cookies, FlowCookie, Opened, Progress, Refusal, Return,
     ReturnRequest,
@@ -126,14 +126,12 @@ impl Authn {
             .db
             .run(move |conn| {
                 let (flow, cookie) = transaction(conn, |conn| {
-                    let ret = request.resolve_named(conn)?;
-                    flow_for(
+                    posted_flow(
                         conn,
                         flow_cookie.as_deref(),
-                        ret.as_ref(),
+                        &request,
                         &authn,
                         ip.as_deref(),
-                        false,
                         now,
                     )
                 })?;
@@ -284,14 +282,12 @@ impl Authn {
                     .db
                     .run(move |conn| {
                         transaction(conn, |conn| {
-                            let ret = request.resolve_named(conn)?;
-                            flow_for(
+                            posted_flow(
                                 conn,
                                 flow_cookie.as_deref(),
-                                ret.as_ref(),
+                                &request,
                                 &authn,
                                 client.ip.as_deref(),
-                                false,
                                 now,
                             )
                         })
@@ -338,14 +334,12 @@ impl Authn {
             .db
             .run(move |conn| {
                 transaction(conn, |conn| {
-                    let ret = request.resolve_named(conn)?;
-                    let (flow, cookie) = flow_for(
+                    let (flow, cookie) = posted_flow(
                         conn,
                         cookies.flow.as_deref(),
-                        ret.as_ref(),
+                        &request,
                         &authn,
                         client.ip.as_deref(),
-                        false,
                         now,
                     )?;
                     let new = NewUser {
