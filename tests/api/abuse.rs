@@ -42,6 +42,20 @@ fn refusals_counted(budget: &str) -> bool {
         })
 }
 
+/// A server with an SMS gateway (the receiver counts what it is sent).
+async fn app_with_sms() -> (TestApp, SmsReceiver) {
+    let sms = SmsReceiver::start("a-webhook-secret-of-some-length").await;
+    let app = app_with(&[
+        ("AUTHIFY_SMS_WEBHOOK_URL", &sms.url()),
+        (
+            "AUTHIFY_SMS_WEBHOOK_SECRET",
+            "a-webhook-secret-of-some-length",
+        ),
+    ])
+    .await;
+    (app, sms)
+}
+
 async fn signed_in(app: &TestApp, email: &str) -> Browser {
     app.create_user(email, false).await;
     let b = app.browser();
@@ -52,15 +66,7 @@ async fn signed_in(app: &TestApp, email: &str) -> Browser {
 // Fails before issue 32: all 12 were sent (584 numbers in 60 s in the attack).
 #[tokio::test]
 async fn one_client_adding_phones_to_many_accounts_stops_at_the_sms_budget_of_its_address() {
-    let sms = SmsReceiver::start("a-webhook-secret-of-some-length").await;
-    let app = app_with(&[
-        ("AUTHIFY_SMS_WEBHOOK_URL", &sms.url()),
-        (
-            "AUTHIFY_SMS_WEBHOOK_SECRET",
-            "a-webhook-secret-of-some-length",
-        ),
-    ])
-    .await;
+    let (app, sms) = app_with_sms().await;
     let (mut sent, mut refused) = (0, 0);
     for account in 0..3 {
         let b = signed_in(&app, &format!("pump{account}@example.com")).await;
@@ -104,15 +110,7 @@ async fn one_client_adding_phones_to_many_accounts_stops_at_the_sms_budget_of_it
 
 #[tokio::test]
 async fn numbers_in_refused_ranges_are_refused_with_the_reason_and_nothing_is_sent() {
-    let sms = SmsReceiver::start("a-webhook-secret-of-some-length").await;
-    let app = app_with(&[
-        ("AUTHIFY_SMS_WEBHOOK_URL", &sms.url()),
-        (
-            "AUTHIFY_SMS_WEBHOOK_SECRET",
-            "a-webhook-secret-of-some-length",
-        ),
-    ])
-    .await;
+    let (app, _sms) = app_with_sms().await;
     let b = signed_in(&app, "sat@example.com").await;
     let res = b
         .submit(

@@ -17,8 +17,8 @@ touch "$work/authify.toml"
 port=3919
 # One account signs in over and over: switch the per-account throttle off for the measurement.
 export AUTHIFY_SIGNIN_ATTEMPTS_PER_MINUTE=0
-# Every request comes from 127.0.0.1: the per-client flow budgets (issue 32) are off too.
-export AUTHIFY_FLOWS_PER_ADDRESS=0 AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE=0
+# Every request comes from 127.0.0.1: the per-client budgets (password checks, flows) are off too.
+export AUTHIFY_FLOWS_PER_ADDRESS=0 AUTHIFY_FLOWS_PER_ADDRESS_PER_MINUTE=0 AUTHIFY_SIGNIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE=0
 export AUTHIFY_CONFIG="$work/authify.toml" AUTHIFY_BIND=127.0.0.1:$port AUTHIFY_LOG=warn AUTHIFY_JWT_ALGORITHM=$alg \
   AUTHIFY_DB_URL="sqlite://$work/authify.db" AUTHIFY_KEYS_DIR="$work/keys"
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT

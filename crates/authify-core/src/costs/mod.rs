@@ -173,11 +173,6 @@ impl Costs {
         }
     }
 
-    /// The limits in force.
-    pub fn limits(&self) -> &CostLimits {
-        &self.limits
-    }
-
     /// Refuses a number in a refused range (before anything is stored for it).
     pub fn check_number(&self, number: &str) -> Result<(), CostError> {
         match self
